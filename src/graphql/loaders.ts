@@ -1,0 +1,23 @@
+import DataLoader from 'dataloader';
+import type { Sql } from '../db/sql';
+import { type Task, type TaskRow, toTask } from '../jobs/task.types';
+
+/** Per-request batch loaders: a page of 500 jobs asking for tasks is one query, not 500. */
+export interface Loaders {
+  readonly tasksByJob: DataLoader<string, Task[]>;
+}
+
+export function createLoaders(sql: Sql): Loaders {
+  return {
+    tasksByJob: new DataLoader<string, Task[]>(async (jobIds) => {
+      const rows = await sql.rows<TaskRow>(
+        `SELECT job_id, name, position, status, done, total, unit, rate_per_minute, message, started_at, finished_at, updated_at
+           FROM tasks WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, position, name`,
+        [jobIds],
+      );
+      const byJob = new Map<string, Task[]>(jobIds.map((id) => [id, []]));
+      for (const row of rows) byJob.get(row.job_id)?.push(toTask(row));
+      return jobIds.map((id) => byJob.get(id) ?? []);
+    }),
+  };
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { JobsResolver } from '../jobs/jobs.resolver';
+import { JobFieldsResolver } from '../jobs/job-fields.resolver';
+import { JobMutationsResolver } from '../jobs/job-mutations.resolver';
+import { PermissionsResolver } from '../permissions/permissions.resolver';
+import { DateTimeScalar } from './scalars';
+
+export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, PermissionsResolver] as const;
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The schema, built once per process from the resolver classes. */
+export function jobwatchSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+  });
+  return built;
+}
+
+/** The SDL committed in schema/schema.graphql: sorted, so diffs show what really changed. */
+export async function printJobwatchSchema(): Promise<string> {
+  const header = '# Generated from the code by `npm run schema`; a test fails when this file is stale. Do not edit.\n\n';
+  return `${header}${printSchema(lexicographicSortSchema(await jobwatchSchema()))}\n`;
+}

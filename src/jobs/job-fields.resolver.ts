@@ -1,0 +1,66 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { Context } from '../graphql/context';
+import { BadUserInputError } from '../graphql/errors';
+import { TaskStatus } from './job.enums';
+import { Job } from './job.types';
+import { countTasks, Task, TaskCounts } from './task.types';
+import { TIMELINE_COLUMNS, TimelineConnection, type TimelineRow, toTimelineEvent } from './timeline.types';
+
+const TIMELINE_CURSOR = /^t1:(\d{1,19})$/;
+
+function decodeTimelineCursor(after: string): string {
+  const decoded = Buffer.from(after, 'base64url').toString('utf8');
+  const match = TIMELINE_CURSOR.exec(decoded);
+  if (match === null) throw new BadUserInputError('`after` is not a cursor returned by this timeline', 'after');
+  return match[1] as string;
+}
+
+const encodeTimelineCursor = (id: string): string => Buffer.from(`t1:${id}`).toString('base64url');
+
+/** Fields of a job that need more than its row: its tasks and its history. */
+@Resolver(() => Job)
+export class JobFieldsResolver {
+  @FieldResolver(() => [Task], { description: 'The tasks of the job in display order, optionally only those in one state.' })
+  async tasks(
+    @Root() job: Job,
+    @Ctx() ctx: Context,
+    @Arg('status', () => TaskStatus, { nullable: true, description: 'Only tasks in this state.' }) status: TaskStatus | null,
+  ): Promise<Task[]> {
+    const tasks = await ctx.loaders.tasksByJob.load(job.id);
+    return status == null ? tasks : tasks.filter((task) => task.status === status);
+  }
+
+  @FieldResolver(() => TaskCounts, { description: 'How many tasks are waiting, processing, completed and failed.' })
+  async taskCounts(@Root() job: Job, @Ctx() ctx: Context): Promise<TaskCounts> {
+    return countTasks(await ctx.loaders.tasksByJob.load(job.id));
+  }
+
+  @FieldResolver(() => TimelineConnection, {
+    description: "The job's history, oldest first: state changes, actions (who, when, why), milestones and log lines, across attempts.",
+  })
+  async timeline(
+    @Root() job: Job,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 100, description: 'Page size, 0 to 500.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
+  ): Promise<TimelineConnection> {
+    if (first < 0 || first > 500) throw new BadUserInputError(`first must be between 0 and 500, got ${first}`, 'first');
+    const afterId = after == null ? '0' : decodeTimelineCursor(after);
+    const rows = await ctx.services.sql.rows<TimelineRow>(
+      `SELECT ${TIMELINE_COLUMNS} FROM timeline_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      [job.id, afterId, first + 1],
+    );
+    const hasNextPage = rows.length > first;
+    if (hasNextPage) rows.pop();
+    const nodes = rows.map(toTimelineEvent);
+    return {
+      nodes,
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: after != null,
+        startCursor: nodes[0] === undefined ? null : encodeTimelineCursor(nodes[0].id),
+        endCursor: nodes.length === 0 ? null : encodeTimelineCursor((nodes[nodes.length - 1] as { id: string }).id),
+      },
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import type { SqlParams } from '../db/sql-params';
+import { assertScope, subtreeBounds } from '../permissions/scope';
+import { ALL_STATUSES, type JobStatus, TAB_STATUSES } from './job-status';
+import type { JobFilter } from './job-filter.input';
+
+/** `value LIKE` pattern that matches `text` literally anywhere. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/** `column = $n` for one value (so an index can also serve the order), `= ANY` for several. */
+function oneOf(column: string, values: readonly string[], params: SqlParams): string {
+  if (values.length === 0) return 'FALSE';
+  if (values.length === 1) return `${column} = ${params.add(values[0])}`;
+  return `${column} = ANY(${params.add(values)}::text[])`;
+}
+
+/** The scope and its whole subtree, as two index range conditions. */
+export function scopeSubtreeSql(column: string, scope: string, params: SqlParams): string {
+  const { lower, upper } = subtreeBounds(scope);
+  return `(${column} = ${params.add(scope)} OR (${column} >= ${params.add(lower)} AND ${column} < ${params.add(upper)}))`;
+}
+
+/** The statuses a filter admits, or undefined when it admits every status. */
+export function filterStatuses(filter: JobFilter | null | undefined): readonly JobStatus[] | undefined {
+  let statuses: readonly JobStatus[] | undefined;
+  if (filter?.tab != null && filter.tab !== 'ALL') statuses = TAB_STATUSES[filter.tab];
+  if (filter?.statuses != null) {
+    const wanted = new Set(filter.statuses);
+    statuses = (statuses ?? ALL_STATUSES).filter((status) => wanted.has(status));
+  }
+  return statuses;
+}
+
+/** The filter as SQL conditions over `jobs` (all must hold). Validates what the schema cannot. */
+export function jobFilterConditions(filter: JobFilter | null | undefined, params: SqlParams): string[] {
+  if (filter == null) return [];
+  const conditions: string[] = [];
+  if (filter.name != null) conditions.push(`name ILIKE ${params.add(containsPattern(filter.name))}`);
+  if (filter.types != null) conditions.push(oneOf('type', filter.types, params));
+  if (filter.owners != null) conditions.push(oneOf('owner_id', filter.owners, params));
+  const statuses = filterStatuses(filter);
+  if (statuses !== undefined && statuses.length < ALL_STATUSES.length) conditions.push(oneOf('status', statuses, params));
+  if (filter.scope != null) conditions.push(scopeSubtreeSql('scope', assertScope(filter.scope, 'filter.scope'), params));
+  const ranges: Array<[Date | null | undefined, string, '>=' | '<']> = [
+    [filter.createdAfter, 'created_at', '>='],
+    [filter.createdBefore, 'created_at', '<'],
+    [filter.startedAfter, 'started_at', '>='],
+    [filter.startedBefore, 'started_at', '<'],
+    [filter.finishedAfter, 'finished_at', '>='],
+    [filter.finishedBefore, 'finished_at', '<'],
+  ];
+  for (const [value, column, operator] of ranges) {
+    if (value != null) conditions.push(`${column} ${operator} ${params.add(value)}`);
+  }
+  return conditions;
+}

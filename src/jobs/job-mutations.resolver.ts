@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import type { Context } from '../graphql/context';
+import { BadUserInputError, ForbiddenError } from '../graphql/errors';
+import { jobSubject } from '../permissions/ability';
+import { assertScope } from '../permissions/scope';
+import { CreateJobInput } from './create-job.input';
+import { toJob } from './job.row';
+import { Job } from './job.types';
+import { insertJob } from './sql/insert-job';
+import { assertJobId } from './sql/find-job';
+import { applyTransition } from './transitions/apply-transition';
+
+const MAX_CONFIG_BYTES = 64 * 1024;
+const MAX_SECRETS_BYTES = 16 * 1024;
+
+function assertJsonSize(value: unknown, max: number, field: string): void {
+  if (Buffer.byteLength(JSON.stringify(value)) > max) throw new BadUserInputError(`${field} must be at most ${max / 1024} KB of JSON`, field);
+}
+
+@Resolver()
+export class JobMutationsResolver {
+  @Mutation(() => Job, { description: 'Creates a job (permission `create` on its scope and type); submits it unless `start: false`.' })
+  async createJob(@Ctx() ctx: Context, @Arg('input', () => CreateJobInput) input: CreateJobInput): Promise<Job> {
+    const scope = assertScope(input.scope, 'input.scope');
+    const config = input.config ?? {};
+    assertJsonSize(config, MAX_CONFIG_BYTES, 'input.config');
+    if (input.secrets != null) assertJsonSize(input.secrets, MAX_SECRETS_BYTES, 'input.secrets');
+    if (input.maxStartAt != null) {
+      if (input.maxStartAt.getTime() <= Date.now()) throw new BadUserInputError('input.maxStartAt must be in the future', 'input.maxStartAt');
+      if (input.scheduledAt != null && input.maxStartAt <= input.scheduledAt) {
+        throw new BadUserInputError('input.maxStartAt must be after input.scheduledAt', 'input.maxStartAt');
+      }
+    }
+    const owner = ctx.principal;
+    if (!ctx.ability.can('create', jobSubject({ scope, type: input.type, ownerId: owner.id }))) {
+      throw new ForbiddenError(`You may not create jobs of type "${input.type}" in scope "${scope}"`);
+    }
+    const id = randomUUID();
+    const row = await insertJob(ctx.services.sql, {
+      id,
+      name: input.name,
+      type: input.type,
+      scope,
+      ownerId: owner.id,
+      ownerName: owner.name,
+      status: !input.start ? 'CREATED' : input.requiresApproval ? 'WAITING_APPROVAL' : 'PENDING',
+      config,
+      secrets: input.secrets == null ? null : ctx.services.secrets.seal(id, input.secrets),
+      approvers: [...new Set(input.approvers ?? [])],
+      requiresApproval: input.requiresApproval,
+      scheduledAt: input.scheduledAt ?? null,
+      maxStartAt: input.maxStartAt ?? null,
+      asset: input.asset ?? null,
+    });
+    return toJob(row);
+  }
+
+  @Mutation(() => Job, { description: 'Submits a CREATED job: PENDING, or WAITING_APPROVAL when it requires approval.' })
+  async startJob(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) id: string): Promise<Job> {
+    const row = await applyTransition(
+      ctx.services.sql,
+      {
+        jobId: assertJobId(id),
+        transition: 'startJob',
+        set: () => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END`,
+        event: { kind: 'SUBMITTED', actorId: ctx.principal.id, actorKind: 'USER' },
+      },
+      { ability: ctx.ability, action: 'create', verb: 'start' },
+    );
+    return toJob(row);
+  }
+}

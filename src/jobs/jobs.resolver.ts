@@ -1,0 +1,90 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../graphql/context';
+import { BadUserInputError } from '../graphql/errors';
+import type { SqlParams } from '../db/sql-params';
+import { jobPredicate } from '../permissions/rules-to-sql';
+import { encodeCursor } from './cursor';
+import { JobConnection, JobStatusCount } from './job-connection.types';
+import { DEFAULT_ORDER, JobFilter, JobOrder } from './job-filter.input';
+import { jobFilterConditions } from './job-filter.sql';
+import { ALL_STATUSES, type JobStatus } from './job-status';
+import { toJob } from './job.row';
+import { Job } from './job.types';
+import { assertJobId, findVisibleJob } from './sql/find-job';
+import { countJobs, countJobsByStatus, listJobs } from './sql/list-jobs';
+
+export const MAX_PAGE_SIZE = 500;
+
+/** The WHERE conditions of what the user may see and asked for. */
+export function visibleJobsWhere(ctx: Context, filter: JobFilter | null | undefined) {
+  return (params: SqlParams): string[] => {
+    const visible = jobPredicate(ctx.ability, 'view_monitor', params);
+    return [...(visible === 'TRUE' ? [] : [visible]), ...jobFilterConditions(filter, params)];
+  };
+}
+
+@Resolver(() => JobConnection)
+export class JobsResolver {
+  @Query(() => JobConnection, {
+    description: 'Jobs the viewer may see, filtered and ordered, paginated by keyset cursor (`first` at most 500).',
+  })
+  async jobs(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => JobFilter, { nullable: true, description: 'Which jobs; all visible jobs when omitted.' })
+    filter: JobFilter | null,
+    @Arg('orderBy', () => JobOrder, { nullable: true, description: 'The order; newest first (CREATED_AT DESC) when omitted.' })
+    orderBy: JobOrder | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 0 to 500.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
+  ): Promise<JobConnection> {
+    if (first < 0 || first > MAX_PAGE_SIZE) {
+      throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`, 'first');
+    }
+    const order = orderBy ?? DEFAULT_ORDER;
+    const where = visibleJobsWhere(ctx, filter);
+    const { rows, hasNextPage } = await listJobs(ctx.services.sql, {
+      where,
+      field: order.field,
+      direction: order.direction,
+      first,
+      after: after ?? null,
+    });
+    const now = Date.now();
+    const edges = rows.map((row) => ({ cursor: encodeCursor(row, order.field, order.direction), node: toJob(row, now) }));
+    return {
+      edges,
+      nodes: edges.map((edge) => edge.node),
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: after != null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+      countTotal: () => countJobs(ctx.services.sql, where),
+    };
+  }
+
+  @FieldResolver(() => Int, { description: 'How many jobs match the filter in all pages (counted only when asked for).' })
+  totalCount(@Root() connection: JobConnection): Promise<number> {
+    return connection.countTotal();
+  }
+
+  @Query(() => Job, { nullable: true, description: 'One job; null when it does not exist or the viewer may not see it.' })
+  async job(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) id: string): Promise<Job | null> {
+    const row = await findVisibleJob(ctx, assertJobId(id));
+    return row === undefined ? null : toJob(row);
+  }
+
+  @Query(() => [JobStatusCount], {
+    description: 'How many visible jobs matching the filter have each status (every status, zeros included): the tab counters.',
+  })
+  async jobCounts(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => JobFilter, { nullable: true, description: 'Which jobs; all visible jobs when omitted.' })
+    filter: JobFilter | null,
+  ): Promise<JobStatusCount[]> {
+    const rows = await countJobsByStatus(ctx.services.sql, visibleJobsWhere(ctx, filter));
+    const counts = new Map(rows.map((row) => [row.status as JobStatus, row.count]));
+    return ALL_STATUSES.map((status) => ({ status, count: counts.get(status) ?? 0 }));
+  }
+}

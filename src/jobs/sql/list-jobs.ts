@@ -1,0 +1,69 @@
+import type { Sql } from '../../db/sql';
+import { SqlParams } from '../../db/sql-params';
+import type { JobOrderField, OrderDirection } from '../job.enums';
+import { JOB_COLUMNS, type JobRow } from '../job.row';
+import { decodeCursor } from '../cursor';
+
+/** The sort expression of each order; each matches an index expression of the Init migration. */
+const SORT_KEY: Readonly<Record<JobOrderField, { expression: string; type: string }>> = {
+  CREATED_AT: { expression: 'created_at', type: 'timestamptz' },
+  STARTED_AT: { expression: `coalesce(started_at, '-infinity')`, type: 'timestamptz' },
+  FINISHED_AT: { expression: `coalesce(finished_at, '-infinity')`, type: 'timestamptz' },
+  NAME: { expression: 'name', type: 'text' },
+};
+
+export interface ListJobsQuery {
+  /** Builds the WHERE conditions (visibility and filter) into the given params. */
+  readonly where: (params: SqlParams) => string[];
+  readonly field: JobOrderField;
+  readonly direction: OrderDirection;
+  readonly first: number;
+  readonly after: string | null;
+}
+
+/** One page of jobs by keyset: `first + 1` rows are read to know whether another page follows. */
+export async function listJobs(sql: Sql, query: ListJobsQuery): Promise<{ rows: JobRow[]; hasNextPage: boolean }> {
+  const params = new SqlParams();
+  const conditions = query.where(params);
+  const key = SORT_KEY[query.field];
+  const direction = query.direction === 'ASC' ? 'ASC' : 'DESC';
+  if (query.after !== null) {
+    const cursor = decodeCursor(query.after, query.field, query.direction);
+    const value = cursor.v ?? '-infinity';
+    conditions.push(
+      `(${key.expression}, id) ${direction === 'ASC' ? '>' : '<'} (${params.add(value)}::${key.type}, ${params.add(cursor.id)}::uuid)`,
+    );
+  }
+  const where = conditions.length === 0 ? 'TRUE' : conditions.join(' AND ');
+  const rows = await sql.rows<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where}
+      ORDER BY ${key.expression} ${direction}, id ${direction} LIMIT ${params.add(query.first + 1)}`,
+    params.values,
+  );
+  const hasNextPage = rows.length > query.first;
+  if (hasNextPage) rows.pop();
+  return { rows, hasNextPage };
+}
+
+export async function countJobs(sql: Sql, where: (params: SqlParams) => string[]): Promise<number> {
+  const params = new SqlParams();
+  const conditions = where(params);
+  const row = await sql.one<{ count: number }>(
+    `SELECT count(*)::int AS count FROM jobs WHERE ${conditions.length === 0 ? 'TRUE' : conditions.join(' AND ')}`,
+    params.values,
+  );
+  return row?.count ?? 0;
+}
+
+export async function countJobsByStatus(
+  sql: Sql,
+  where: (params: SqlParams) => string[],
+): Promise<Array<{ status: string; count: number }>> {
+  const params = new SqlParams();
+  const conditions = where(params);
+  return sql.rows<{ status: string; count: number }>(
+    `SELECT status, count(*)::int AS count FROM jobs WHERE ${conditions.length === 0 ? 'TRUE' : conditions.join(' AND ')}
+      GROUP BY status`,
+    params.values,
+  );
+}

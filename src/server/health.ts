@@ -1,0 +1,31 @@
+import type { Router } from 'express';
+import express from 'express';
+import type { DataSource } from 'typeorm';
+
+/**
+ * `/healthz`: the process is alive. `/readyz`: the database answers and no migration is pending,
+ * so a load balancer only sends traffic to an instance that can serve it.
+ */
+export function healthRoutes(dataSource: DataSource): Router {
+  const router = express.Router();
+  let migrationsChecked = false;
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    try {
+      await dataSource.query('SELECT 1');
+      if (!migrationsChecked) {
+        if (await dataSource.showMigrations()) {
+          res.status(503).json({ status: 'unavailable', reason: 'migrations pending' });
+          return;
+        }
+        migrationsChecked = true;
+      }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  return router;
+}

@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import cors from 'cors';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { openDatabase } from '../db/database';
+import { PgListener } from '../db/pg-listener';
+import { sqlOf } from '../db/sql';
+import { createContext, type Context } from '../graphql/context';
+import { createErrorFormatter } from '../graphql/format-error';
+import { jobwatchSchema } from '../graphql/schema';
+import { SecretBox } from '../jobs/secret-box';
+import { createLogger } from '../logger';
+import { bootstrapAdmins } from '../permissions/bootstrap-admins';
+import { PERMISSIONS_CHANNEL, PermissionStore } from '../permissions/permission-store';
+import { resolveJwtSecret } from '../auth/signing-key';
+import { TokenVerifier } from '../auth/token-verifier';
+import type { Services } from '../services';
+import { healthRoutes } from './health';
+import { httpErrorHandler } from './http-errors';
+import { requestLogging } from './request-logging';
+
+export interface RunningServer {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  readonly url: string;
+  readonly port: number;
+  readonly httpServer: Server;
+  readonly services: Services;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log?: Logger;
+  /** The host to bind; all interfaces by default. */
+  readonly host?: string;
+  readonly poolSize?: number;
+}
+
+const MAX_BODY = '1mb';
+
+/** Starts everything a Jobwatch instance runs, in order, and answers how to stop it. */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const database = await openDatabase(config, log, options.poolSize);
+  const sql = sqlOf(database.pool);
+  const cleanups: Array<() => Promise<void>> = [() => database.close()];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => log.error({ err: error }, 'shutdown step failed'));
+  };
+
+  try {
+    const listener = new PgListener({ url: database.url, channels: [PERMISSIONS_CHANNEL], log: log.child({ component: 'listener' }) });
+    cleanups.push(() => listener.stop());
+    await listener.start();
+
+    const admins =
+      config.bootstrapAdmins.length > 0 ? config.bootstrapAdmins : database.embedded && !config.production ? ['admin'] : [];
+    const granted = await bootstrapAdmins(sql, admins);
+    if (granted > 0) log.info({ admins }, 'granted the admin role (BOOTSTRAP_ADMINS)');
+
+    const jwt = config.jwksUrl === undefined ? resolveJwtSecret(config.jwtSecret, config.dataDir) : undefined;
+    if (jwt?.source === 'dev-file') log.warn('JWT_SECRET is not set: using the development secret in the data directory');
+    const services: Services = {
+      config,
+      log,
+      dataSource: database.dataSource,
+      pool: database.pool,
+      sql,
+      listener,
+      permissions: new PermissionStore(sql, listener),
+      secrets: SecretBox.fromConfig(config.secretsKey, config.dataDir),
+      tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }),
+    };
+
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('trust proxy', false);
+    const httpServer = createServer(app);
+    const apollo = new ApolloServer<Context>({
+      schema: await jobwatchSchema(),
+      introspection: !config.production,
+      includeStacktraceInErrorResponses: false,
+      allowBatchedHttpRequests: false,
+      csrfPrevention: true,
+      formatError: createErrorFormatter(log, { production: config.production }),
+      logger: log.child({ component: 'apollo' }),
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      ],
+    });
+    await apollo.start();
+    cleanups.push(() => apollo.stop());
+
+    app.use(requestLogging(log));
+    app.use(healthRoutes(database.dataSource));
+    app.use(
+      '/graphql',
+      cors({ origin: config.corsOrigins.length === 0 ? false : [...config.corsOrigins], maxAge: 600 }),
+      express.json({ limit: MAX_BODY }),
+      expressMiddleware(apollo, {
+        context: ({ req }) => createContext(services, req.headers.authorization, String(req.id), req.log),
+      }),
+    );
+    app.use(httpErrorHandler(log));
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, options.host, () => resolve());
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const url = `http://${options.host ?? '127.0.0.1'}:${port}/graphql`;
+    log.info({ url, embeddedDatabase: database.embedded }, 'Jobwatch is ready');
+    return { url, port, httpServer, services, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

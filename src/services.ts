@@ -1,0 +1,22 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import type { Sql } from './db/sql';
+import type { PgListener } from './db/pg-listener';
+import type { PermissionStore } from './permissions/permission-store';
+import type { SecretBox } from './jobs/secret-box';
+import type { TokenVerifier } from './auth/token-verifier';
+
+/** The long-lived parts of a running server, shared by every request. */
+export interface Services {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly dataSource: DataSource;
+  readonly pool: Pool;
+  readonly sql: Sql;
+  readonly listener: PgListener;
+  readonly permissions: PermissionStore;
+  readonly secrets: SecretBox;
+  readonly tokens: TokenVerifier;
+}
