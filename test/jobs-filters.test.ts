@@ -1,0 +1,191 @@
+import { ALL_STATUSES, type JobStatus, TAB_STATUSES, type JobTab } from '../src/jobs/job-status';
+import { insertJobs, grant, type JobSeed } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { random } from './support/random';
+
+let db: TestDatabase;
+let server: TestServer;
+let admin: string;
+
+type Seeded = Required<Pick<JobSeed, 'id' | 'name' | 'type' | 'scope' | 'owner_id' | 'status' | 'created_at'>> &
+  Pick<JobSeed, 'started_at' | 'finished_at'>;
+const jobs: Seeded[] = [];
+
+const NAMES = ['Mask customers', 'Import products.csv', 'Deploy billing-api', 'Migrate mailbox', 'Export orders_50%', 'Tag PII columns'];
+const TYPES = ['masking', 'import', 'deployment', 'mail-migration', 'export'];
+const OWNERS = ['alice', 'bob', 'carol', 'dave'];
+const SCOPES = ['acme', 'acme/payments', 'acme/payments/prod', 'acme/paymentsx/prod', 'acme/crm/prod', 'globex/shop/dev'];
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db);
+  await grant(db.pool, 'admin-user', 'admin');
+  admin = await token('admin-user');
+  const rnd = random(42);
+  for (let i = 0; i < 400; i += 1) {
+    const status = rnd.pick(ALL_STATUSES);
+    const created = T0 + rnd.int(60) * DAY + rnd.int(DAY);
+    const started = ['CREATED', 'PENDING', 'WAITING_APPROVAL', 'REJECTED', 'EXPIRED'].includes(status) ? null : created + rnd.int(DAY);
+    const finished = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'ABENDED', 'REJECTED', 'EXPIRED'].includes(status)
+      ? (started ?? created) + rnd.int(DAY)
+      : null;
+    jobs.push({
+      id: undefined as unknown as string, // assigned by insertJobs below
+      name: `${rnd.pick(NAMES)} #${i}`,
+      type: rnd.pick(TYPES),
+      scope: rnd.pick(SCOPES),
+      owner_id: rnd.pick(OWNERS),
+      status,
+      created_at: new Date(created),
+      started_at: started === null ? null : new Date(started),
+      finished_at: finished === null ? null : new Date(finished),
+    });
+  }
+  const inserted = await insertJobs(db.pool, jobs);
+  inserted.forEach((row, index) => ((jobs[index] as Seeded).id = row.id));
+});
+
+afterAll(async () => {
+  await server?.close();
+  await db?.drop();
+});
+
+interface Filter {
+  name?: string;
+  types?: string[];
+  owners?: string[];
+  statuses?: JobStatus[];
+  tab?: JobTab;
+  scope?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  startedAfter?: string;
+  startedBefore?: string;
+  finishedAfter?: string;
+  finishedBefore?: string;
+}
+
+/** What the filter means, written plainly: the API must agree with it. */
+function reference(filter: Filter): Set<string> {
+  const within = (value: Date | null | undefined, after?: string, before?: string) =>
+    (after === undefined || (value != null && value.getTime() >= Date.parse(after))) &&
+    (before === undefined || (value != null && value.getTime() < Date.parse(before)));
+  return new Set(
+    jobs
+      .filter(
+        (job) =>
+          (filter.name === undefined || job.name.toLowerCase().includes(filter.name.toLowerCase())) &&
+          (filter.types === undefined || filter.types.includes(job.type)) &&
+          (filter.owners === undefined || filter.owners.includes(job.owner_id)) &&
+          (filter.statuses === undefined || filter.statuses.includes(job.status)) &&
+          (filter.tab === undefined || TAB_STATUSES[filter.tab].includes(job.status)) &&
+          (filter.scope === undefined || job.scope === filter.scope || job.scope.startsWith(`${filter.scope}/`)) &&
+          within(job.created_at, filter.createdAfter, filter.createdBefore) &&
+          within(job.started_at, filter.startedAfter, filter.startedBefore) &&
+          within(job.finished_at, filter.finishedAfter, filter.finishedBefore),
+      )
+      .map((job) => job.id),
+  );
+}
+
+const LIST = `query($filter: JobFilter, $after: String) {
+  jobs(filter: $filter, first: 500, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } }
+  jobCounts(filter: $filter) { status count }
+}`;
+
+async function listAll(filter: Filter) {
+  const response = await server.gql<{
+    jobs: { totalCount: number; nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean } };
+    jobCounts: Array<{ status: JobStatus; count: number }>;
+  }>(admin, LIST, { filter });
+  expect(response.errors).toBeUndefined();
+  const data = response.data!;
+  expect(data.jobs.pageInfo.hasNextPage).toBe(false);
+  return { ids: data.jobs.nodes.map((node) => node.id), totalCount: data.jobs.totalCount, counts: data.jobCounts };
+}
+
+const at = (days: number) => new Date(T0 + days * DAY).toISOString();
+
+const CASES: Array<[string, Filter]> = [
+  ['no filter', {}],
+  ['name substring, any case', { name: 'MASK' }],
+  ['name with LIKE metacharacters taken literally', { name: '50%' }],
+  ['name that matches nothing', { name: 'no such job' }],
+  ['one type', { types: ['masking'] }],
+  ['several types', { types: ['import', 'export'] }],
+  ['owners', { owners: ['bob', 'dave'] }],
+  ['statuses', { statuses: ['FAILED', 'ABENDED'] }],
+  ['tab ACTIVE', { tab: 'ACTIVE' }],
+  ['tab COMPLETED', { tab: 'COMPLETED' }],
+  ['tab FAILED', { tab: 'FAILED' }],
+  ['tab ALL', { tab: 'ALL' }],
+  ['tab and statuses must both hold', { tab: 'FAILED', statuses: ['FAILED', 'SUCCEEDED'] }],
+  ['tab and statuses with nothing in common', { tab: 'COMPLETED', statuses: ['FAILED'] }],
+  ['scope covers its subtree, not a sibling sharing its prefix', { scope: 'acme/payments' }],
+  ['scope at the root', { scope: 'acme' }],
+  ['created range', { createdAfter: at(10), createdBefore: at(20) }],
+  ['started after', { startedAfter: at(30) }],
+  ['finished before', { finishedBefore: at(15) }],
+  ['combined: type, owner, tab and scope', { types: ['masking', 'import'], owners: ['alice', 'carol'], tab: 'ALL', scope: 'acme' }],
+  [
+    'combined: name, statuses and every range',
+    {
+      name: 'o',
+      statuses: ['SUCCEEDED', 'FAILED', 'CANCELLED'],
+      createdAfter: at(5),
+      createdBefore: at(55),
+      startedAfter: at(5),
+      finishedBefore: at(58),
+    },
+  ],
+];
+
+test.each(CASES)('filter: %s', async (_label, filter) => {
+  const expected = reference(filter);
+  const { ids, totalCount, counts } = await listAll(filter);
+  expect(new Set(ids)).toEqual(expected);
+  expect(ids).toHaveLength(expected.size);
+  expect(totalCount).toBe(expected.size);
+  const byStatus = Object.fromEntries(counts.map((count) => [count.status, count.count]));
+  for (const status of ALL_STATUSES) {
+    const want = jobs.filter((job) => expected.has(job.id) && job.status === status).length;
+    expect([status, byStatus[status]]).toEqual([status, want]);
+  }
+});
+
+test('the reference itself is not trivial: the cases select different, non-empty sets', () => {
+  const sizes = CASES.map(([, filter]) => reference(filter).size);
+  expect(new Set(sizes).size).toBeGreaterThan(10);
+  expect(reference({ scope: 'acme/payments' }).size).toBeGreaterThan(0);
+  expect(jobs.some((job) => job.scope === 'acme/paymentsx/prod')).toBe(true);
+});
+
+test('jobCounts lists every status, zeros included, for an empty result', async () => {
+  const { counts } = await listAll({ name: 'no such job' });
+  expect(counts.map((count) => count.status)).toEqual([...ALL_STATUSES]);
+  expect(counts.every((count) => count.count === 0)).toBe(true);
+});
+
+test('job(id) returns the job with its fields', async () => {
+  const job = jobs[0] as Seeded;
+  const response = await server.gql<{ job: Record<string, unknown> }>(
+    admin,
+    `query($id: ID!) { job(id: $id) { id name type scope owner status createdAt terminal progress { indeterminate } tasks { name } timeline { nodes { id } } } }`,
+    { id: job.id },
+  );
+  expect(response.errors).toBeUndefined();
+  expect(response.data?.job).toMatchObject({
+    id: job.id,
+    name: job.name,
+    type: job.type,
+    scope: job.scope,
+    owner: job.owner_id,
+    status: job.status,
+    createdAt: job.created_at.toISOString(),
+    tasks: [],
+    timeline: { nodes: [] },
+  });
+});

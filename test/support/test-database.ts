@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { withDatabase } from './global-setup';
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** A small pool for fixtures and assertions straight against the tables. */
+  readonly pool: Pool;
+  drop(): Promise<void>;
+}
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set: run the tests through jest (global-setup)`);
+  return value;
+}
+
+async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: env('JOBWATCH_TEST_ADMIN_URL') });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database of this test file's own, cloned from the migrated template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `jw_t_${env('JOBWATCH_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
+  await admin((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${env('JOBWATCH_TEST_TEMPLATE')}`));
+  const url = withDatabase(env('JOBWATCH_TEST_ADMIN_URL'), name);
+  const pool = new Pool({ connectionString: url, max: 4 });
+  return {
+    name,
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
