@@ -212,3 +212,22 @@ describe('malformed HTTP requests', () => {
     await expectRefused(await server.gql(admin, '{ jobs { nodes { password } } }'), 'BAD_USER_INPUT');
   });
 });
+
+describe('JSON written inline in the query works like JSON in variables', () => {
+  test('createJob config and restartJob secrets as literals', async () => {
+    const created = await server.gql<{ createJob: { id: string; config: unknown } }>(
+      admin,
+      'mutation { createJob(input: {name: "Inline", type: "import", scope: "acme", config: {tables: ["a", "b"], depth: 2}, start: false}) { id config } }',
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.createJob.config).toEqual({ tables: ['a', 'b'], depth: 2 });
+    const id = created.data!.createJob.id;
+    await server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+    const restarted = await server.gql<{ restartJob: { hasSecrets: boolean } }>(
+      admin,
+      `mutation { restartJob(id: "${id}", secrets: {password: "inline"}) { hasSecrets } }`,
+    );
+    expect(restarted.errors).toBeUndefined();
+    expect(restarted.data?.restartJob.hasSecrets).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import type { JobStatus } from '../src/jobs/job-status';
 import { createRole, grant, insertJobs } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
 
 /**
  * A job the user may not view does not exist for them: not in lists, counts, pages, nor job(id).
@@ -84,16 +84,20 @@ const PAGE = `query($after: String, $filter: JobFilter) {
   jobs(first: 7, after: $after, filter: $filter) { totalCount nodes { id } pageInfo { hasNextPage endCursor } }
 }`;
 
+interface Page {
+  totalCount: number;
+  nodes: Array<{ id: string }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string };
+}
+
 async function everyPage(bearer: string, filter?: Record<string, unknown>) {
   const ids: string[] = [];
   let after: string | null = null;
   let totalCount = -1;
   for (;;) {
-    const response = await server.gql<{
-      jobs: { totalCount: number; nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } };
-    }>(bearer, PAGE, { after, filter });
+    const response: GraphQLResponse<{ jobs: Page }> = await server.gql<{ jobs: Page }>(bearer, PAGE, { after, filter });
     expect(response.errors).toBeUndefined();
-    const page = response.data!.jobs;
+    const page: Page = response.data!.jobs;
     totalCount = page.totalCount;
     ids.push(...page.nodes.map((node) => node.id));
     if (!page.pageInfo.hasNextPage) return { ids, totalCount };

@@ -21,6 +21,7 @@ const CONTEXT_PREFIX = 'Context creation failed: ';
 function validationMessage(error: ArgumentValidationError): string {
   const problems: string[] = [];
   const walk = (errors: ArgumentValidationError['extensions']['validationErrors'], path: string): void => {
+    if (!Array.isArray(errors)) return;
     for (const item of errors) {
       const field = path === '' ? item.property : `${path}.${item.property}`;
       for (const message of Object.values(item.constraints ?? {})) problems.push(`${field}: ${message}`);
@@ -35,7 +36,21 @@ function validationMessage(error: ArgumentValidationError): string {
  * Every error a client sees carries one of the codes of DOMAIN.md. Errors of ours and malformed
  * requests keep their message; anything else is masked, with an id that is in the server log.
  */
-export function createErrorFormatter(log: Logger, { production }: { production: boolean }) {
+export function createErrorFormatter(log: Logger, options: { production: boolean }) {
+  const format = formatter(log, options);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    try {
+      return format(formatted, error);
+    } catch (formatError) {
+      // Formatting must never be the thing that fails: mask, and keep both errors in the log.
+      const errorId = randomUUID();
+      log.error({ err: error, formatError, errorId }, 'error while formatting an error');
+      return { message: `Internal server error (error id ${errorId})`, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId } };
+    }
+  };
+}
+
+function formatter(log: Logger, { production }: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const base = { locations: formatted.locations, path: formatted.path };

@@ -3,11 +3,14 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { JobsResolver } from '../jobs/jobs.resolver';
 import { JobFieldsResolver } from '../jobs/job-fields.resolver';
+import { JobActionsResolver } from '../jobs/actions/job-actions.resolver';
+import { BulkActionsResolver } from '../jobs/actions/bulk-actions.resolver';
 import { JobMutationsResolver } from '../jobs/job-mutations.resolver';
 import { PermissionsResolver } from '../permissions/permissions.resolver';
+import { PermissionMutationsResolver } from '../permissions/permission-mutations.resolver';
 import { DateTimeScalar } from './scalars';
 
-export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, PermissionsResolver] as const;
+export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
 import { BadUserInputError, ForbiddenError } from '../graphql/errors';
 import { jobSubject } from '../permissions/ability';
@@ -8,8 +8,6 @@ import { CreateJobInput } from './create-job.input';
 import { toJob } from './job.row';
 import { Job } from './job.types';
 import { insertJob } from './sql/insert-job';
-import { assertJobId } from './sql/find-job';
-import { applyTransition } from './transitions/apply-transition';
 
 const MAX_CONFIG_BYTES = 64 * 1024;
 const MAX_SECRETS_BYTES = 16 * 1024;
@@ -53,21 +51,6 @@ export class JobMutationsResolver {
       maxStartAt: input.maxStartAt ?? null,
       asset: input.asset ?? null,
     });
-    return toJob(row);
-  }
-
-  @Mutation(() => Job, { description: 'Submits a CREATED job: PENDING, or WAITING_APPROVAL when it requires approval.' })
-  async startJob(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) id: string): Promise<Job> {
-    const row = await applyTransition(
-      ctx.services.sql,
-      {
-        jobId: assertJobId(id),
-        transition: 'startJob',
-        set: () => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END`,
-        event: { kind: 'SUBMITTED', actorId: ctx.principal.id, actorKind: 'USER' },
-      },
-      { ability: ctx.ability, action: 'create', verb: 'start' },
-    );
     return toJob(row);
   }
 }

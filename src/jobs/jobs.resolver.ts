@@ -1,12 +1,10 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context';
 import { BadUserInputError } from '../graphql/errors';
-import type { SqlParams } from '../db/sql-params';
-import { jobPredicate } from '../permissions/rules-to-sql';
 import { encodeCursor } from './cursor';
 import { JobConnection, JobStatusCount } from './job-connection.types';
 import { DEFAULT_ORDER, JobFilter, JobOrder } from './job-filter.input';
-import { jobFilterConditions } from './job-filter.sql';
+import { visibleJobsWhere } from './visible-jobs';
 import { ALL_STATUSES, type JobStatus } from './job-status';
 import { toJob } from './job.row';
 import { Job } from './job.types';
@@ -14,14 +12,6 @@ import { assertJobId, findVisibleJob } from './sql/find-job';
 import { countJobs, countJobsByStatus, listJobs } from './sql/list-jobs';
 
 export const MAX_PAGE_SIZE = 500;
-
-/** The WHERE conditions of what the user may see and asked for. */
-export function visibleJobsWhere(ctx: Context, filter: JobFilter | null | undefined) {
-  return (params: SqlParams): string[] => {
-    const visible = jobPredicate(ctx.ability, 'view_monitor', params);
-    return [...(visible === 'TRUE' ? [] : [visible]), ...jobFilterConditions(filter, params)];
-  };
-}
 
 @Resolver(() => JobConnection)
 export class JobsResolver {

@@ -11,6 +11,7 @@ export const Action = {
   reschedule: 'reschedule',
   approve: 'approve',
   approve_all: 'approve_all',
+  resolve_trap: 'resolve_trap',
   manage_permissions: 'manage_permissions',
   execute: 'execute',
 } as const;
@@ -27,6 +28,7 @@ export const ACTION_DESCRIPTIONS: Readonly<Record<Action, string>> = {
   reschedule: 'Set a new schedule for a queued, rejected or expired job.',
   approve: 'Approve or reject jobs that name the user among their approvers.',
   approve_all: 'Approve or reject any job, named or not.',
+  resolve_trap: "Pause a trapped job's timeout and decide the trap (RETRY, SKIP or ABORT).",
   manage_permissions: 'Create roles and grant them (subject Permission).',
   execute: 'Claim and run jobs as a worker.',
 };

@@ -1,0 +1,203 @@
+import type { Principal } from '../../auth/principal';
+import type { SqlParams } from '../../db/sql-params';
+import { BadUserInputError } from '../../graphql/errors';
+import { type AppAbility, type JobFacts, jobSubject } from '../../permissions/ability';
+import { jobPredicate } from '../../permissions/rules-to-sql';
+import type { Action } from '../../permissions/rules';
+import { type JobStatus, type JobStep, TRANSITIONS } from '../job-status';
+import type { ChangeEvent, JobChange } from '../transitions/change-jobs';
+import type { TrapDecision } from './trap-decision';
+
+export interface Actor {
+  readonly principal: Principal;
+  readonly ability: AppAbility;
+}
+
+/** The row a refusal is explained from. */
+export interface RefusedRow {
+  readonly status: JobStatus;
+  readonly max_start_at: Date | null;
+}
+
+/**
+ * One thing a person can do to a job. Its legality (source statuses), who may do it (as SQL for
+ * the guarded statement, and in memory for `viewerCan`: the two must agree), and what it
+ * changes are all here, so single, bulk and "can I?" answers cannot drift apart.
+ */
+export interface UserAction<Args> {
+  readonly verb: string;
+  readonly from: readonly JobStatus[];
+  readonly permitted: (actor: Actor, params: SqlParams) => string;
+  readonly allows: (actor: Actor, job: JobFacts) => boolean;
+  readonly operation: (args: Args, actor: Actor) => JobChange['operation'];
+  readonly event: (args: Args) => Pick<ChangeEvent, 'kind' | 'message' | 'data'>;
+  /** Extra guards over `j` (beyond status and permission), e.g. a schedule within maxStartAt. */
+  readonly guards?: (args: Args) => ReadonlyArray<(params: SqlParams) => string>;
+  /** Work done in the same statement on the changed rows (`changed`), e.g. resetting tasks. */
+  readonly alsoSql?: (args: Args) => string;
+  /** Why a legal, permitted change still did not happen (a guard of its own failed). */
+  readonly refusal?: (row: RefusedRow, args: Args) => Error | undefined;
+}
+
+const can = (action: Action) => ({
+  permitted: (actor: Actor, params: SqlParams) => jobPredicate(actor.ability, action, params, 'j'),
+  allows: (actor: Actor, job: JobFacts) => actor.ability.can(action, jobSubject(job)),
+});
+
+/** Approving: a named approver with `approve`, or anyone with `approve_all` (in scope). */
+const approval = {
+  permitted: (actor: Actor, params: SqlParams) =>
+    `((${jobPredicate(actor.ability, 'approve', params, 'j')} AND ${params.add(actor.principal.id)} = ANY(j.approvers))` +
+    ` OR ${jobPredicate(actor.ability, 'approve_all', params, 'j')})`,
+  allows: (actor: Actor, job: JobFacts) =>
+    (actor.ability.can('approve', jobSubject(job)) && (job.approvers ?? []).includes(actor.principal.id)) ||
+    actor.ability.can('approve_all', jobSubject(job)),
+};
+
+const QUEUED: readonly JobStatus[] = TRANSITIONS.cancelQueued.from;
+const inList = (statuses: readonly JobStatus[]) => statuses.map((status) => `'${status}'`).join(', ');
+
+export const startAction: UserAction<void> = {
+  verb: 'start',
+  from: TRANSITIONS.startJob.from,
+  ...can('create'),
+  operation: () => ({ kind: 'update', set: () => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END` }),
+  event: () => ({ kind: 'SUBMITTED' }),
+};
+
+export const cancelAction: UserAction<{ reason: string | null }> = {
+  verb: 'cancel',
+  from: [...TRANSITIONS.cancelQueued.from, ...TRANSITIONS.cancelHeld.from],
+  ...can('cancel'),
+  operation: (_args, actor) => ({
+    kind: 'update',
+    // Not yet held by a worker: cancelled at once. Held: the worker is asked to stop.
+    set: (params) => `status = CASE WHEN j.status IN (${inList(QUEUED)}) THEN 'CANCELLED' ELSE 'CANCELLING' END,
+      cancel_requested_at = now(), cancel_requested_by = ${params.add(actor.principal.id)}`,
+  }),
+  event: ({ reason }) => ({ kind: { CANCELLED: 'CANCELLED', CANCELLING: 'CANCEL_REQUESTED' }, message: reason }),
+};
+
+export interface RestartArgs {
+  readonly step: JobStep;
+  readonly runNow: boolean;
+  /** New secrets for the new attempt (the last attempt's were destroyed when it finished). */
+  readonly sealedSecrets: Buffer | null;
+}
+
+export const restartAction: UserAction<RestartArgs> = {
+  verb: 'restart',
+  from: TRANSITIONS.restartJob.from,
+  ...can('restart'),
+  operation: ({ step, runNow, sealedSecrets }) => ({
+    kind: 'update',
+    // A new attempt from `step`: every later step reruns too. The schedule holds unless runNow;
+    // a maxStartAt already past would expire the job at once, so it is dropped.
+    set: (params) => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
+      attempt = j.attempt + 1, step = ${params.add(step)},
+      previous_run_duration_ms = CASE WHEN j.started_at IS NULL THEN j.previous_run_duration_ms
+        ELSE round(extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at) * 1000) END,
+      started_at = NULL, worker_id = NULL, heartbeat_at = NULL, lease_token = NULL, message = NULL,
+      error_message = NULL, error_stack = NULL, cancel_requested_at = NULL, cancel_requested_by = NULL,
+      progress_done = 0, progress_total = NULL, progress_unit = NULL, progress_phase = NULL, progress_percent = NULL,
+      progress_rate = NULL, progress_updated_at = NULL,
+      scheduled_at = ${runNow ? 'NULL' : 'j.scheduled_at'},
+      max_start_at = CASE WHEN j.max_start_at <= now() THEN NULL ELSE j.max_start_at END,
+      secrets = ${params.add(sealedSecrets)}::bytea`,
+  }),
+  alsoSql: () => `DELETE FROM tasks t USING changed WHERE t.job_id = changed.id`,
+  event: ({ step, runNow, sealedSecrets }) => ({ kind: 'RESTARTED', data: { step, runNow, newSecrets: sealedSecrets !== null } }),
+};
+
+export interface RescheduleArgs {
+  readonly scheduledAt: Date;
+  readonly maxStartAt: Date | null;
+}
+
+/** The maxStartAt a reschedule leaves: the new one, or the old one unless it is already past. */
+const keptMaxStartAt = (params: SqlParams, maxStartAt: Date | null) =>
+  `coalesce(${params.add(maxStartAt)}::timestamptz, CASE WHEN j.max_start_at > now() THEN j.max_start_at END)`;
+
+export const rescheduleAction: UserAction<RescheduleArgs> = {
+  verb: 'reschedule',
+  from: TRANSITIONS.rescheduleJob.from,
+  ...can('reschedule'),
+  operation: ({ scheduledAt, maxStartAt }) => ({
+    kind: 'update',
+    // A PENDING job stays approved; a rejected or expired one that needs approval asks again.
+    set: (params) => `status = CASE WHEN j.status = 'PENDING' OR NOT j.requires_approval THEN 'PENDING' ELSE 'WAITING_APPROVAL' END,
+      scheduled_at = ${params.add(scheduledAt)}, max_start_at = ${keptMaxStartAt(params, maxStartAt)}`,
+  }),
+  guards: ({ scheduledAt, maxStartAt }) => [
+    (params) => `(${keptMaxStartAt(params, maxStartAt)} IS NULL OR ${params.add(scheduledAt)}::timestamptz < ${keptMaxStartAt(params, maxStartAt)})`,
+  ],
+  refusal: (row, { scheduledAt, maxStartAt }) => {
+    const limit = maxStartAt ?? (row.max_start_at !== null && row.max_start_at.getTime() > Date.now() ? row.max_start_at : null);
+    return limit !== null && scheduledAt >= limit
+      ? new BadUserInputError(`scheduledAt must be before the job's maxStartAt (${limit.toISOString()})`, 'scheduledAt')
+      : undefined;
+  },
+  event: ({ scheduledAt, maxStartAt }) => ({ kind: 'RESCHEDULED', data: { scheduledAt, maxStartAt } }),
+};
+
+export const deleteAction: UserAction<void> = {
+  verb: 'delete',
+  from: TRANSITIONS.deleteJob.from,
+  ...can('delete'),
+  operation: () => ({ kind: 'delete' }),
+  event: () => ({ kind: 'DELETED' }),
+};
+
+export const approveAction: UserAction<{ comment: string | null }> = {
+  verb: 'approve',
+  from: TRANSITIONS.approveJob.from,
+  ...approval,
+  operation: () => ({ kind: 'update', set: () => `status = 'PENDING'` }),
+  event: ({ comment }) => ({ kind: 'APPROVED', message: comment }),
+};
+
+export const rejectAction: UserAction<{ comment: string | null }> = {
+  verb: 'reject',
+  from: TRANSITIONS.rejectJob.from,
+  ...approval,
+  operation: () => ({ kind: 'update', set: () => `status = 'REJECTED'` }),
+  event: ({ comment }) => ({ kind: 'REJECTED', message: comment }),
+};
+
+export const pauseTrapAction: UserAction<void> = {
+  verb: 'pause the trap of',
+  from: TRANSITIONS.pauseTrap.from,
+  ...can('resolve_trap'),
+  operation: () => ({ kind: 'update', set: () => `status = 'TRAP_PAUSED'` }),
+  event: () => ({ kind: 'TRAP_PAUSED' }),
+};
+
+export const resolveTrapAction: UserAction<{ decision: TrapDecision }> = {
+  verb: 'resolve the trap of',
+  from: TRANSITIONS.resolveTrapContinue.from,
+  ...can('resolve_trap'),
+  operation: ({ decision }) => ({
+    kind: 'update',
+    // RETRY and SKIP resume the worker, which reads the decision on its next heartbeat; the
+    // heartbeat clock restarts so a long investigation does not look like a lost worker.
+    set: (params) =>
+      decision === 'ABORT'
+        ? `status = 'FAILED'`
+        : `status = 'RUNNING', trap_decision = ${params.add(decision)}, heartbeat_at = now(), trap_timeout_at = NULL`,
+  }),
+  event: ({ decision }) => ({ kind: 'TRAP_RESOLVED', data: { decision } }),
+};
+
+/** Every action that `viewerCan` reports, by its field name there. */
+export const VIEWER_ACTIONS = {
+  start: startAction,
+  cancel: cancelAction,
+  restart: restartAction,
+  reschedule: rescheduleAction,
+  delete: deleteAction,
+  approve: approveAction,
+  reject: rejectAction,
+  pauseTrap: pauseTrapAction,
+  resolveTrap: resolveTrapAction,
+} as const;
+

@@ -1,0 +1,76 @@
+import type { Sql } from '../../db/sql';
+import { SqlParams } from '../../db/sql-params';
+import { JOB_COLUMNS, type JobRow } from '../job.row';
+import type { JobStatus } from '../job-status';
+import type { ActorKind, TimelineKind } from '../timeline.types';
+
+export interface ChangeEvent {
+  /** The event kind, or one per resulting status when the target depends on the row. */
+  readonly kind: TimelineKind | Readonly<Partial<Record<JobStatus, TimelineKind>>>;
+  readonly actorId: string | null;
+  readonly actorKind: ActorKind;
+  readonly message?: string | null;
+  readonly data?: unknown;
+}
+
+export interface JobChange {
+  /** One job, or a batch (locked in id order, so concurrent batches cannot deadlock). */
+  readonly ids: readonly string[];
+  /** The statuses the change may start from: the guard that makes it legal. */
+  readonly from: readonly JobStatus[];
+  /**
+   * `update`: SET assignments over the row aliased `j` (updated_at is added); the status is one
+   * of them since some targets depend on the row. `delete`: the rows go, the history stays.
+   */
+  readonly operation: { readonly kind: 'update'; readonly set: (params: SqlParams) => string } | { readonly kind: 'delete' };
+  /** Further conditions over `j`: who may act (permissions as SQL), a lease, a schedule. */
+  readonly guards?: ReadonlyArray<(params: SqlParams) => string>;
+  /** A data-modifying statement over the changed rows (`changed`), in the same statement. */
+  readonly alsoSql?: string;
+  readonly event: ChangeEvent;
+}
+
+export type ChangedJob = JobRow & { from_status: JobStatus };
+
+/**
+ * Changes jobs with one guarded statement: it locks the rows, keeps those in an allowed status
+ * that pass every guard, updates (or deletes) them and writes one timeline event each, all or
+ * nothing. A row that is not returned did not change: the request lost a race, named an
+ * illegal transition, or was not allowed. The caller explains which.
+ */
+export async function changeJobs(sql: Sql, change: JobChange): Promise<ChangedJob[]> {
+  const params = new SqlParams();
+  const ids = params.add(change.ids);
+  const from = params.add(change.from);
+  const guards = (change.guards ?? []).map((guard) => ` AND ${guard(params)}`).join('');
+  const statement =
+    change.operation.kind === 'update'
+      ? `UPDATE jobs j SET ${change.operation.set(params)}, updated_at = now()
+           FROM current WHERE j.id = current.id AND current.status = ANY(${from}::text[])${guards}
+         RETURNING j.*, current.status AS from_status`
+      : `DELETE FROM jobs j USING current WHERE j.id = current.id AND current.status = ANY(${from}::text[])${guards}
+         RETURNING j.*, current.status AS from_status`;
+  const event = change.event;
+  const toStatus = change.operation.kind === 'update' ? 'status' : 'NULL';
+  return sql.rows<ChangedJob>(
+    `WITH current AS (SELECT id, status FROM jobs WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE),
+     changed AS (${statement}),${change.alsoSql === undefined ? '' : `
+     also AS (${change.alsoSql}),`}
+     event AS (
+       INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, from_status, to_status, attempt, step, message, data,
+                                    job_scope, job_type, job_owner_id)
+       SELECT id, ${kindSql(event.kind, params)}, ${params.add(event.actorId)}, ${params.add(event.actorKind)}, from_status,
+              ${toStatus}, attempt, step, ${params.add(event.message ?? null)},
+              ${params.add(event.data === undefined ? null : JSON.stringify(event.data))}::jsonb, scope, type, owner_id
+         FROM changed
+     )
+     SELECT ${JOB_COLUMNS}, from_status FROM changed`,
+    params.values,
+  );
+}
+
+function kindSql(kind: ChangeEvent['kind'], params: SqlParams): string {
+  if (typeof kind === 'string') return params.add(kind);
+  const branches = Object.entries(kind).map(([status, name]) => `WHEN ${params.add(status)} THEN ${params.add(name)}`);
+  return `CASE status ${branches.join(' ')} END`;
+}
