@@ -124,8 +124,10 @@ export const rescheduleAction: UserAction<RescheduleArgs> = {
   ...can('reschedule'),
   operation: ({ scheduledAt, maxStartAt }) => ({
     kind: 'update',
-    // A PENDING job stays approved; a rejected or expired one that needs approval asks again.
-    set: (params) => `status = CASE WHEN j.status = 'PENDING' OR NOT j.requires_approval THEN 'PENDING' ELSE 'WAITING_APPROVAL' END,
+    // Rescheduling never skips an approval: a PENDING job stays approved, one waiting keeps
+    // waiting, and a rejected or expired one that needs approval asks again.
+    set: (params) => `status = CASE WHEN j.status = 'PENDING' THEN 'PENDING'
+        WHEN j.status = 'WAITING_APPROVAL' OR j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
       scheduled_at = ${params.add(scheduledAt)}, max_start_at = ${keptMaxStartAt(params, maxStartAt)}`,
   }),
   guards: ({ scheduledAt, maxStartAt }) => [
