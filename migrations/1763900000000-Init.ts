@@ -56,6 +56,7 @@ export class Init1763900000000 implements MigrationInterface {
         progress_rate double precision,
         progress_updated_at timestamptz(3),
         trap_timeout_at timestamptz(3),
+        trap_decision text CHECK (trap_decision IN ('RETRY','SKIP')),
         cancel_requested_at timestamptz(3),
         cancel_requested_by text
       ) WITH (fillfactor = 80)
@@ -74,8 +75,32 @@ export class Init1763900000000 implements MigrationInterface {
       `jobs_scope_created_idx ON jobs (scope, created_at, id)`,
       `jobs_name_trgm_idx ON jobs USING gin (name gin_trgm_ops)`,
       `jobs_claimable_idx ON jobs (scheduled_at NULLS FIRST, created_at) WHERE status = 'PENDING'`,
+      // The daemon's expiry rule reads only the queued jobs that have a deadline.
+      `jobs_expiry_idx ON jobs (max_start_at) WHERE status IN ('PENDING', 'WAITING_APPROVAL') AND max_start_at IS NOT NULL`,
     ];
     for (const index of indexes) await q.query(`CREATE INDEX ${index}`);
+
+    // One place for what every status change implies, whoever makes it (a person, the worker,
+    // the daemon): entering a terminal status stamps finished_at, destroys the secrets and ends
+    // the lease; leaving one (restart, reschedule) clears finished_at. It fires only for
+    // statements that set status, so progress updates never run it.
+    await q.query(`
+      CREATE FUNCTION jobwatch_on_status_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status IN ('SUCCEEDED','FAILED','CANCELLED','REJECTED','EXPIRED','ABENDED') THEN
+          NEW.finished_at := coalesce(NEW.finished_at, now());
+          NEW.secrets := NULL;
+          NEW.lease_token := NULL;
+          NEW.trap_timeout_at := NULL;
+          NEW.trap_decision := NULL;
+        ELSIF OLD.status IN ('SUCCEEDED','FAILED','CANCELLED','REJECTED','EXPIRED','ABENDED') THEN
+          NEW.finished_at := NULL;
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER jobs_status_change BEFORE UPDATE OF status ON jobs
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION jobwatch_on_status_change()`);
 
     await q.query(`
       CREATE TABLE tasks (
@@ -118,6 +143,8 @@ export class Init1763900000000 implements MigrationInterface {
       )
     `);
     await q.query(`CREATE INDEX timeline_events_job_idx ON timeline_events (job_id, id)`);
+    // Tombstones, by age: retention finds the histories of deleted jobs without a scan.
+    await q.query(`CREATE INDEX timeline_events_tombstone_idx ON timeline_events (at) WHERE kind = 'DELETED'`);
 
     await q.query(`
       CREATE TABLE roles (
@@ -167,8 +194,13 @@ export class Init1763900000000 implements MigrationInterface {
       ['admin', 'Everything, including permission administration.', [{ action: 'manage', subject: 'all' }]],
       [
         'operator',
-        'Views and operates jobs: create, restart, cancel, reschedule, approve (as a named approver), delete.',
-        [{ action: ['view_monitor', 'create', 'restart', 'cancel', 'reschedule', 'approve', 'delete'], subject: 'Job' }],
+        'Views and operates jobs: create, restart, cancel, reschedule, approve (as a named approver), delete, resolve traps.',
+        [
+          {
+            action: ['view_monitor', 'create', 'restart', 'cancel', 'reschedule', 'approve', 'delete', 'resolve_trap'],
+            subject: 'Job',
+          },
+        ],
       ],
       ['viewer', 'Sees jobs in the monitor.', [{ action: 'view_monitor', subject: 'Job' }]],
       [
@@ -194,5 +226,6 @@ export class Init1763900000000 implements MigrationInterface {
     await q.query(`DROP TABLE timeline_events`);
     await q.query(`DROP TABLE tasks`);
     await q.query(`DROP TABLE jobs`);
+    await q.query(`DROP FUNCTION jobwatch_on_status_change()`);
   }
 }

@@ -7,6 +7,10 @@ import type { PgListener } from './db/pg-listener';
 import type { PermissionStore } from './permissions/permission-store';
 import type { SecretBox } from './jobs/secret-box';
 import type { TokenVerifier } from './auth/token-verifier';
+import type { LeaseCache } from './workers/progress/lease-cache';
+import type { ProgressBuffer } from './workers/progress/progress-buffer';
+import type { Daemon } from './daemon/daemon';
+import type { TypeP95Cache } from './jobs/stats/type-p95-cache';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -19,4 +23,8 @@ export interface Services {
   readonly permissions: PermissionStore;
   readonly secrets: SecretBox;
   readonly tokens: TokenVerifier;
+  readonly leases: LeaseCache;
+  readonly progress: ProgressBuffer;
+  readonly daemon: Daemon;
+  readonly typeP95: TypeP95Cache;
 }

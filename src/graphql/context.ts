@@ -28,6 +28,6 @@ export async function createContext(
     ability,
     log: log.child({ userId: principal.id }),
     services,
-    loaders: createLoaders(services.sql),
+    loaders: createLoaders(services.sql, services.typeP95),
   };
 }

@@ -9,8 +9,10 @@ import { JobMutationsResolver } from '../jobs/job-mutations.resolver';
 import { PermissionsResolver } from '../permissions/permissions.resolver';
 import { PermissionMutationsResolver } from '../permissions/permission-mutations.resolver';
 import { DateTimeScalar } from './scalars';
+import { WorkerResolver } from '../workers/worker.resolver';
+import { JobStatsResolver } from '../jobs/stats/job-stats.resolver';
 
-export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver] as const;
+export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver, WorkerResolver, JobStatsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

@@ -22,6 +22,10 @@ import { PERMISSIONS_CHANNEL, PermissionStore } from '../permissions/permission-
 import { resolveJwtSecret } from '../auth/signing-key';
 import { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../services';
+import { LeaseCache } from '../workers/progress/lease-cache';
+import { Daemon } from '../daemon/daemon';
+import { TypeP95Cache } from '../jobs/stats/type-p95-cache';
+import { ProgressBuffer } from '../workers/progress/progress-buffer';
 import { healthRoutes } from './health';
 import { httpErrorHandler } from './http-errors';
 import { requestLogging } from './request-logging';
@@ -40,6 +44,8 @@ export interface StartOptions {
   /** The host to bind; all interfaces by default. */
   readonly host?: string;
   readonly poolSize?: number;
+  /** Run the daemon on its timer (default). Tests turn it off and call `services.daemon.tick()`. */
+  readonly daemon?: boolean;
 }
 
 const MAX_BODY = '1mb';
@@ -66,6 +72,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const jwt = config.jwksUrl === undefined ? resolveJwtSecret(config.jwtSecret, config.dataDir) : undefined;
     if (jwt?.source === 'dev-file') log.warn('JWT_SECRET is not set: using the development secret in the data directory');
+    const leases = new LeaseCache(sql);
+    const progress = new ProgressBuffer(sql, leases, config.progressFlushMs, log.child({ component: 'progress' }));
+    progress.start();
+    cleanups.push(() => progress.stop());
+    const daemon = new Daemon(database.pool, { ...config, intervalMs: config.daemonIntervalMs }, log.child({ component: 'daemon' }), (jobs) => {
+      for (const job of jobs) {
+        progress.forget(job.id);
+        leases.forget(job.id);
+      }
+    });
     const services: Services = {
       config,
       log,
@@ -76,6 +92,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       permissions: new PermissionStore(sql, listener),
       secrets: SecretBox.fromConfig(config.secretsKey, config.dataDir),
       tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }),
+      leases,
+      progress,
+      daemon,
+      typeP95: new TypeP95Cache(sql),
     };
 
     const app = express();
@@ -109,6 +129,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       }),
     );
     app.use(httpErrorHandler(log));
+
+    if (options.daemon !== false) {
+      daemon.start();
+      cleanups.push(() => daemon.stop());
+    }
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -47,7 +47,11 @@ export async function postGraphQL<T>(
 }
 
 /** A real server on a free port over the test file's own database. */
-export async function startTestServer(db: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+  options: { daemon?: boolean } = {},
+): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -58,7 +62,8 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
-  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5 });
+  // The daemon's timer is off unless asked for: tests backdate rows and call daemon.tick().
+  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: options.daemon ?? false });
   return {
     ...server,
     gql: <T>(bearer: string | undefined, query: string, variables?: Record<string, unknown>) =>

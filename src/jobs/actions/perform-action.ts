@@ -11,7 +11,7 @@ export function actionChange<A>(ctx: Context, action: UserAction<A>, ids: readon
   const actor: Actor = ctx;
   const event = action.event(args);
   return {
-    ids,
+    target: { ids },
     from: action.from,
     operation: action.operation(args, actor),
     // The person must see the job (else it does not exist for them) and be allowed to act on it.

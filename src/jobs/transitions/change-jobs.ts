@@ -13,9 +13,17 @@ export interface ChangeEvent {
   readonly data?: unknown;
 }
 
+/**
+ * Which rows: given ids (locked in id order, waiting for other changes to finish, so concurrent
+ * batches cannot deadlock), or up to `limit` rows matching a condition over the table (for the
+ * daemon: rows another transaction holds are skipped, the next tick takes them).
+ */
+export type JobTarget =
+  | { readonly ids: readonly string[] }
+  | { readonly where: (params: SqlParams) => string; readonly limit: number };
+
 export interface JobChange {
-  /** One job, or a batch (locked in id order, so concurrent batches cannot deadlock). */
-  readonly ids: readonly string[];
+  readonly target: JobTarget;
   /** The statuses the change may start from: the guard that makes it legal. */
   readonly from: readonly JobStatus[];
   /**
@@ -40,8 +48,12 @@ export type ChangedJob = JobRow & { from_status: JobStatus };
  */
 export async function changeJobs(sql: Sql, change: JobChange): Promise<ChangedJob[]> {
   const params = new SqlParams();
-  const ids = params.add(change.ids);
   const from = params.add(change.from);
+  const current =
+    'ids' in change.target
+      ? `SELECT id, status FROM jobs WHERE id = ANY(${params.add(change.target.ids)}::uuid[]) ORDER BY id FOR UPDATE`
+      : `SELECT id, status FROM jobs WHERE status = ANY(${from}::text[]) AND ${change.target.where(params)}
+          ORDER BY id LIMIT ${params.add(change.target.limit)} FOR UPDATE SKIP LOCKED`;
   const guards = (change.guards ?? []).map((guard) => ` AND ${guard(params)}`).join('');
   const statement =
     change.operation.kind === 'update'
@@ -53,7 +65,7 @@ export async function changeJobs(sql: Sql, change: JobChange): Promise<ChangedJo
   const event = change.event;
   const toStatus = change.operation.kind === 'update' ? 'status' : 'NULL';
   return sql.rows<ChangedJob>(
-    `WITH current AS (SELECT id, status FROM jobs WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE),
+    `WITH current AS (${current}),
      changed AS (${statement}),${change.alsoSql === undefined ? '' : `
      also AS (${change.alsoSql}),`}
      event AS (

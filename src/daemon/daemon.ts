@@ -1,0 +1,166 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { inTransaction, type Sql } from '../db/sql';
+import type { SqlParams } from '../db/sql-params';
+import { TERMINAL_STATUSES, TRANSITIONS, type TransitionName } from '../jobs/job-status';
+import { changeJobs, type ChangedJob } from '../jobs/transitions/change-jobs';
+import type { TimelineKind } from '../jobs/timeline.types';
+
+/** Any constant works; it only has to be the same for every instance. */
+const DAEMON_LOCK = 0x6a776474; // "jwdt"
+/** Rows per rule per tick: a backlog drains over a few ticks without one long transaction. */
+const BATCH = 1000;
+
+export interface DaemonSettings {
+  readonly heartbeatTimeoutMs: number;
+  readonly cancelGraceMs: number;
+  readonly retentionDays: number;
+  readonly intervalMs: number;
+}
+
+export interface TickResult {
+  readonly expired: number;
+  readonly abended: number;
+  readonly cancelled: number;
+  readonly trapTimedOut: number;
+  readonly deleted: number;
+}
+
+interface Rule {
+  readonly name: keyof Omit<TickResult, 'deleted'>;
+  readonly transition: TransitionName;
+  readonly due: (params: SqlParams, settings: DaemonSettings) => string;
+  readonly set: (params: SqlParams, settings: DaemonSettings) => string;
+  readonly kind: TimelineKind;
+  readonly message: string;
+}
+
+const seconds = (params: SqlParams, ms: number) => `make_interval(secs => ${params.add(ms / 1000)})`;
+
+/** What the daemon does, in order (a lost worker is ABENDED before a cancel grace could end it). */
+const RULES: readonly Rule[] = [
+  {
+    name: 'expired',
+    transition: 'expire',
+    due: () => `max_start_at < now()`,
+    set: () => `status = 'EXPIRED', message = 'Not started before its max start date'`,
+    kind: 'EXPIRED',
+    message: 'Not started before maxStartAt',
+  },
+  {
+    name: 'abended',
+    transition: 'heartbeatLost',
+    due: (params, settings) => `coalesce(heartbeat_at, started_at, updated_at) < now() - ${seconds(params, settings.heartbeatTimeoutMs)}`,
+    set: () => `status = 'ABENDED',
+      error_message = 'The worker stopped heartbeating (last heartbeat ' || coalesce(to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'never') || ')',
+      error_stack = NULL`,
+    kind: 'ABENDED',
+    message: 'Heartbeat lost',
+  },
+  {
+    name: 'cancelled',
+    transition: 'cancelGraceElapsed',
+    due: (params, settings) => `cancel_requested_at < now() - ${seconds(params, settings.cancelGraceMs)}`,
+    set: () => `status = 'CANCELLED'`,
+    kind: 'CANCELLED',
+    message: 'The worker did not confirm the cancel within the grace period',
+  },
+  {
+    name: 'trapTimedOut',
+    transition: 'trapTimeout',
+    due: () => `trap_timeout_at < now()`,
+    set: () => `status = 'FAILED'`,
+    kind: 'FAILED',
+    message: 'Nobody resolved the trap before its timeout',
+  },
+];
+
+/**
+ * Keeps time for the jobs: expiry, lost heartbeats, cancel grace, trap timeouts, retention.
+ * `tick()` runs everything once, in one transaction holding an advisory lock, so several API
+ * instances never run it at the same time (the others skip). A timer calls it; tests call it.
+ */
+export class Daemon {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly settings: DaemonSettings,
+    private readonly log: Logger,
+    /** Told about every job the daemon changed (to forget progress of ended attempts). */
+    private readonly onChanged: (jobs: readonly ChangedJob[]) => void = () => undefined,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running !== undefined) return;
+      this.running = this.tick()
+        .catch((error: unknown) => this.log.warn({ err: error }, 'daemon tick failed'))
+        .finally(() => (this.running = undefined));
+    }, this.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass of every rule; 'skipped' when another instance holds the lock. */
+  async tick(): Promise<TickResult | 'skipped'> {
+    return inTransaction(this.pool, async (tx) => {
+      const lock = await tx.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [DAEMON_LOCK]);
+      if (lock?.locked !== true) return 'skipped';
+      const counts: Record<string, number> = {};
+      for (const rule of RULES) {
+        const changed = await this.apply(tx, rule);
+        counts[rule.name] = changed.length;
+        if (changed.length > 0) {
+          this.onChanged(changed);
+          this.log.info({ rule: rule.name, jobs: changed.length }, 'daemon changed jobs');
+        }
+      }
+      const deleted = await this.retention(tx);
+      return { ...(counts as Omit<TickResult, 'deleted'>), deleted };
+    });
+  }
+
+  private apply(tx: Sql, rule: Rule): Promise<ChangedJob[]> {
+    return changeJobs(tx, {
+      target: { where: (params) => rule.due(params, this.settings), limit: BATCH },
+      from: TRANSITIONS[rule.transition].from,
+      operation: { kind: 'update', set: (params) => rule.set(params, this.settings) },
+      event: { kind: rule.kind, actorId: null, actorKind: 'SYSTEM', message: rule.message },
+    });
+  }
+
+  /**
+   * Finished jobs go RETENTION_DAYS after they finish, with their history; so do the histories
+   * (tombstones included) of jobs deleted by hand, once the tombstone is that old. Both queries
+   * walk an index (finished time, tombstone time), never the tables.
+   */
+  private async retention(tx: Sql): Promise<number> {
+    const days = this.settings.retentionDays;
+    const deleted = await tx.rows<{ id: string }>(
+      `WITH old AS (
+         SELECT id FROM jobs
+          WHERE coalesce(finished_at, '-infinity') > '-infinity'
+            AND coalesce(finished_at, '-infinity') < now() - make_interval(days => $2)
+            AND status = ANY($1::text[])
+          ORDER BY coalesce(finished_at, '-infinity') LIMIT $3 FOR UPDATE SKIP LOCKED
+       ),
+       history AS (DELETE FROM timeline_events e USING old WHERE e.job_id = old.id)
+       DELETE FROM jobs j USING old WHERE j.id = old.id RETURNING j.id`,
+      [TERMINAL_STATUSES, days, BATCH],
+    );
+    await tx.execute(
+      `WITH gone AS (
+         SELECT job_id FROM timeline_events WHERE kind = 'DELETED' AND at < now() - make_interval(days => $1) LIMIT $2
+       )
+       DELETE FROM timeline_events e USING gone WHERE e.job_id = gone.job_id`,
+      [days, BATCH],
+    );
+    return deleted.length;
+  }
+}

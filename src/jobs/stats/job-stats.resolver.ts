@@ -1,0 +1,31 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { BadUserInputError } from '../../graphql/errors';
+import { SqlParams } from '../../db/sql-params';
+import { jobPredicate } from '../../permissions/rules-to-sql';
+import { JOB_TYPE_PATTERN } from '../create-job.input';
+import { Job } from '../job.types';
+import { JobTypeStats, jobTypeStats } from './job-type-stats';
+
+@Resolver(() => Job)
+export class JobStatsResolver {
+  @Query(() => JobTypeStats, {
+    description: 'Count, success rate and p50/p95 duration of the recent finished runs of a job type the viewer may see.',
+  })
+  async jobTypeStats(@Ctx() ctx: Context, @Arg('type', () => String, { description: 'The job type.' }) type: string): Promise<JobTypeStats> {
+    if (!JOB_TYPE_PATTERN.test(type) || type.length > 100) throw new BadUserInputError('type is not a job type', 'type');
+    const params = new SqlParams();
+    const visible = jobPredicate(ctx.ability, 'view_monitor', params);
+    const [stats] = await jobTypeStats(ctx.services.sql, [type], params, visible);
+    return stats as JobTypeStats;
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: "True while the job runs and has already run longer than its type's p95 duration (see jobTypeStats): worth a look.",
+  })
+  async slowerThanUsual(@Root() job: Job, @Ctx() ctx: Context): Promise<boolean> {
+    if (job.status !== 'RUNNING' || job.duration === null) return false;
+    const p95 = await ctx.loaders.typeP95.load(job.type);
+    return p95 !== null && job.duration > p95;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Sql } from '../../db/sql';
+import { SqlParams } from '../../db/sql-params';
+import { JOB_COLUMNS, type JobRow } from '../../jobs/job.row';
+
+export type ClaimedRow = JobRow & { lease_token: string; secrets: Buffer | null };
+
+/**
+ * Claims the next runnable job in one statement: the oldest PENDING job whose schedule has come
+ * (and whose deadline has not passed), of the wanted types, that this worker may execute. Rows
+ * other workers are claiming are skipped, never waited for, so N workers claim N different jobs.
+ */
+export async function claimJob(
+  sql: Sql,
+  options: { workerId: string; actorId: string; types: readonly string[] | null; executable: (params: SqlParams) => string },
+): Promise<ClaimedRow | undefined> {
+  const params = new SqlParams();
+  const typeFilter = options.types === null ? '' : `AND j.type = ANY(${params.add(options.types)}::text[])`;
+  return sql.one<ClaimedRow>(
+    `WITH next AS (
+       SELECT j.id FROM jobs j
+        WHERE j.status = 'PENDING' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+          AND (j.max_start_at IS NULL OR j.max_start_at > now()) ${typeFilter} AND ${options.executable(params)}
+        ORDER BY j.scheduled_at NULLS FIRST, j.created_at
+        LIMIT 1 FOR UPDATE SKIP LOCKED
+     ),
+     claimed AS (
+       UPDATE jobs j SET status = 'RUNNING', worker_id = ${params.add(options.workerId)}, lease_token = gen_random_uuid(),
+              heartbeat_at = now(), started_at = now(), trap_decision = NULL, updated_at = now()
+         FROM next WHERE j.id = next.id
+       RETURNING j.*
+     ),
+     event AS (
+       INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, from_status, to_status, attempt, step, message, data,
+                                    job_scope, job_type, job_owner_id)
+       SELECT id, 'CLAIMED', ${params.add(options.actorId)}, 'WORKER', 'PENDING', 'RUNNING', attempt, step, NULL,
+              jsonb_build_object('workerId', worker_id), scope, type, owner_id
+         FROM claimed
+     )
+     SELECT ${JOB_COLUMNS}, lease_token, secrets FROM claimed`,
+    params.values,
+  );
+}

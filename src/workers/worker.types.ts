@@ -1,0 +1,90 @@
+import { Field, Float, InputType, ObjectType } from 'type-graphql';
+import { JSONObjectScalar } from '../graphql/scalars';
+import { TaskStatus } from '../jobs/job.enums';
+import { JobStatus, JobStep } from '../jobs/job-status';
+import { Job } from '../jobs/job.types';
+import { TrapDecision } from '../jobs/actions/trap-decision';
+
+// Progress reports are validated by hand (validate-report.ts) in one pass: at tens of
+// thousands of reports a second, per-property decorators cost more than the flush itself.
+
+@ObjectType({ description: 'A job a worker has claimed: the lease to present on every later call, the job, and its secrets.' })
+export class Claim {
+  @Field(() => String, { description: 'Names this attempt; every later call for it needs the lease.' })
+  lease!: string;
+
+  @Field(() => Job, { description: 'The claimed job (now RUNNING). `step` says where to start: every later step runs too.' })
+  job!: Job;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'The job secrets, decrypted, for this worker only; null when it has none.' })
+  secrets!: Record<string, unknown> | null;
+}
+
+@ObjectType({ description: 'What a heartbeat learns about the job.' })
+export class HeartbeatResult {
+  @Field(() => Boolean, { description: 'True when someone cancelled the job: stop, then call confirmCancel.' })
+  cancelRequested!: boolean;
+
+  @Field(() => JobStatus, { description: 'The job status now.' })
+  status!: JobStatus;
+
+  @Field(() => TrapDecision, {
+    nullable: true,
+    description: 'Once, after a trap is resolved with RETRY or SKIP: what to do. Null otherwise.',
+  })
+  trapDecision!: TrapDecision | null;
+}
+
+@InputType({ description: "Progress of one of a job's tasks (a table, a file, a mailbox folder)." })
+export class TaskReport {
+  @Field(() => String, { description: 'Task name, unique within the job (at most 300 characters).' })
+  name!: string;
+
+  @Field(() => TaskStatus, { nullable: true, description: 'WAITING, PROCESSING, COMPLETED or FAILED; unchanged when omitted.' })
+  status?: TaskStatus | null;
+
+  @Field(() => Float, { nullable: true, description: 'Units done.' })
+  done?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Units in all; null while unknown (unchanged when omitted).' })
+  total?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'What is counted.' })
+  unit?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A status line (at most 1000 characters).' })
+  message?: string | null;
+}
+
+@InputType({
+  description:
+    'A progress report for one attempt. Omitted fields keep their value; `total: null` says the total is not known (yet): the progress is then indeterminate.',
+})
+export class ProgressReport {
+  @Field(() => String, { description: 'The lease from claimJob.' })
+  lease!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Units done in this attempt. Derived from the tasks when omitted and tasks are reported.' })
+  done?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Units in all; null while counting.' })
+  total?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'What is counted ("rows", "messages").' })
+  unit?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The phase ("counting", "copying").' })
+  phase?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A status line for the monitor (at most 1000 characters).' })
+  message?: string | null;
+
+  @Field(() => JobStep, { nullable: true, description: 'The step now running.' })
+  step?: JobStep | null;
+
+  @Field(() => [TaskReport], { nullable: true, description: 'Task progress (at most 500 per report).' })
+  tasks?: TaskReport[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Log lines for the timeline (at most 50 per report, 2000 characters each).' })
+  log?: string[] | null;
+}
