@@ -84,17 +84,19 @@ export async function runBulkAction<A>(
   const skips = skipped.map((job) => skipOf(job, action));
   if (dryRun) return { dryRun, matched, changed: actionable, skippedCount: matched - actionable, skipped: skips };
 
+  // Batches take every permitted match and let the guarded statement decide what is still
+  // legal: a job changed by someone else meanwhile is then reported, never silently dropped.
   let changed = 0;
-  let raced = 0;
+  const reported = new Set(skips.map((skip) => skip.id));
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const batchParams = new SqlParams();
     const batchConditions = where(batchParams);
-    const batchClass = classify(batchParams);
+    const batchPermitted = action.permitted(ctx, batchParams);
     const batch = await ctx.services.sql.rows<{ id: string; name: string; status: JobStatus }>(
       `SELECT id, name, status FROM jobs j
         WHERE ${batchConditions.length === 0 ? 'TRUE' : batchConditions.join(' AND ')}
-          AND ${batchClass.permitted} AND ${batchClass.legal} AND id > ${batchParams.add(after)}::uuid
+          AND ${batchPermitted} AND id > ${batchParams.add(after)}::uuid
         ORDER BY id LIMIT ${BATCH}`,
       batchParams.values,
     );
@@ -102,18 +104,20 @@ export async function runBulkAction<A>(
     after = (batch[batch.length - 1] as { id: string }).id;
     const done = await changeJobs(ctx.services.sql, actionChange(ctx, action, batch.map((job) => job.id), args));
     changed += done.length;
-    if (done.length < batch.length) {
-      const doneIds = new Set(done.map((job) => job.id));
-      for (const job of batch) {
-        if (doneIds.has(job.id)) continue;
-        raced += 1;
-        if (skips.length < MAX_REPORTED_SKIPS) {
-          skips.push({ ...job, code: 'CONFLICT', reason: 'It changed while the action ran; reload and try again' });
-        }
-      }
+    const doneIds = new Set(done.map((job) => job.id));
+    for (const job of batch) {
+      if (doneIds.has(job.id) || reported.has(job.id) || skips.length >= MAX_REPORTED_SKIPS) continue;
+      reported.add(job.id);
+      skips.push({
+        ...job,
+        code: 'CONFLICT',
+        reason: action.from.includes(job.status)
+          ? 'It changed while the action ran; reload and try again'
+          : `Cannot ${action.verb} a job that is ${job.status}`,
+      });
     }
   }
-  return { dryRun, matched, changed, skippedCount: matched - actionable + raced, skipped: skips };
+  return { dryRun, matched, changed, skippedCount: Math.max(0, matched - changed), skipped: skips };
 }
 
 function skipOf<A>(job: Candidate, action: UserAction<A>): BulkSkip {
