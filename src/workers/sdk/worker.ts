@@ -302,7 +302,12 @@ export class JobwatchWorker {
           message: typeof outcome.message === 'string' ? outcome.message : null,
         });
       } else {
-        const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+        const error =
+          aborted === 'worker-stopping'
+            ? new Error(`Worker ${this.options.workerId} shut down before the job finished; restart the job to run it again`)
+            : outcome.error instanceof Error
+              ? outcome.error
+              : new Error(String(outcome.error));
         await this.finish(job, 'mutation($lease: String!, $error: String!, $stack: String) { failJob(lease: $lease, error: $error, stack: $stack) { status } }', {
           lease: job.lease,
           error: error.message.slice(0, 10_000) || error.name,

@@ -1,0 +1,277 @@
+import { SmoothedRate } from '../src/workers/progress/smoothed-rate';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+
+/**
+ * Progress people can trust: coalesced writes, a percentage that never goes backwards within an
+ * attempt nor passes 100, `total: null` as indeterminate (never 0 %), and job figures that agree
+ * with their tasks. The flush timer is effectively off: tests flush by hand, deterministically.
+ */
+let db: TestDatabase;
+let server: TestServer;
+let admin: string;
+let worker: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '60000' });
+  await grant(db.pool, 'admin', 'admin');
+  await grant(db.pool, 'worker', 'worker');
+  admin = await token('admin');
+  worker = await token('worker');
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.drop();
+});
+
+async function claimed(type: string): Promise<{ id: string; lease: string }> {
+  const [job] = await insertJobs(db.pool, [{ type }]);
+  const response = await server.gql<{ claimJob: { lease: string } }>(
+    worker,
+    'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }',
+    { t: [type] },
+  );
+  return { id: job!.id, lease: response.data!.claimJob.lease };
+}
+
+async function report(...reports: Array<Record<string, unknown>>): Promise<number> {
+  const response = await server.gql<{ reportProgress: number }>(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: reports,
+  });
+  expect(response.errors).toBeUndefined();
+  return response.data!.reportProgress;
+}
+
+interface Seen {
+  progress: { done: number; total: number | null; percent: number | null; indeterminate: boolean; phase: string | null; unit: string | null; etaSeconds: number | null };
+  message: string | null;
+  step: string;
+  tasks: Array<{ name: string; status: string; done: number; total: number | null; percent: number | null }>;
+  taskCounts: { waiting: number; processing: number; completed: number; failed: number };
+}
+
+async function seen(id: string): Promise<Seen> {
+  const response = await server.gql<{ job: Seen }>(
+    admin,
+    `query($id: ID!) { job(id: $id) {
+      progress { done total percent indeterminate phase unit etaSeconds } message step
+      tasks { name status done total percent } taskCounts { waiting processing completed failed } } }`,
+    { id },
+  );
+  return response.data!.job;
+}
+
+const flush = () => server.services.progress.flush();
+
+test('many reports between flushes become one write of the last values', async () => {
+  const { id, lease } = await claimed('coalesce');
+  const before = { ...server.services.progress.stats };
+  for (let done = 1; done <= 100; done += 1) expect(await report({ lease, done, total: 100, message: `row ${done}` })).toBe(1);
+  await flush();
+  expect(server.services.progress.stats.flushes - before.flushes).toBe(1);
+  expect(server.services.progress.stats.rowsWritten - before.rowsWritten).toBe(1);
+  const job = await seen(id);
+  expect(job.progress).toMatchObject({ done: 100, total: 100, percent: 100 });
+  expect(job.message).toBe('row 100');
+});
+
+test('one call can carry reports for many jobs, and they are written by one statement', async () => {
+  const jobs = await Promise.all(Array.from({ length: 20 }, (_, i) => claimed(`many-${i}`)));
+  const before = { ...server.services.progress.stats };
+  expect(await report(...jobs.map(({ lease }, i) => ({ lease, done: i, total: 100 })))).toBe(20);
+  await flush();
+  expect(server.services.progress.stats.flushes - before.flushes).toBe(1);
+  expect(server.services.progress.stats.rowsWritten - before.rowsWritten).toBe(20);
+  expect((await seen(jobs[7]!.id)).progress.done).toBe(7);
+});
+
+test('out-of-order reports never move progress backwards', async () => {
+  const { id, lease } = await claimed('out-of-order');
+  await report({ lease, done: 80, total: 100 });
+  await report({ lease, done: 50, total: 100 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ done: 80, percent: 80 });
+  // Late, in a separate flush: the stored percentage still wins.
+  await report({ lease, done: 60 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ done: 80, percent: 80 });
+  // Two instances (or a restarted one) do not share memory: the database keeps the greatest percentage.
+  server.services.progress.forget(id);
+  await report({ lease, done: 10, total: 100 });
+  await flush();
+  expect((await seen(id)).progress.percent).toBe(80);
+});
+
+test('a new phase may restart the count, but the percentage of the attempt never goes back', async () => {
+  const { id, lease } = await claimed('phases');
+  await report({ lease, phase: 'scanning', done: 40, total: 100 });
+  await flush();
+  await report({ lease, phase: 'copying', done: 5, total: 100 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ phase: 'copying', done: 5, percent: 40 });
+});
+
+test('never above 100 %', async () => {
+  const { id, lease } = await claimed('overshoot');
+  await report({ lease, done: 150, total: 100 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ done: 150, percent: 100 });
+});
+
+test('total: null is indeterminate, not 0 %; the counting phase then gives way to a real percentage', async () => {
+  const { id, lease } = await claimed('counting');
+  await report({ lease, phase: 'counting', done: 1200, total: null, unit: 'messages' });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ total: null, percent: null, indeterminate: true, phase: 'counting', etaSeconds: null });
+  await report({ lease, phase: 'copying', done: 300, total: 1200 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ total: 1200, percent: 25, indeterminate: false, unit: 'messages' });
+});
+
+test('tasks carry their own counts; the job figures are their sums', async () => {
+  const { id, lease } = await claimed('tasks');
+  await report({
+    lease,
+    unit: 'rows',
+    tasks: [
+      { name: 'customers', status: 'COMPLETED', done: 1000, total: 1000 },
+      { name: 'orders', status: 'PROCESSING', done: 500, total: 2000 },
+      { name: 'payments', status: 'WAITING', done: 0, total: 1000 },
+    ],
+  });
+  await flush();
+  let job = await seen(id);
+  expect(job.progress).toMatchObject({ done: 1500, total: 4000, percent: 37.5 });
+  expect(job.taskCounts).toEqual({ waiting: 1, processing: 1, completed: 1, failed: 0 });
+  expect(job.tasks.map((task) => [task.name, task.status, task.percent])).toEqual([
+    ['customers', 'COMPLETED', 100],
+    ['orders', 'PROCESSING', 25],
+    ['payments', 'WAITING', 0],
+  ]);
+  // A report about one task updates the job from all of them.
+  await report({ lease, tasks: [{ name: 'orders', status: 'COMPLETED', done: 2000 }] });
+  await flush();
+  job = await seen(id);
+  expect(job.progress).toMatchObject({ done: 3000, total: 4000, percent: 75 });
+  expect(job.taskCounts).toEqual({ waiting: 1, processing: 0, completed: 2, failed: 0 });
+  const { rows } = await db.pool.query(`SELECT name, started_at IS NOT NULL AS started, finished_at IS NOT NULL AS finished FROM tasks WHERE job_id = $1 ORDER BY position`, [id]);
+  expect(rows).toEqual([
+    { name: 'customers', started: true, finished: true },
+    { name: 'orders', started: true, finished: true },
+    { name: 'payments', started: false, finished: false },
+  ]);
+  // A task whose total is unknown makes the job indeterminate.
+  await report({ lease, tasks: [{ name: 'audit-log', status: 'PROCESSING', done: 10, total: null }] });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ total: null, indeterminate: true });
+});
+
+test('milestones, phase and step changes and log lines land in the timeline, in order', async () => {
+  const { id, lease } = await claimed('timeline');
+  await report({ lease, step: 'PRE', phase: 'build', done: 10, total: 100, log: ['compiling', 'linking'] });
+  await flush();
+  await report({ lease, step: 'RUN', done: 60, total: 100 });
+  await report({ lease, done: 100, total: 100, log: ['done'] });
+  await flush();
+  const { rows } = await db.pool.query<{ kind: string; message: string; actor_kind: string }>(
+    `SELECT kind, message, actor_kind FROM timeline_events WHERE job_id = $1 AND kind IN ('PROGRESS', 'LOG') ORDER BY id`,
+    [id],
+  );
+  expect(rows.map((row) => `${row.kind}: ${row.message}`)).toEqual([
+    'PROGRESS: Phase: build',
+    'LOG: compiling',
+    'LOG: linking',
+    'PROGRESS: Step RUN started',
+    'LOG: done',
+    'PROGRESS: 25 % done',
+    'PROGRESS: 50 % done',
+    'PROGRESS: 75 % done',
+    'PROGRESS: 100 % done',
+  ]);
+  expect(new Set(rows.map((row) => row.actor_kind))).toEqual(new Set(['WORKER']));
+  expect((await seen(id)).step).toBe('RUN');
+});
+
+test('a restart starts the percentage again from zero for the new attempt', async () => {
+  const { id, lease } = await claimed('restart-progress');
+  await report({ lease, done: 90, total: 100 });
+  await server.gql(worker, 'mutation($l: String!) { failJob(lease: $l, error: "x") { status } }', { l: lease });
+  await server.gql(admin, `mutation { restartJob(id: "${id}") { status } }`);
+  const again = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation { claimJob(workerId: "w", types: ["restart-progress"]) { lease } }');
+  await report({ lease: again.data!.claimJob.lease, done: 10, total: 100 });
+  await flush();
+  expect((await seen(id)).progress).toMatchObject({ done: 10, percent: 10 });
+});
+
+test('bad reports are refused whole, with the report and field named', async () => {
+  const { lease } = await claimed('bad-reports');
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ lease, done: -1 }, /reports\[0\]\.done/],
+    [{ lease, total: Number.MAX_VALUE }, /reports\[0\]\.total/],
+    [{ lease, message: 'x'.repeat(1001) }, /reports\[0\]\.message/],
+    [{ lease, log: Array.from({ length: 51 }, () => 'line') }, /reports\[0\]\.log/],
+    [{ lease, tasks: [{ name: '' }] }, /tasks\[0\]\.name/],
+    [{ lease, tasks: [{ name: 't', done: -5 }] }, /tasks\[0\]\.done/],
+  ];
+  for (const [bad, message] of cases) {
+    const response = await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [bad] });
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(response.errors?.[0]?.message).toMatch(message);
+  }
+  const tooMany = await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: Array.from({ length: 1001 }, () => ({ lease, done: 1 })),
+  });
+  expect(tooMany.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+});
+
+test('the flush survives a database error and writes everything once it can', async () => {
+  const { id, lease } = await claimed('retry-flush');
+  await report({ lease, done: 33, total: 100, log: ['before the outage'] });
+  // Make the next flush fail: lock the row so the flush statement times out on lock_timeout.
+  const blocker = await db.pool.connect();
+  await blocker.query('BEGIN');
+  await blocker.query(`SET LOCAL lock_timeout = '100ms'`);
+  await blocker.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [id]);
+  const flushing = server.services.progress.flush();
+  await blocker.query('ROLLBACK');
+  blocker.release();
+  await flushing.catch(() => undefined);
+  await flush();
+  expect((await seen(id)).progress.done).toBe(33);
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND message = 'before the outage'`, [id]);
+  expect(rows[0]).toEqual({ n: 1 });
+});
+
+describe('the smoothed rate behind the ETA', () => {
+  test('steady progress gives its rate', () => {
+    const rate = new SmoothedRate();
+    for (let second = 0; second <= 120; second += 5) rate.observe(second * 10, second * 1000);
+    expect(rate.perMinute).toBeCloseTo(600, 0);
+  });
+
+  test('a stall drags the rate down within a minute, a blip does not swing it', () => {
+    const rate = new SmoothedRate();
+    let t = 0;
+    let value = 0;
+    for (; t <= 60_000; t += 5000) rate.observe((value = t / 100), t);
+    const steady = rate.perMinute!;
+    rate.observe((value += 150), (t += 5000)); // one report interval at triple speed
+    expect(rate.perMinute!).toBeLessThan(steady * 1.5);
+    for (let i = 0; i < 12; i += 1) rate.observe(value, (t += 5000)); // then a minute of nothing
+    expect(rate.perMinute!).toBeLessThan(steady * 0.4);
+  });
+
+  test('samples closer than a second are merged; a counter that went down starts over', () => {
+    const rate = new SmoothedRate();
+    rate.observe(0, 0);
+    rate.observe(100, 10);
+    expect(rate.perMinute).toBeNull();
+    rate.observe(100, 2000);
+    expect(rate.perMinute).toBeCloseTo(3000, 0);
+    rate.observe(5, 3000);
+    rate.observe(65, 4000);
+    expect(rate.perMinute).toBeGreaterThan(3000);
+  });
+});

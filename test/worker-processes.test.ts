@@ -1,0 +1,144 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+
+/**
+ * Real worker processes (the SDK in a child process), crashing and finishing for real. Time is
+ * never waited out: heartbeats are backdated and the daemon's tick() is called.
+ */
+let db: TestDatabase;
+let server: TestServer;
+let workerToken: string;
+const children: ChildProcessWithoutNullStreams[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
+  await grant(db.pool, 'admin', 'admin');
+  await grant(db.pool, 'worker', 'worker');
+  workerToken = await token('worker', { ttlSeconds: 600 });
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await server?.close();
+  await db?.drop();
+});
+
+interface WorkerEvent {
+  event: string;
+  jobId?: string;
+  lease?: string;
+}
+
+/** Starts a worker process and answers a function that waits for one of its events. */
+function startWorker(types: string, mode: 'hang' | 'complete') {
+  const root = path.resolve(__dirname, '..');
+  const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'test/support/worker-process.ts'], {
+    cwd: root,
+    env: { ...process.env, JOBWATCH_URL: server.url, JOBWATCH_TOKEN: workerToken, WORKER_TYPES: types, WORKER_MODE: mode },
+  });
+  children.push(child);
+  const events: WorkerEvent[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      events.push(JSON.parse(line) as WorkerEvent);
+    } catch {
+      return;
+    }
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const next = async (name: string, timeoutMs = 20_000): Promise<WorkerEvent> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.find((event) => event.event === name);
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`worker never said ${name}: ${JSON.stringify(events)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  };
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, next, exited };
+}
+
+async function jobRow(id: string) {
+  const { rows } = await db.pool.query('SELECT status, progress_done, error_message, lease_token FROM jobs WHERE id = $1', [id]);
+  return rows[0] as { status: string; progress_done: number; error_message: string | null; lease_token: string | null };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('a worker killed with SIGKILL mid-job ends ABENDED once its heartbeat is too old, and its late report is refused', async () => {
+  const [job] = await insertJobs(db.pool, [{ type: 'crashy' }]);
+  const worker = startWorker('crashy', 'hang');
+  const claimed = await worker.next('claimed');
+  expect(claimed.jobId).toBe(job!.id);
+  await worker.next('reported');
+  worker.child.kill('SIGKILL');
+  expect(await worker.exited).toBeNull();
+  await server.services.progress.flush();
+  const before = await jobRow(job!.id);
+  expect(before.status).toBe('RUNNING');
+  expect(before.progress_done).toBeGreaterThan(0);
+
+  // A fresh heartbeat is not lost: nothing happens.
+  expect(await server.services.daemon.tick()).toMatchObject({ abended: 0 });
+  await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [job!.id]);
+  expect(await server.services.daemon.tick()).toMatchObject({ abended: 1 });
+  const after = await jobRow(job!.id);
+  expect(after).toMatchObject({ status: 'ABENDED', lease_token: null });
+  expect(after.error_message).toMatch(/stopped heartbeating/);
+
+  // The dead worker's last words, arriving late, change nothing.
+  const late = await server.gql<{ reportProgress: number }>(workerToken, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease: claimed.lease, done: 999_999, message: 'late' }],
+  });
+  expect(late.data?.reportProgress).toBe(0);
+  const complete = await server.gql(workerToken, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: claimed.lease });
+  expect(complete.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'LEASE_LOST', status: 'ABENDED' });
+  await server.services.progress.flush();
+  expect(await jobRow(job!.id)).toMatchObject({ status: 'ABENDED', progress_done: before.progress_done });
+  const { rows } = await db.pool.query(`SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 ORDER BY id`, [job!.id]);
+  expect(rows.at(-1)).toEqual({ kind: 'ABENDED', actor_kind: 'SYSTEM' });
+});
+
+test('a worker process runs a job to the end', async () => {
+  const [job] = await insertJobs(db.pool, [{ type: 'finishing' }]);
+  const worker = startWorker('finishing', 'complete');
+  await worker.next('claimed');
+  const row = await until(() => jobRow(job!.id), (value) => value.status === 'SUCCEEDED');
+  expect(row.status).toBe('SUCCEEDED');
+  expect(row.progress_done).toBeGreaterThanOrEqual(10);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+});
+
+test('a cancel reaches the worker process through its heartbeat; it stops and confirms', async () => {
+  const [job] = await insertJobs(db.pool, [{ type: 'cancellable' }]);
+  const worker = startWorker('cancellable', 'hang');
+  await worker.next('reported');
+  const response = await server.gql<{ cancelJob: { status: string } }>(await token('admin'), `mutation { cancelJob(id: "${job!.id}") { status } }`);
+  expect(response.data?.cancelJob.status).toBe('CANCELLING');
+  const row = await until(() => jobRow(job!.id), (value) => value.status === 'CANCELLED');
+  expect(row.status).toBe('CANCELLED');
+  const { rows } = await db.pool.query(`SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 AND kind LIKE 'CANCEL%' ORDER BY id`, [job!.id]);
+  expect(rows).toEqual([
+    { kind: 'CANCEL_REQUESTED', actor_kind: 'USER' },
+    { kind: 'CANCELLED', actor_kind: 'WORKER' },
+  ]);
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+});
