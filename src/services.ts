@@ -11,6 +11,7 @@ import type { LeaseCache } from './workers/progress/lease-cache';
 import type { ProgressBuffer } from './workers/progress/progress-buffer';
 import type { Daemon } from './daemon/daemon';
 import type { TypeP95Cache } from './jobs/stats/type-p95-cache';
+import type { JobEventHub } from './realtime/job-event-hub';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -27,4 +28,5 @@ export interface Services {
   readonly progress: ProgressBuffer;
   readonly daemon: Daemon;
   readonly typeP95: TypeP95Cache;
+  readonly hub: JobEventHub;
 }

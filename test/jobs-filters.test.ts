@@ -1,3 +1,6 @@
+import { compileFilter } from '../src/jobs/job-filter.match';
+import type { JobFilter } from '../src/jobs/job-filter.input';
+import { JOB_COLUMNS, type JobRow } from '../src/jobs/job.row';
 import { ALL_STATUSES, type JobStatus, TAB_STATUSES, type JobTab } from '../src/jobs/job-status';
 import { insertJobs, grant, type JobSeed } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -188,4 +191,17 @@ test('job(id) returns the job with its fields', async () => {
     tasks: [],
     timeline: { nodes: [] },
   });
+});
+
+test.each(CASES)('subscriptions evaluate the filter in memory exactly like SQL: %s', async (_label, filter) => {
+  const { rows } = await db.pool.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs`);
+  const matches = compileFilter({
+    ...filter,
+    ...Object.fromEntries(
+      Object.entries(filter)
+        .filter(([key]) => key.endsWith('After') || key.endsWith('Before'))
+        .map(([key, value]) => [key, new Date(value as string)]),
+    ),
+  } as JobFilter);
+  expect(new Set(rows.filter(matches).map((row) => row.id))).toEqual(reference(filter));
 });

@@ -8,10 +8,12 @@ import { createLoaders, type Loaders } from './loaders';
 export interface Context {
   readonly requestId: string;
   readonly principal: Principal;
-  readonly ability: AppAbility;
+  /** Refreshed before each subscription event (grants may change while a socket lives). */
+  ability: AppAbility;
   readonly log: Logger;
   readonly services: Services;
-  readonly loaders: Loaders;
+  /** Per request; per event for subscriptions, so batched reads are never stale. */
+  loaders: Loaders;
 }
 
 export async function createContext(
@@ -20,7 +22,11 @@ export async function createContext(
   requestId: string,
   log: Logger,
 ): Promise<Context> {
-  const principal = await services.tokens.fromAuthorization(authorization);
+  return contextFor(services, await services.tokens.fromAuthorization(authorization), requestId, log);
+}
+
+/** The context of an already authenticated principal (a WebSocket connection's). */
+export async function contextFor(services: Services, principal: Principal, requestId: string, log: Logger): Promise<Context> {
   const ability = await services.permissions.abilityFor(principal.id);
   return {
     requestId,
@@ -30,4 +36,10 @@ export async function createContext(
     services,
     loaders: createLoaders(services.sql, services.typeP95),
   };
+}
+
+/** Before a subscription event is resolved: the current ability, fresh loaders. */
+export async function refreshForEvent(ctx: Context): Promise<void> {
+  ctx.ability = await ctx.services.permissions.abilityFor(ctx.principal.id);
+  ctx.loaders = createLoaders(ctx.services.sql, ctx.services.typeP95);
 }

@@ -11,8 +11,9 @@ import { PermissionMutationsResolver } from '../permissions/permission-mutations
 import { DateTimeScalar } from './scalars';
 import { WorkerResolver } from '../workers/worker.resolver';
 import { JobStatsResolver } from '../jobs/stats/job-stats.resolver';
+import { SubscriptionsResolver } from '../realtime/subscriptions.resolver';
 
-export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver, WorkerResolver, JobStatsResolver] as const;
+export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver, WorkerResolver, JobStatsResolver, SubscriptionsResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -22,6 +23,16 @@ export function jobwatchSchema(): Promise<GraphQLSchema> {
     resolvers,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    // type-graphql requires a PubSub once there are subscriptions, but every subscription here
+    // brings its own `subscribe` fed by Postgres (JobEventHub): topics are never used.
+    pubSub: {
+      publish: () => {
+        throw new Error('topics are not used: subscriptions are fed by Postgres notifications (JobEventHub)');
+      },
+      subscribe: () => {
+        throw new Error('topics are not used: subscriptions are fed by Postgres notifications (JobEventHub)');
+      },
+    },
   });
   return built;
 }

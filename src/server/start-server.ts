@@ -15,6 +15,9 @@ import { sqlOf } from '../db/sql';
 import { createContext, type Context } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/format-error';
 import { jobwatchSchema } from '../graphql/schema';
+import { allValidationRules, extraValidationRules } from '../graphql/validation-rules';
+import { JOBS_CHANNEL, JobEventHub, TIMELINE_CHANNEL } from '../realtime/job-event-hub';
+import { attachWebSocketServer } from '../realtime/ws-server';
 import { SecretBox } from '../jobs/secret-box';
 import { createLogger } from '../logger';
 import { bootstrapAdmins } from '../permissions/bootstrap-admins';
@@ -61,7 +64,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
-    const listener = new PgListener({ url: database.url, channels: [PERMISSIONS_CHANNEL], log: log.child({ component: 'listener' }) });
+    const listener = new PgListener({
+      url: database.url,
+      channels: [PERMISSIONS_CHANNEL, JOBS_CHANNEL, TIMELINE_CHANNEL],
+      log: log.child({ component: 'listener' }),
+    });
     cleanups.push(() => listener.stop());
     await listener.start();
 
@@ -82,6 +89,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         leases.forget(job.id);
       }
     });
+    const permissions = new PermissionStore(sql, listener);
+    const hub = new JobEventHub(sql, listener, permissions, log.child({ component: 'hub' }));
     const services: Services = {
       config,
       log,
@@ -89,28 +98,39 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       pool: database.pool,
       sql,
       listener,
-      permissions: new PermissionStore(sql, listener),
+      permissions,
       secrets: SecretBox.fromConfig(config.secretsKey, config.dataDir),
       tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }),
       leases,
       progress,
       daemon,
       typeP95: new TypeP95Cache(sql),
+      hub,
     };
 
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', false);
     const httpServer = createServer(app);
+    const schema = await jobwatchSchema();
+    const formatError = createErrorFormatter(log, { production: config.production });
+    const validationRules = extraValidationRules();
+    const ws = attachWebSocketServer(httpServer, schema, services, {
+      formatError,
+      validationRules: allValidationRules(validationRules),
+    });
     const apollo = new ApolloServer<Context>({
-      schema: await jobwatchSchema(),
+      schema,
+      validationRules,
       introspection: !config.production,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
-      formatError: createErrorFormatter(log, { production: config.production }),
+      formatError,
       logger: log.child({ component: 'apollo' }),
       plugins: [
+        // Sockets first: open WebSockets would keep the HTTP drain waiting.
+        { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         ApolloServerPluginDrainHttpServer({ httpServer }),
         config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ],

@@ -1,0 +1,108 @@
+/**
+ * An async iterator fed by pushes, coalescing by key: while the consumer is busy, a newer value
+ * for a key replaces the older one (the latest state of a job is what matters), so a slow client
+ * costs memory per job, not per event. Optionally no faster than one value every
+ * `minIntervalMs`; the latest value always comes out in the end (nothing terminal is lost).
+ */
+export class CoalescingStream<T> implements AsyncIterableIterator<T> {
+  private readonly pending = new Map<string, T>();
+  private waiter: ((result: IteratorResult<T>) => void) | undefined;
+  private failure: ((error: unknown) => void) | undefined;
+  private ended = false;
+  private closed = false;
+  private error: unknown;
+  private lastEmit = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly onClose: () => void,
+    private readonly options: { minIntervalMs?: number; maxPending?: number } = {},
+  ) {}
+
+  push(key: string, value: T): void {
+    if (this.ended) return;
+    this.pending.delete(key);
+    this.pending.set(key, value);
+    if (this.pending.size > (this.options.maxPending ?? 10_000)) {
+      this.fail(new Error('The subscriber is too far behind; subscribe again for a fresh snapshot'));
+      return;
+    }
+    this.wake();
+  }
+
+  /** Ends the stream after what is pending (or at once, with an error). */
+  end(error?: unknown): void {
+    if (error !== undefined) {
+      this.fail(error);
+      return;
+    }
+    this.ended = true;
+    this.wake();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      this.waiter = resolve;
+      this.failure = reject;
+      this.wake();
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private wake(): void {
+    if (this.waiter === undefined || this.timer !== undefined) return;
+    if (this.pending.size === 0) {
+      if (this.ended) this.settle({ value: undefined, done: true });
+      return;
+    }
+    const wait = this.lastEmit + (this.options.minIntervalMs ?? 0) - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.wake();
+      }, wait);
+      return;
+    }
+    const [key, value] = this.pending.entries().next().value as [string, T];
+    this.pending.delete(key);
+    this.lastEmit = Date.now();
+    this.settle({ value, done: false });
+  }
+
+  private settle(result: IteratorResult<T>): void {
+    const resolve = this.waiter;
+    this.waiter = undefined;
+    this.failure = undefined;
+    resolve?.(result);
+    if (result.done === true) this.close();
+  }
+
+  private fail(error: unknown): void {
+    this.error = error;
+    const reject = this.failure;
+    this.waiter = undefined;
+    this.failure = undefined;
+    reject?.(error);
+    this.close();
+  }
+
+  private close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    this.ended = true;
+    if (!this.closed) {
+      this.closed = true;
+      this.onClose();
+    }
+  }
+}

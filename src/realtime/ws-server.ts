@@ -1,0 +1,126 @@
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { CloseCode, handleProtocols } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { WebSocketServer } from 'ws';
+import type { Principal } from '../auth/principal';
+import { contextFor } from '../graphql/context';
+import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
+import type { Services } from '../services';
+
+export interface WebSocketLimits {
+  /** Largest message a client may send; larger ones close the socket (1009). */
+  readonly maxPayloadBytes: number;
+  readonly maxSubscriptionsPerConnection: number;
+  /** A client that does not send connection_init in time is closed (4408). */
+  readonly connectionInitTimeoutMs: number;
+  readonly keepAliveMs: number;
+}
+
+export const DEFAULT_WS_LIMITS: WebSocketLimits = {
+  maxPayloadBytes: 64 * 1024,
+  maxSubscriptionsPerConnection: 100,
+  connectionInitTimeoutMs: 5_000,
+  keepAliveMs: 12_000,
+};
+
+type Formatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+type ConnectionExtra = {
+  principal?: Principal;
+  expiry?: NodeJS.Timeout;
+  connectionId?: string;
+} & Record<PropertyKey, unknown>;
+
+/** The longest setTimeout can wait. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * graphql-ws (the graphql-transport-ws subprotocol only) on the HTTP server's /graphql. The
+ * token comes in connection_init (`connectionParams.authorization: "Bearer <JWT>"`); a missing
+ * or bad one closes with 4403, and the socket closes with 4403 when the token expires (clients
+ * reconnect with a fresh one). Documents go through the same validation rules and the same
+ * error formatting as HTTP.
+ */
+export function attachWebSocketServer(
+  httpServer: Server,
+  schema: GraphQLSchema,
+  services: Services,
+  options: { formatError: Formatter; validationRules: readonly ValidationRule[]; limits?: WebSocketLimits; verifyOrigin?: (origin: string | undefined) => boolean },
+) {
+  const limits = options.limits ?? DEFAULT_WS_LIMITS;
+  const log = services.log.child({ component: 'ws' });
+  const wss = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: limits.maxPayloadBytes,
+    handleProtocols,
+    ...(options.verifyOrigin === undefined
+      ? {}
+      : { verifyClient: ({ origin }: { origin: string | undefined }) => options.verifyOrigin?.(origin) ?? true }),
+  });
+  const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
+
+  const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
+    {
+      schema,
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        try {
+          const params = ctx.connectionParams ?? {};
+          const principal = await services.tokens.fromAuthorization(params['authorization'] ?? params['Authorization']);
+          ctx.extra.principal = principal;
+          ctx.extra.connectionId = randomUUID();
+          const untilExpiry = principal.expiresAt * 1000 - Date.now();
+          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS));
+          socket.once('close', () => clearTimeout(ctx.extra.expiry));
+          return true;
+        } catch (error) {
+          const message = error instanceof AppError ? error.message : 'authentication failed';
+          socket.close(CloseCode.Forbidden, `Forbidden: ${message}`.slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const principal = ctx.extra.principal;
+        if (principal === undefined) return [new UnauthenticatedError()];
+        if (Object.keys(ctx.subscriptions).length >= limits.maxSubscriptionsPerConnection) {
+          return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} operations at once per connection`)];
+        }
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED')];
+        }
+        const errors = validate(schema, document, [...options.validationRules]);
+        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        try {
+          const contextValue = await contextFor(services, principal, `ws-${ctx.extra.connectionId}-${id}`, log);
+          return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Internal error', { originalError: error as Error })];
+        }
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors === undefined ? result : { ...result, errors: result.errors.map(format) }),
+    },
+    wss,
+    limits.keepAliveMs,
+  );
+
+  log.debug('WebSocket endpoint attached on /graphql');
+  return {
+    wss,
+    /** Closes every socket with 1001 (going away) and stops accepting. */
+    dispose: async () => {
+      await disposable.dispose();
+    },
+  };
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return error.extensions['code'] === undefined ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } }) : error;
+}

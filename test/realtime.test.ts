@@ -1,0 +1,222 @@
+import type { Client } from 'graphql-ws';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { rawSocket, subscribe, wsClient } from './support/ws-client';
+
+/**
+ * Subscriptions over real sockets, with two API instances on one database: what a worker
+ * reports to one instance reaches subscribers of the other, and nobody hears about a job they
+ * may not view.
+ */
+let db: TestDatabase;
+let a: TestServer;
+let b: TestServer;
+let admin: string;
+let worker: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  a = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
+  b = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
+  await grant(db.pool, 'admin', 'admin');
+  await grant(db.pool, 'worker', 'worker');
+  await grant(db.pool, 'scoped', 'viewer', 'acme/payments');
+  admin = await token('admin');
+  worker = await token('worker');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await a?.close();
+  await b?.close();
+  await db?.drop();
+});
+
+function client(server: TestServer, bearer: string, options: { retry?: boolean } = {}): Client {
+  const created = wsClient(server.url, bearer, options);
+  clients.push(created);
+  return created;
+}
+
+async function claimed(server: TestServer, type: string, scope = 'acme/payments/prod') {
+  const [job] = await insertJobs(db.pool, [{ type, scope }]);
+  const response = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  return { id: job!.id, lease: response.data!.claimJob.lease };
+}
+
+const PROGRESS = `subscription($id: ID!) { jobProgress(id: $id) { id status progress { done total percent } updatedAt } }`;
+interface ProgressMessage {
+  jobProgress: { id: string; status: string; progress: { done: number; total: number | null; percent: number | null } };
+}
+
+test('a subscriber on one instance receives the progress a worker reports to the other, snapshot first', async () => {
+  const { id, lease } = await claimed(b, 'cross-instance');
+  const received = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  await received.until((messages) => messages.length >= 1);
+  expect(received.messages[0]!.jobProgress).toMatchObject({ id, status: 'RUNNING', progress: { done: 0 } });
+  for (const done of [10, 40, 70]) {
+    await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
+    await received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done));
+  }
+  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await received.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+  const percents = received.messages.map((message) => message.jobProgress.progress.percent ?? 0);
+  expect(percents).toEqual([...percents].sort((x, y) => x - y));
+  received.stop();
+});
+
+test('jobUpdated: a scoped viewer hears only about jobs in their scope; the first messages are a snapshot', async () => {
+  const [before] = await insertJobs(db.pool, [{ type: 'snap', scope: 'acme/payments/prod', name: 'existing' }]);
+  const received = subscribe<{ jobUpdated: { id: string; scope: string; status: string } }>(
+    client(a, await token('scoped')),
+    'subscription { jobUpdated(filter: { types: ["snap", "scoped-check"] }) { id scope status } }',
+  );
+  await received.until((messages) => messages.some((message) => message.jobUpdated.id === before!.id));
+  const created = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "outside", type: "scoped-check", scope: "globex/shop" }) { id } }');
+  const inside = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "inside", type: "scoped-check", scope: "acme/payments/eu" }) { id } }');
+  await received.until((messages) => messages.some((message) => message.jobUpdated.id === inside.data!.createJob.id));
+  // The outside job changed before the inside one, through the same instance: it would have come first.
+  expect(received.messages.map((message) => message.jobUpdated.id)).not.toContain(created.data!.createJob.id);
+  expect(received.messages.every((message) => message.jobUpdated.scope.startsWith('acme/payments'))).toBe(true);
+  received.stop();
+});
+
+test('a revoked grant stops the events', async () => {
+  await grant(db.pool, 'temp', 'viewer');
+  const received = subscribe<{ jobUpdated: { id: string; name: string } }>(
+    client(a, await token('temp')),
+    'subscription { jobUpdated(filter: { types: ["revocation"] }, snapshot: 0) { id name } }',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await b.gql(admin, 'mutation { createJob(input: { name: "seen", type: "revocation", scope: "acme" }) { id } }');
+  await received.until((messages) => messages.some((message) => message.jobUpdated.name === 'seen'));
+  const grants = await b.gql<{ grants: Array<{ id: string }> }>(admin, '{ grants(userId: "temp") { id } }');
+  await b.gql(admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
+  // The revocation travels through Postgres to instance A; give it the time a user would.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await b.gql(admin, 'mutation { createJob(input: { name: "unseen", type: "revocation", scope: "acme" }) { id } }');
+  const marker = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "admin marker", type: "revocation-marker", scope: "acme" }) { id } }');
+  // Wait until instance A has processed the marker for an admin subscriber, then check.
+  const adminView = subscribe<{ jobProgress: { id: string } }>(client(a, admin), PROGRESS, { id: marker.data!.createJob.id });
+  await adminView.until((messages) => messages.length >= 1);
+  await a.services.hub.drain();
+  expect(received.messages.map((message) => message.jobUpdated.name)).toEqual(['seen']);
+  received.stop();
+  adminView.stop();
+});
+
+test('the socket closes with 4403 when the token expires', async () => {
+  const shortLived = await token('admin', { ttlSeconds: 2 });
+  const socket = rawSocket(a.url);
+  await socket.opened;
+  socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${shortLived}` } }));
+  const closed = await socket.closed;
+  expect(closed.code).toBe(4403);
+  expect(closed.reason).toMatch(/expired/);
+  expect(socket.messages[0]).toEqual({ type: 'connection_ack' });
+});
+
+test.each([
+  ['no token', {}],
+  ['a malformed token', { authorization: 'Bearer nope' }],
+  ['a forged token', { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.c2lnbmF0dXJl' }],
+])('connection_init with %s closes with 4403', async (_label, payload) => {
+  const socket = rawSocket(a.url);
+  await socket.opened;
+  socket.socket.send(JSON.stringify({ type: 'connection_init', payload }));
+  expect((await socket.closed).code).toBe(4403);
+});
+
+test('only the graphql-transport-ws subprotocol is spoken', async () => {
+  // Offering only the legacy subprotocol: the handshake itself is refused.
+  const legacy = rawSocket(a.url, 'graphql-ws');
+  await expect(legacy.opened).rejects.toThrow(/no subprotocol/);
+  // Offering none: the connection opens and is closed at once with 4406.
+  const none = rawSocket(a.url, '');
+  expect((await none.closed).code).toBe(4406);
+});
+
+test('a client that never sends connection_init is closed (4408)', async () => {
+  const slow = await startTestServer(db, {}, {});
+  try {
+    const socket = rawSocket(slow.url);
+    await socket.opened;
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4408);
+  } finally {
+    await slow.close();
+  }
+}, 15_000);
+
+test('errors over the socket carry the same codes as over HTTP', async () => {
+  const viewer = client(a, await token('scoped'));
+  const [hidden] = await insertJobs(db.pool, [{ scope: 'globex/x' }]);
+  const notFound = subscribe(viewer, PROGRESS, { id: hidden!.id });
+  await notFound.until(() => notFound.errors.length > 0 || notFound.completed);
+  expect(notFound.errors[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  const badId = subscribe(viewer, PROGRESS, { id: 'nope' });
+  await badId.until(() => badId.errors.length > 0);
+  expect(badId.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  const invalid = subscribe(viewer, 'subscription { jobProgress(id: "x") { nope } }');
+  await invalid.until(() => invalid.errors.length > 0);
+  expect((invalid.errors[0] as Array<{ extensions: { code: string } }>)[0]?.extensions.code ?? (invalid.errors[0] as { extensions: { code: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+  const query = subscribe<{ me: { id: string } }>(viewer, '{ me { id } }');
+  await query.until((messages) => messages.length === 1);
+  expect(query.messages[0]).toEqual({ me: { id: 'scoped' } });
+});
+
+test('too many subscriptions on one connection are refused with RATE_LIMITED', async () => {
+  const busy = client(a, admin);
+  const [job] = await insertJobs(db.pool, [{ type: 'limits' }]);
+  const subscriptions = Array.from({ length: 101 }, () => subscribe(busy, PROGRESS, { id: job!.id }));
+  const last = subscriptions[100]!;
+  await last.until(() => last.errors.length > 0);
+  expect(JSON.stringify(last.errors)).toContain('RATE_LIMITED');
+  for (const subscription of subscriptions) subscription.stop();
+});
+
+test('a message larger than the limit closes the socket (1009)', async () => {
+  const socket = rawSocket(a.url);
+  await socket.opened;
+  socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  socket.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(70_000)}` } }));
+  expect((await socket.closed).code).toBe(1009);
+});
+
+test('jobTimeline replays after a given event, then streams new ones, and ends after deletion', async () => {
+  const created = await a.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "timeline", type: "timeline-sub", scope: "acme", start: false }) { id } }');
+  const id = created.data!.createJob.id;
+  await a.gql(admin, `mutation { startJob(id: "${id}") { status } }`);
+  const received = subscribe<{ jobTimeline: { id: string; kind: string } }>(
+    client(a, admin),
+    'subscription($id: ID!) { jobTimeline(id: $id, after: "0") { id kind } }',
+    { id },
+  );
+  await received.until((messages) => messages.length >= 2);
+  await b.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+  await b.gql(admin, `mutation { deleteJob(id: "${id}") }`);
+  await received.until((messages) => messages.at(-1)?.jobTimeline.kind === 'DELETED');
+  expect(received.messages.map((message) => message.jobTimeline.kind)).toEqual(['CREATED', 'SUBMITTED', 'CANCELLED', 'DELETED']);
+  await received.until(() => received.completed);
+});
+
+test('after pg_terminate_backend on the listener, events resume and the terminal state is delivered', async () => {
+  const { id, lease } = await claimed(b, 'listener-kill');
+  const received = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  await received.until((messages) => messages.length >= 1);
+  // Kill every listener connection (both instances), then finish the job while they are down.
+  await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jobwatch-listener' AND datname = current_database()`);
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done: 5, total: 10 }] });
+  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await received.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED', 15_000);
+  // And it goes on working afterwards.
+  const next = await claimed(b, 'listener-kill-after');
+  const again = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id: next.id });
+  await again.until((messages) => messages.length >= 1);
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: next.lease, done: 3, total: 10 }] });
+  await again.until((messages) => messages.some((message) => message.jobProgress.progress.done === 3));
+  received.stop();
+  again.stop();
+}, 30_000);
