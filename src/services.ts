@@ -10,7 +10,6 @@ import type { TokenVerifier } from './auth/token-verifier';
 import type { LeaseCache } from './workers/progress/lease-cache';
 import type { ProgressBuffer } from './workers/progress/progress-buffer';
 import type { Daemon } from './daemon/daemon';
-import type { TypeP95Cache } from './jobs/stats/type-p95-cache';
 import type { JobEventHub } from './realtime/job-event-hub';
 
 /** The long-lived parts of a running server, shared by every request. */
@@ -27,6 +26,5 @@ export interface Services {
   readonly leases: LeaseCache;
   readonly progress: ProgressBuffer;
   readonly daemon: Daemon;
-  readonly typeP95: TypeP95Cache;
   readonly hub: JobEventHub;
 }

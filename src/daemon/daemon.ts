@@ -6,6 +6,26 @@ import { TERMINAL_STATUSES, TRANSITIONS, type TransitionName } from '../jobs/job
 import { changeJobs, type ChangedJob } from '../jobs/transitions/change-jobs';
 import type { TimelineKind } from '../jobs/timeline.types';
 
+/**
+ * Retention, as two statements walking indexes (finished time, tombstone time); ids are joined
+ * as arrays so the plan never hashes a whole table. $1 terminal statuses, $2 days, $3 batch.
+ */
+export const RETENTION_JOBS_SQL = `
+  WITH old AS (
+    SELECT id FROM jobs
+     WHERE coalesce(finished_at, '-infinity') > '-infinity'
+       AND coalesce(finished_at, '-infinity') < now() - make_interval(days => $2)
+       AND status = ANY($1::text[])
+     ORDER BY coalesce(finished_at, '-infinity') LIMIT $3 FOR UPDATE SKIP LOCKED
+  ),
+  history AS (DELETE FROM timeline_events e WHERE e.job_id = ANY(ARRAY(SELECT id FROM old)))
+  DELETE FROM jobs j WHERE j.id = ANY(ARRAY(SELECT id FROM old)) RETURNING j.id`;
+
+/** The histories of jobs deleted by hand, once their tombstone is old. $1 days, $2 batch. */
+export const RETENTION_TOMBSTONES_SQL = `
+  DELETE FROM timeline_events e WHERE e.job_id = ANY(ARRAY(
+    SELECT job_id FROM timeline_events WHERE kind = 'DELETED' AND at < now() - make_interval(days => $1) LIMIT $2))`;
+
 /** Any constant works; it only has to be the same for every instance. */
 const DAEMON_LOCK = 0x6a776474; // "jwdt"
 /** Rows per rule per tick: a backlog drains over a few ticks without one long transaction. */
@@ -142,25 +162,8 @@ export class Daemon {
    */
   private async retention(tx: Sql): Promise<number> {
     const days = this.settings.retentionDays;
-    const deleted = await tx.rows<{ id: string }>(
-      `WITH old AS (
-         SELECT id FROM jobs
-          WHERE coalesce(finished_at, '-infinity') > '-infinity'
-            AND coalesce(finished_at, '-infinity') < now() - make_interval(days => $2)
-            AND status = ANY($1::text[])
-          ORDER BY coalesce(finished_at, '-infinity') LIMIT $3 FOR UPDATE SKIP LOCKED
-       ),
-       history AS (DELETE FROM timeline_events e USING old WHERE e.job_id = old.id)
-       DELETE FROM jobs j USING old WHERE j.id = old.id RETURNING j.id`,
-      [TERMINAL_STATUSES, days, BATCH],
-    );
-    await tx.execute(
-      `WITH gone AS (
-         SELECT job_id FROM timeline_events WHERE kind = 'DELETED' AND at < now() - make_interval(days => $1) LIMIT $2
-       )
-       DELETE FROM timeline_events e USING gone WHERE e.job_id = gone.job_id`,
-      [days, BATCH],
-    );
+    const deleted = await tx.rows<{ id: string }>(RETENTION_JOBS_SQL, [TERMINAL_STATUSES, days, BATCH]);
+    await tx.execute(RETENTION_TOMBSTONES_SQL, [days, BATCH]);
     return deleted.length;
   }
 }

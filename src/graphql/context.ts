@@ -34,12 +34,12 @@ export async function contextFor(services: Services, principal: Principal, reque
     ability,
     log: log.child({ userId: principal.id }),
     services,
-    loaders: createLoaders(services.sql, services.typeP95),
+    loaders: createLoaders(services.sql, ability),
   };
 }
 
 /** Before a subscription event is resolved: the current ability, fresh loaders. */
 export async function refreshForEvent(ctx: Context): Promise<void> {
   ctx.ability = await ctx.services.permissions.abilityFor(ctx.principal.id);
-  ctx.loaders = createLoaders(ctx.services.sql, ctx.services.typeP95);
+  ctx.loaders = createLoaders(ctx.services.sql, ctx.ability);
 }

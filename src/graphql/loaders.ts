@@ -1,7 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Sql } from '../db/sql';
 import { type Task, type TaskRow, toTask } from '../jobs/task.types';
-import type { TypeP95Cache } from '../jobs/stats/type-p95-cache';
+import { SqlParams } from '../db/sql-params';
+import type { AppAbility } from '../permissions/ability';
+import { jobPredicate } from '../permissions/rules-to-sql';
+import { jobTypeStats } from '../jobs/stats/job-type-stats';
 
 /** Per-request batch loaders: a page of 500 jobs asking for tasks is one query, not 500. */
 export interface Loaders {
@@ -9,11 +12,13 @@ export interface Loaders {
   readonly typeP95: DataLoader<string, number | null>;
 }
 
-export function createLoaders(sql: Sql, typeP95: TypeP95Cache): Loaders {
+export function createLoaders(sql: Sql, ability: AppAbility): Loaders {
   return {
+    // The p95 the viewer would see in jobTypeStats: over the runs they may view, no one else's.
     typeP95: new DataLoader<string, number | null>(async (types) => {
-      const p95 = await typeP95.p95(types);
-      return types.map((type) => p95.get(type) ?? null);
+      const params = new SqlParams();
+      const stats = await jobTypeStats(sql, types, params, jobPredicate(ability, 'view_monitor', params));
+      return stats.map((stat) => stat.p95Duration);
     }),
     tasksByJob: new DataLoader<string, Task[]>(async (jobIds) => {
       const rows = await sql.rows<TaskRow>(

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import cors from 'cors';
 import express from 'express';
@@ -27,7 +32,6 @@ import { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../services';
 import { LeaseCache } from '../workers/progress/lease-cache';
 import { Daemon } from '../daemon/daemon';
-import { TypeP95Cache } from '../jobs/stats/type-p95-cache';
 import { ProgressBuffer } from '../workers/progress/progress-buffer';
 import { healthRoutes } from './health';
 import { httpErrorHandler } from './http-errors';
@@ -104,7 +108,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       leases,
       progress,
       daemon,
-      typeP95: new TypeP95Cache(sql),
       hub,
     };
 
@@ -126,12 +129,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
+      // main.ts owns the signals and shuts down in order (Apollo's own handler would race it).
+      stopOnTerminationSignals: false,
       formatError,
       logger: log.child({ component: 'apollo' }),
       plugins: [
         // Sockets first: open WebSockets would keep the HTTP drain waiting.
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        // Per-field hooks cost CPU on every field of every request; nothing here uses them.
+        ApolloServerPluginCacheControlDisabled(),
+        ApolloServerPluginInlineTraceDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
         config.production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       ],
     });

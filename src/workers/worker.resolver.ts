@@ -134,7 +134,8 @@ export class WorkerResolver {
     if (message != null) assertText(message, 1000, 'message');
     return this.end(ctx, parseLease(lease), {
       transition: 'complete',
-      set: { kind: 'update', set: (params) => `status = 'SUCCEEDED', message = coalesce(${params.add(message)}, j.message)` },
+      set: { kind: 'update', set: (params) => `status = 'SUCCEEDED', message = coalesce(${params.add(message)}, j.message), error_message = NULL, error_stack = NULL`,
+      },
       event: { kind: 'SUCCEEDED', message },
     });
   }

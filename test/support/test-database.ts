@@ -32,6 +32,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${env('JOBWATCH_TEST_TEMPLATE')}`));
   const url = withDatabase(env('JOBWATCH_TEST_ADMIN_URL'), name);
   const pool = new Pool({ connectionString: url, max: 4 });
+  // An idle connection can be terminated (tests that kill backends, DROP ... WITH (FORCE));
+  // the pool replaces it. Without a listener the error would crash the test run.
+  pool.on('error', () => undefined);
   return {
     name,
     url,

@@ -21,7 +21,8 @@ export class JobStatsResolver {
   }
 
   @FieldResolver(() => Boolean, {
-    description: "True while the job runs and has already run longer than its type's p95 duration (see jobTypeStats): worth a look.",
+    description:
+      "True while the job runs and has already run longer than its type's p95 duration, as jobTypeStats gives it to the viewer: worth a look.",
   })
   async slowerThanUsual(@Root() job: Job, @Ctx() ctx: Context): Promise<boolean> {
     if (job.status !== 'RUNNING' || job.duration === null) return false;

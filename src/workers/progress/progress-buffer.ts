@@ -42,6 +42,8 @@ interface Track {
     step?: JobStep;
   };
   rate: SmoothedRate;
+  /** The worker reports the job's own done/total: then they are never derived from its tasks. */
+  ownFigures: boolean;
   tasks: Map<string, TaskState>;
   dirtyTasks: Set<string>;
   events: QueuedEvent[];
@@ -93,6 +95,7 @@ export class ProgressBuffer {
           actor,
           fields: {},
           rate: new SmoothedRate(),
+          ownFigures: false,
           tasks: new Map(),
           dirtyTasks: new Set(),
           events: [],
@@ -214,8 +217,11 @@ function merge(track: Track, report: ProgressReport, now: number): void {
   track.touchedAt = now;
   const phaseChanged = report.phase !== undefined && report.phase !== fields.phase;
   const totalChanged = report.total !== undefined && report.total !== fields.total;
+  if (report.done != null || report.total !== undefined) track.ownFigures = true;
   if (phaseChanged) {
     fields.phase = report.phase ?? null;
+    // A new phase counts something else: its rate starts afresh.
+    track.rate = new SmoothedRate();
     if (report.phase != null) track.events.push({ kind: 'PROGRESS', message: `Phase: ${report.phase}`, data: { phase: report.phase }, actor: track.actor });
   }
   if (report.step != null && report.step !== fields.step) {
@@ -238,21 +244,23 @@ function merge(track: Track, report: ProgressReport, now: number): void {
       } else if (taskReport.done != null) {
         task.done = Math.max(task.done, taskReport.done);
       }
-      if (taskReport.status != null) task.status = taskReport.status;
+      if (taskReport.status != null && taskReport.status !== task.status) {
+        // Time spent waiting is not slowness: the rate starts when the task starts.
+        if (taskReport.status === 'PROCESSING') task.rate = new SmoothedRate();
+        task.status = taskReport.status;
+      }
       if (taskReport.unit !== undefined) task.unit = taskReport.unit;
       if (taskReport.message !== undefined) task.message = taskReport.message;
       task.rate.observe(task.done, now);
       track.dirtyTasks.add(taskReport.name);
     }
   }
-  // The job's figures: as reported, or the sum of its tasks when the worker reports only tasks.
+  // The job's figures: as reported, or, for a worker that only ever reports tasks, their sums.
   let done = report.done ?? undefined;
-  if (done === undefined && report.tasks != null && track.tasks.size > 0) {
+  if (!track.ownFigures && report.tasks != null && track.tasks.size > 0) {
     const tasks = [...track.tasks.values()];
     done = tasks.reduce((sum, task) => sum + task.done, 0);
-    if (report.total === undefined) {
-      fields.total = tasks.every((task) => task.total !== null) ? tasks.reduce((sum, task) => sum + (task.total as number), 0) : null;
-    }
+    fields.total = tasks.every((task) => task.total !== null) ? tasks.reduce((sum, task) => sum + (task.total as number), 0) : null;
   }
   if (done !== undefined) {
     // Reports can arrive out of order: within one phase and total, done only grows.
