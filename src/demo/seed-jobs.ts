@@ -38,7 +38,7 @@ export interface SeedResult {
 
 const DAY = 86_400;
 /** How far back creation times go. */
-const SPAN_DAYS = 90;
+export const SEED_HISTORY_DAYS = 90;
 /** The newest share of the jobs that also get tasks and timeline events. */
 const RECENT_SHARE = 0.05;
 /** Amplitude of the daily rhythm of job creation (0: flat), and its busiest hour (UTC). */
@@ -361,7 +361,7 @@ interface Batch {
  * The statement for one batch of rows `lo..hi` out of `total` (row numbers drive creation
  * time, oldest first). `now` is the seed's reference time in epoch seconds.
  */
-export function batchStatement(batch: Batch, total: number, now: number): { text: string; values: unknown[] } {
+function batchStatement(batch: Batch, total: number, now: number): { text: string; values: unknown[] } {
   const p = new SqlParams();
   const text = (values: readonly string[]) => `${p.add(values)}::text[]`;
   const floats = (values: readonly number[]) => `${p.add(values)}::float8[]`;
@@ -408,7 +408,7 @@ export function batchStatement(batch: Batch, total: number, now: number): { text
 
   const typeIndex = (type: string) => JOB_TYPES.findIndex((t) => t.type === type) + 1;
   const t1 = p.add(now);
-  const span = SPAN_DAYS * DAY;
+  const span = SEED_HISTORY_DAYS * DAY;
   const t0 = now - span;
   // The daily rhythm: t = tl - A/(2π)·DAY·sin(2π(tl/DAY - peak/24))·g(tl) moves creation times
   // toward the peak hour of each day (densest there, by 1/(1 - A)); g ramps from 0 to 1 over the
