@@ -17,6 +17,8 @@ export interface Config {
   readonly daemonIntervalMs: number;
   readonly progressFlushMs: number;
   readonly corsOrigins: readonly string[];
+  /** Mutations per principal and second (sustained, burst), for people and for workers. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number; readonly workerPerSecond: number; readonly workerBurst: number };
   readonly production: boolean;
   readonly logLevel: string;
 }
@@ -95,6 +97,12 @@ export function loadConfig(env: Env = process.env): Config {
     daemonIntervalMs: integer(env, 'DAEMON_INTERVAL_MS', 1_000, 10, 3_600_000),
     progressFlushMs: integer(env, 'PROGRESS_FLUSH_MS', 200, 1, 60_000),
     corsOrigins: list(env, 'CORS_ORIGINS'),
+    rateLimit: {
+      perSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 50, 1, 1_000_000),
+      burst: integer(env, 'RATE_LIMIT_BURST', 200, 1, 1_000_000),
+      workerPerSecond: integer(env, 'WORKER_RATE_LIMIT_PER_SECOND', 500, 1, 1_000_000),
+      workerBurst: integer(env, 'WORKER_RATE_LIMIT_BURST', 1000, 1, 1_000_000),
+    },
     production,
     logLevel: optional(env, 'LOG_LEVEL') ?? (env['NODE_ENV'] === 'test' ? 'silent' : 'info'),
   });

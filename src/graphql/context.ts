@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal';
 import type { AppAbility } from '../permissions/ability';
 import type { Services } from '../services';
 import { createLoaders, type Loaders } from './loaders';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './errors';
 
 /** What every resolver gets: who asks, what they may do, and the server's services. */
 export interface Context {
@@ -27,7 +28,9 @@ export async function createContext(
 
 /** The context of an already authenticated principal (a WebSocket connection's). */
 export async function contextFor(services: Services, principal: Principal, requestId: string, log: Logger): Promise<Context> {
-  const ability = await services.permissions.abilityFor(principal.id);
+  const ability = await services.permissions.abilityFor(principal.id).catch((error: unknown) => {
+    throw isDatabaseUnavailable(error) ? new DatabaseUnavailableError() : error;
+  });
   return {
     requestId,
     principal,

@@ -63,6 +63,37 @@ export class BadUserInputError extends AppError {
   }
 }
 
+/** The whole operation is refused before it runs (too expensive): HTTP 400. */
+export class OperationRefusedError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message, { http: { status: 400 } });
+  }
+}
+
+/** Postgres cannot be reached: the request did nothing, retrying shortly will work. HTTP 503. */
+export class DatabaseUnavailableError extends AppError {
+  constructor() {
+    super(ErrorCode.INTERNAL_SERVER_ERROR, 'The database is unavailable right now; nothing was changed. Retry in a few seconds.', {
+      reason: 'DATABASE_UNAVAILABLE',
+      retryable: true,
+      http: { status: 503 },
+    });
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '08P01']);
+
+/** Whether an error says Postgres is out of reach (down, restarting, connection lost). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|connection error|the database system is (starting up|shutting down)/i.test(message)
+  );
+}
+
 export class ConflictError extends AppError {
   constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
     super(ErrorCode.CONFLICT, message, details);
@@ -71,6 +102,9 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
-    super(ErrorCode.RATE_LIMITED, `Too many requests; retry after ${retryAfterSeconds}s`, { retryAfterSeconds });
+    super(ErrorCode.RATE_LIMITED, `Too many requests; retry after ${retryAfterSeconds}s`, {
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    });
   }
 }

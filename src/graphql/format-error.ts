@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
-import { AppError, ErrorCode } from './errors';
+import { AppError, DatabaseUnavailableError, ErrorCode, isDatabaseUnavailable } from './errors';
 
 /** Codes Apollo and graphql-js give to requests that are malformed: the client's fault. */
 const CLIENT_ERROR_CODES = new Set([
@@ -57,6 +57,12 @@ function formatter(log: Logger, { production }: { production: boolean }) {
     if (original instanceof AppError) {
       const { http: _http, ...extensions } = original.extensions;
       return { ...base, message: original.message.replace(CONTEXT_PREFIX, ''), extensions: { ...extensions, code: original.code } };
+    }
+    if (isDatabaseUnavailable(original)) {
+      log.warn({ err: original, path: formatted.path }, 'database unavailable');
+      const unavailable = new DatabaseUnavailableError();
+      const { http: _http, ...extensions } = unavailable.extensions;
+      return { ...base, message: unavailable.message, extensions };
     }
     if (original instanceof ArgumentValidationError) {
       return { ...base, message: validationMessage(original), extensions: { code: ErrorCode.BAD_USER_INPUT } };

@@ -8,6 +8,8 @@ import type { Principal } from '../auth/principal';
 import { contextFor } from '../graphql/context';
 import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
 import type { Services } from '../services';
+import { LIMITS } from '../graphql/limits';
+import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
 
 export interface WebSocketLimits {
   /** Largest message a client may send; larger ones close the socket (1009). */
@@ -47,7 +49,14 @@ export function attachWebSocketServer(
   httpServer: Server,
   schema: GraphQLSchema,
   services: Services,
-  options: { formatError: Formatter; validationRules: readonly ValidationRule[]; limits?: WebSocketLimits; verifyOrigin?: (origin: string | undefined) => boolean },
+  options: {
+    formatError: Formatter;
+    validationRules: readonly ValidationRule[];
+    limiters: RateLimiters;
+    limits?: WebSocketLimits;
+    /** Refuses the upgrade of a browser on a foreign origin, before any GraphQL. */
+    verifyOrigin?: (origin: string | undefined, host: string | undefined) => boolean;
+  },
 ) {
   const limits = options.limits ?? DEFAULT_WS_LIMITS;
   const log = services.log.child({ component: 'ws' });
@@ -58,7 +67,10 @@ export function attachWebSocketServer(
     handleProtocols,
     ...(options.verifyOrigin === undefined
       ? {}
-      : { verifyClient: ({ origin }: { origin: string | undefined }) => options.verifyOrigin?.(origin) ?? true }),
+      : {
+          verifyClient: ({ origin, req }: { origin: string | undefined; req: { headers: { host?: string } } }) =>
+            options.verifyOrigin?.(origin, req.headers.host) ?? true,
+        }),
   });
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
 
@@ -91,12 +103,17 @@ export function attachWebSocketServer(
         }
         let document;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: LIMITS.maxTokens });
         } catch (error) {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, [...options.validationRules]);
         if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        try {
+          guardOperation(schema, document, payload.operationName, payload.variables ?? {}, principal, options.limiters);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
         try {
           const contextValue = await contextFor(services, principal, `ws-${ctx.extra.connectionId}-${id}`, log);
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };

@@ -14,7 +14,11 @@ export function healthRoutes(dataSource: DataSource): Router {
   });
   router.get('/readyz', async (_req, res) => {
     try {
-      await dataSource.query('SELECT 1');
+      // A dead database can make a connection attempt hang: answer within two seconds anyway.
+      await Promise.race([
+        dataSource.query('SELECT 1'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('readiness check timed out')), 2_000).unref()),
+      ]);
       if (!migrationsChecked) {
         if (await dataSource.showMigrations()) {
           res.status(503).json({ status: 'unavailable', reason: 'migrations pending' });

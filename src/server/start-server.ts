@@ -21,6 +21,10 @@ import { createContext, type Context } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/format-error';
 import { jobwatchSchema } from '../graphql/schema';
 import { allValidationRules, extraValidationRules } from '../graphql/validation-rules';
+import { LIMITS } from '../graphql/limits';
+import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
+import { RateLimiter } from '../graphql/rate-limiter';
+import { originAllowed, refuseForeignOrigins } from './origins';
 import { JOBS_CHANNEL, JobEventHub, TIMELINE_CHANNEL } from '../realtime/job-event-hub';
 import { attachWebSocketServer } from '../realtime/ws-server';
 import { SecretBox } from '../jobs/secret-box';
@@ -55,7 +59,6 @@ export interface StartOptions {
   readonly daemon?: boolean;
 }
 
-const MAX_BODY = '1mb';
 
 /** Starts everything a Jobwatch instance runs, in order, and answers how to stop it. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -117,14 +120,21 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const httpServer = createServer(app);
     const schema = await jobwatchSchema();
     const formatError = createErrorFormatter(log, { production: config.production });
-    const validationRules = extraValidationRules();
+    const validationRules = extraValidationRules({ production: config.production });
+    const limiters: RateLimiters = {
+      mutations: new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst),
+      workerMutations: new RateLimiter(config.rateLimit.workerPerSecond, config.rateLimit.workerBurst),
+    };
     const ws = attachWebSocketServer(httpServer, schema, services, {
       formatError,
       validationRules: allValidationRules(validationRules),
+      limiters,
+      verifyOrigin: (origin, host) => originAllowed(origin, host, config.corsOrigins),
     });
     const apollo = new ApolloServer<Context>({
       schema,
       validationRules,
+      parseOptions: { maxTokens: LIMITS.maxTokens },
       introspection: !config.production,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
@@ -134,6 +144,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       formatError,
       logger: log.child({ component: 'apollo' }),
       plugins: [
+        // Cost and rate limits, once the operation and its variables are known.
+        {
+          requestDidStart: async () => ({
+            didResolveOperation: async ({ document, operationName, request, contextValue }) => {
+              guardOperation(schema, document, operationName, request.variables ?? {}, contextValue.principal, limiters);
+            },
+          }),
+        },
         // Sockets first: open WebSockets would keep the HTTP drain waiting.
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -151,8 +169,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.use(healthRoutes(database.dataSource));
     app.use(
       '/graphql',
+      refuseForeignOrigins(config.corsOrigins),
       cors({ origin: config.corsOrigins.length === 0 ? false : [...config.corsOrigins], maxAge: 600 }),
-      express.json({ limit: MAX_BODY }),
+      express.json({ limit: LIMITS.maxBodyBytes }),
       expressMiddleware(apollo, {
         context: ({ req }) => createContext(services, req.headers.authorization, String(req.id), req.log),
       }),

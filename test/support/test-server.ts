@@ -60,6 +60,11 @@ export async function startTestServer(
     PORT: '0',
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jobwatch-data-')),
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    // Tests fire mutations as fast as they can; rate limiting has tests of its own.
+    RATE_LIMIT_PER_SECOND: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    WORKER_RATE_LIMIT_PER_SECOND: '1000000',
+    WORKER_RATE_LIMIT_BURST: '1000000',
     ...env,
   });
   // The daemon's timer is off unless asked for: tests backdate rows and call daemon.tick().
