@@ -19,8 +19,16 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
     private readonly options: { minIntervalMs?: number; maxPending?: number } = {},
   ) {}
 
-  push(key: string, value: T): void {
+  /** `urgent`: emit without waiting out the interval (a status change, say). */
+  push(key: string, value: T, urgent = false): void {
     if (this.ended) return;
+    if (urgent) {
+      this.lastEmit = 0;
+      if (this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+    }
     this.pending.delete(key);
     this.pending.set(key, value);
     if (this.pending.size > (this.options.maxPending ?? 10_000)) {

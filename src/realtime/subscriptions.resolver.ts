@@ -25,15 +25,16 @@ type Data = SubscribeResolverData<unknown, Record<string, unknown>, Context>;
  * while the snapshot is read wait for it, so the snapshot is always first.
  */
 function jobStream(minIntervalMs: number, onClose: () => void) {
-  const newest = new Map<string, { attempt: number; at: number }>();
+  const newest = new Map<string, { attempt: number; at: number; status: string }>();
   const stream = new CoalescingStream<JobRow>(onClose, { minIntervalMs });
   let buffered: JobRow[] | undefined = [];
   const push = (row: JobRow) => {
     const seen = newest.get(row.id);
     const at = row.updated_at.getTime();
     if (seen !== undefined && (row.attempt < seen.attempt || (row.attempt === seen.attempt && at < seen.at))) return;
-    newest.set(row.id, { attempt: row.attempt, at });
-    stream.push(row.id, row);
+    newest.set(row.id, { attempt: row.attempt, at, status: row.status });
+    // Progress waits for the interval; a status change (a job finishing) goes out at once.
+    stream.push(row.id, row, seen !== undefined && seen.status !== row.status);
   };
   return {
     stream,
@@ -100,7 +101,7 @@ export class SubscriptionsResolver {
 
   @Subscription(() => Job, {
     description:
-      'One job: first its current state, then every change, at most every PROGRESS_FLUSH_MS. Progress never goes backwards on the wire and the final state is always sent. Ends if the job is deleted or the viewer loses sight of it.',
+      'One job: first its current state, then every change: progress at most every PROGRESS_FLUSH_MS, status changes at once. Progress never goes backwards on the wire and the final state is always sent. Ends if the job is deleted or the viewer loses sight of it.',
     subscribe: async ({ args, context }: Data) => {
       const jobId = assertJobId(String(args['id']));
       const { hub, config } = context.services;

@@ -142,18 +142,30 @@ class ActiveJob implements JobContext {
     this.hasPending = true;
   }
 
-  /** Takes what is pending, as one report. */
-  take(): Record<string, unknown> | undefined {
+  /** Puts back a report that could not be sent, under anything newer recorded since. */
+  restore(taken: PendingReport): void {
+    const newer = this.pending;
+    this.pending = {
+      fields: { ...taken.fields, ...newer.fields },
+      tasks: new Map([...taken.tasks, ...[...newer.tasks].map(([name, task]) => [name, { ...taken.tasks.get(name), ...task }] as const)]),
+      log: [...taken.log, ...newer.log].slice(-500),
+    };
+    this.hasPending = true;
+  }
+
+  /** Takes what is pending: the report to send and what to restore if sending fails. */
+  take(): { report: Record<string, unknown>; taken: PendingReport } | undefined {
     if (!this.hasPending) return undefined;
-    const { fields, tasks, log } = this.pending;
+    const taken = this.pending;
+    const { fields, tasks, log } = taken;
     this.pending = { fields: {}, tasks: new Map(), log: [] };
     this.hasPending = false;
-    return {
+    return { taken, report: {
       lease: this.lease,
       ...fields,
       ...(tasks.size > 0 ? { tasks: [...tasks.values()] } : {}),
       ...(log.length > 0 ? { log: log.slice(-50) } : {}),
-    };
+    } };
   }
 
   async trap(error: string | Error, options: { timeoutSeconds?: number } = {}): Promise<TrapDecision> {
@@ -244,12 +256,24 @@ export class JobwatchWorker {
 
   /** Sends all pending progress now, one call for every running job. */
   flushProgress(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      const reports = [...this.active.values()].map((job) => job.take()).filter((report) => report !== undefined);
-      if (reports.length === 0) return;
-      await this.call('mutation($reports: [ProgressReport!]!) { reportProgress(reports: $reports) }', { reports });
+    const run = this.flushing.then(async () => {
+      const taken = [...this.active.values()].flatMap((job) => {
+        const next = job.take();
+        return next === undefined ? [] : [{ job, ...next }];
+      });
+      if (taken.length === 0) return;
+      try {
+        await this.call('mutation($reports: [ProgressReport!]!) { reportProgress(reports: $reports) }', {
+          reports: taken.map(({ report }) => report),
+        });
+      } catch (error) {
+        // Not sent (the server is unreachable, or refused the batch): keep it for the next try.
+        for (const { job, taken: pending } of taken) if (this.active.has(job.lease)) job.restore(pending);
+        throw error;
+      }
     });
-    return this.flushing;
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   /** @internal */
