@@ -10,7 +10,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - the common leading filters (status, owner, type) have their own (filter, created_at, id);
  * - the name substring search has a trigram GIN index;
  * - no index touches the columns workers update all the time (progress, heartbeat, message,
- *   updated_at), and the table keeps free space per page, so those updates stay HOT.
+ *   updated_at), and the table keeps 30 % free space per page, so those updates stay HOT: a
+ *   progress flush rewrites many rows of one page in one statement, and versions it made dead
+ *   cannot be pruned before it commits, so the page needs room for them all (bench:progress).
  */
 export class Init1763900000000 implements MigrationInterface {
   name = 'Init1763900000000';
@@ -59,7 +61,7 @@ export class Init1763900000000 implements MigrationInterface {
         trap_decision text CHECK (trap_decision IN ('RETRY','SKIP')),
         cancel_requested_at timestamptz(3),
         cancel_requested_by text
-      ) WITH (fillfactor = 80)
+      ) WITH (fillfactor = 70)
     `);
 
     const indexes = [

@@ -12,21 +12,26 @@ import { seedJobs } from '../../src/demo/seed-jobs';
 export const BENCH_DATABASE = 'jw_bench_list';
 const EMBEDDED_DATA_DIR = '.data/bench';
 
-export async function openBenchDatabase(log: Logger): Promise<OpenDatabase> {
+export async function openBenchDatabase(log: Logger, name = BENCH_DATABASE, options: { fresh?: boolean } = {}): Promise<OpenDatabase> {
   const config = loadConfig();
   if (config.databaseUrl === undefined) {
-    return openDatabase({ ...config, databaseUrl: undefined, dataDir: EMBEDDED_DATA_DIR }, log);
+    // The embedded Postgres holds one database: benchmarks that want a fresh one empty it.
+    const database = await openDatabase({ ...config, databaseUrl: undefined, dataDir: EMBEDDED_DATA_DIR }, log);
+    if (options.fresh === true) await database.pool.query('TRUNCATE jobs, tasks, timeline_events');
+    return database;
   }
   const admin = new Client({ connectionString: config.databaseUrl });
   await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+    if (options.fresh === true) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
   const url = new URL(config.databaseUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return openDatabase({ ...config, databaseUrl: url.toString() }, log);
 }
 
