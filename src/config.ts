@@ -18,6 +18,7 @@ export interface Config {
   readonly progressFlushMs: number;
   readonly corsOrigins: readonly string[];
   /** Mutations per principal and second (sustained, burst), for people and for workers. */
+  readonly alerts: { readonly timeoutMs: number; readonly retryBaseMs: number; readonly maxAttempts: number; readonly concurrency: number };
   readonly rateLimit: { readonly perSecond: number; readonly burst: number; readonly workerPerSecond: number; readonly workerBurst: number };
   readonly production: boolean;
   readonly logLevel: string;
@@ -97,6 +98,12 @@ export function loadConfig(env: Env = process.env): Config {
     daemonIntervalMs: integer(env, 'DAEMON_INTERVAL_MS', 1_000, 10, 3_600_000),
     progressFlushMs: integer(env, 'PROGRESS_FLUSH_MS', 200, 1, 60_000),
     corsOrigins: list(env, 'CORS_ORIGINS'),
+    alerts: {
+      timeoutMs: integer(env, 'ALERT_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryBaseMs: integer(env, 'ALERT_RETRY_BASE_MS', 5_000, 10, 3_600_000),
+      maxAttempts: integer(env, 'ALERT_MAX_ATTEMPTS', 8, 1, 50),
+      concurrency: integer(env, 'ALERT_CONCURRENCY', 10, 1, 200),
+    },
     rateLimit: {
       perSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 50, 1, 1_000_000),
       burst: integer(env, 'RATE_LIMIT_BURST', 200, 1, 1_000_000),

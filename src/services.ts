@@ -11,6 +11,9 @@ import type { LeaseCache } from './workers/progress/lease-cache';
 import type { ProgressBuffer } from './workers/progress/progress-buffer';
 import type { Daemon } from './daemon/daemon';
 import type { JobEventHub } from './realtime/job-event-hub';
+import type { NotificationFeed } from './notifications/notification-feed';
+import type { AlertDispatcher } from './alerts/alert-dispatcher';
+import type { AlertDeliveryWorker } from './alerts/alert-delivery-worker';
 
 /** The long-lived parts of a running server, shared by every request. */
 export interface Services {
@@ -27,4 +30,6 @@ export interface Services {
   readonly progress: ProgressBuffer;
   readonly daemon: Daemon;
   readonly hub: JobEventHub;
+  readonly notificationFeed: NotificationFeed;
+  readonly alerts: { readonly dispatcher: AlertDispatcher; readonly deliveries: AlertDeliveryWorker };
 }

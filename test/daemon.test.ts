@@ -24,7 +24,7 @@ const ENV = {
 const DAEMON_LOCK = 1786209396;
 const SECOND = 1000;
 const DAY = 86_400_000;
-const ZERO: TickResult = { expired: 0, abended: 0, cancelled: 0, trapTimedOut: 0, deleted: 0 };
+const ZERO: TickResult = { expired: 0, abended: 0, cancelled: 0, trapTimedOut: 0, slow: 0, deleted: 0 };
 
 let db: TestDatabase;
 let server: TestServer;
@@ -398,7 +398,7 @@ describe('one tick', () => {
     await backdate(ids(cancel), 'cancel_requested_at', CANCEL_GRACE_MS + 10 * SECOND);
     await backdate(ids(trap), 'trap_timeout_at', 10 * SECOND);
 
-    expect(await tick()).toEqual({ expired: 2, abended: 3, cancelled: 1, trapTimedOut: 2, deleted: 3 });
+    expect(await tick()).toEqual({ expired: 2, abended: 3, cancelled: 1, trapTimedOut: 2, slow: 0, deleted: 3 });
 
     const ended = [...expire, ...abend, ...cancel, ...trap];
     const { rows } = await db.pool.query<{ id: string; status: string; has_secrets: boolean; events: number }>(
@@ -471,11 +471,12 @@ describe('several instances', () => {
           abended: sum.abended + r.abended,
           cancelled: sum.cancelled + r.cancelled,
           trapTimedOut: sum.trapTimedOut + r.trapTimedOut,
+          slow: sum.slow + r.slow,
           deleted: sum.deleted + r.deleted,
         }),
         ZERO,
       );
-      expect(total).toEqual({ expired: 150, abended: 60, cancelled: 30, trapTimedOut: 30, deleted: 40 });
+      expect(total).toEqual({ expired: 150, abended: 60, cancelled: 30, trapTimedOut: 30, slow: 0, deleted: 40 });
       const { rows } = await db.pool.query<{ job_id: string; n: number }>(
         `SELECT job_id, count(*)::int AS n FROM timeline_events WHERE actor_kind = 'SYSTEM' GROUP BY job_id`,
       );

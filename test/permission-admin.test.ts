@@ -735,7 +735,7 @@ describe('me.rules are packed CASL rules the frontend can use', () => {
     expect(ability.can('manage_permissions', 'Permission')).toBe(true);
     expect(ability.can('delete', subject('Job', { scope: 'anything/at/all', type: 'x', ownerId: 'y' }))).toBe(true);
     expect((await me('admin')).actions).toEqual([
-      'view_monitor', 'create', 'restart', 'cancel', 'delete', 'reschedule', 'approve', 'approve_all', 'resolve_trap', 'manage_permissions', 'execute',
+      'view_monitor', 'create', 'restart', 'cancel', 'delete', 'reschedule', 'approve', 'approve_all', 'resolve_trap', 'manage_permissions', 'manage_alerts', 'execute',
     ]);
     // A scoped admin administers jobs in its scope only, and never permissions.
     const scoped = frontendAbility((await me('scoped-admin')).rules);

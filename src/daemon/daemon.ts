@@ -26,6 +26,35 @@ export const RETENTION_TOMBSTONES_SQL = `
   DELETE FROM timeline_events e WHERE e.job_id = ANY(ARRAY(
     SELECT job_id FROM timeline_events WHERE kind = 'DELETED' AND at < now() - make_interval(days => $1) LIMIT $2))`;
 
+/** A type's p95 means something after this many finished runs. */
+const SLOW_MIN_RUNS = 10;
+
+/**
+ * Running jobs that have run longer than their type's p95 (over its last 1,000 finished runs in
+ * 30 days, like jobTypeStats) get one SLOWER_THAN_USUAL event per attempt, which alert rules can
+ * fire on. Only the types that have running jobs are looked at.
+ */
+export const SLOW_JOBS_SQL = `
+  WITH types AS (SELECT DISTINCT type FROM jobs WHERE status = 'RUNNING'),
+  stats AS (
+    SELECT t.type, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.seconds) AS p95, count(*) AS runs
+      FROM types t CROSS JOIN LATERAL (
+        SELECT extract(epoch FROM finished_at - started_at) AS seconds FROM jobs
+         WHERE jobs.type = t.type AND created_at > now() - interval '30 days' AND finished_at IS NOT NULL AND started_at IS NOT NULL
+         ORDER BY created_at DESC LIMIT 1000) r
+     GROUP BY t.type
+  ),
+  slow AS (
+    SELECT j.id, j.attempt, j.step, j.scope, j.type, j.owner_id, s.p95 FROM jobs j JOIN stats s ON s.type = j.type
+     WHERE j.status = 'RUNNING' AND s.runs >= $1 AND j.started_at < now() - make_interval(secs => s.p95)
+       AND NOT EXISTS (SELECT 1 FROM timeline_events e WHERE e.job_id = j.id AND e.kind = 'SLOWER_THAN_USUAL' AND e.attempt = j.attempt)
+  )
+  INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, to_status, attempt, step, message, data, job_scope, job_type, job_owner_id)
+  SELECT id, 'SLOWER_THAN_USUAL', NULL, 'SYSTEM', NULL, attempt, step,
+         'Running longer than ' || round(p95::numeric, 1) || ' s, the p95 of its type', jsonb_build_object('p95Seconds', p95),
+         scope, type, owner_id
+    FROM slow`;
+
 /** Any constant works; it only has to be the same for every instance. */
 const DAEMON_LOCK = 0x6a776474; // "jwdt"
 /** Rows per rule per tick: a backlog drains over a few ticks without one long transaction. */
@@ -43,11 +72,12 @@ export interface TickResult {
   readonly abended: number;
   readonly cancelled: number;
   readonly trapTimedOut: number;
+  readonly slow: number;
   readonly deleted: number;
 }
 
 interface Rule {
-  readonly name: keyof Omit<TickResult, 'deleted'>;
+  readonly name: keyof Omit<TickResult, 'deleted' | 'slow'>;
   readonly transition: TransitionName;
   readonly due: (params: SqlParams, settings: DaemonSettings) => string;
   readonly set: (params: SqlParams, settings: DaemonSettings) => string;
@@ -141,8 +171,9 @@ export class Daemon {
           this.log.info({ rule: rule.name, jobs: changed.length }, 'daemon changed jobs');
         }
       }
+      const slow = await tx.execute(SLOW_JOBS_SQL, [SLOW_MIN_RUNS]);
       const deleted = await this.retention(tx);
-      return { ...(counts as Omit<TickResult, 'deleted'>), deleted };
+      return { ...(counts as Omit<TickResult, 'deleted' | 'slow'>), slow, deleted };
     });
   }
 
@@ -164,6 +195,14 @@ export class Daemon {
     const days = this.settings.retentionDays;
     const deleted = await tx.rows<{ id: string }>(RETENTION_JOBS_SQL, [TERMINAL_STATUSES, days, BATCH]);
     await tx.execute(RETENTION_TOMBSTONES_SQL, [days, BATCH]);
+    // Notifications and the alert log age like the jobs; dispatched job events after a day.
+    await tx.execute(`DELETE FROM notifications WHERE id = ANY(ARRAY(
+      SELECT id FROM notifications WHERE created_at < now() - make_interval(days => $1) LIMIT $2))`, [days, BATCH]);
+    await tx.execute(`DELETE FROM alert_deliveries WHERE id = ANY(ARRAY(
+      SELECT id FROM alert_deliveries WHERE created_at < now() - make_interval(days => $1) AND status IN ('DELIVERED', 'FAILED') LIMIT $2))`,
+      [days, BATCH]);
+    await tx.execute(`DELETE FROM job_events WHERE id = ANY(ARRAY(
+      SELECT id FROM job_events WHERE processed_at < now() - interval '1 day' LIMIT $1))`, [BATCH]);
     return deleted.length;
   }
 }

@@ -90,7 +90,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   return (
     typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|connection error|the database system is (starting up|shutting down)/i.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|Connection is closed|connection error|not queryable|the database system is (starting up|shutting down)/i.test(message)
   );
 }
 

@@ -12,8 +12,10 @@ import { DateTimeScalar } from './scalars';
 import { WorkerResolver } from '../workers/worker.resolver';
 import { JobStatsResolver } from '../jobs/stats/job-stats.resolver';
 import { SubscriptionsResolver } from '../realtime/subscriptions.resolver';
+import { NotificationsResolver } from '../notifications/notifications.resolver';
+import { AlertRulesResolver } from '../alerts/alert-rules.resolver';
 
-export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver, WorkerResolver, JobStatsResolver, SubscriptionsResolver] as const;
+export const resolvers = [JobsResolver, JobFieldsResolver, JobMutationsResolver, JobActionsResolver, BulkActionsResolver, PermissionsResolver, PermissionMutationsResolver, WorkerResolver, JobStatsResolver, SubscriptionsResolver, NotificationsResolver, AlertRulesResolver] as const;
 
 let built: Promise<GraphQLSchema> | undefined;
 

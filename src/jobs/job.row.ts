@@ -106,3 +106,18 @@ export function toJob(row: JobRow, now = Date.now()): Job {
     terminal,
   };
 }
+
+const SNAPSHOT_DATES = [
+  'scheduled_at', 'max_start_at', 'created_at', 'started_at', 'finished_at', 'updated_at', 'heartbeat_at',
+  'progress_updated_at', 'trap_timeout_at', 'cancel_requested_at',
+] as const;
+
+/** A job row from a `to_jsonb(jobs)` snapshot (job events): dates come back as Date objects. */
+export function jobRowFromSnapshot(snapshot: Record<string, unknown>): JobRow {
+  const row: Record<string, unknown> = { ...snapshot, has_secrets: false };
+  for (const field of SNAPSHOT_DATES) {
+    const value = snapshot[field];
+    row[field] = typeof value === 'string' ? new Date(value) : null;
+  }
+  return row as unknown as JobRow;
+}

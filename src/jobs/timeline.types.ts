@@ -25,6 +25,7 @@ export const TIMELINE_KINDS = {
   DELETED: 'The job was deleted (a tombstone: the history survives).',
   PROGRESS: 'A progress milestone (every 25 %) or a phase or step change.',
   LOG: 'A log line from the worker.',
+  SLOWER_THAN_USUAL: "The running job passed its type's p95 duration (once per attempt).",
 } as const;
 export type TimelineKind = keyof typeof TIMELINE_KINDS;
 export const TimelineKind = Object.fromEntries(Object.keys(TIMELINE_KINDS).map((kind) => [kind, kind])) as {

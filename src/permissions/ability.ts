@@ -27,8 +27,8 @@ export function buildAbility(userId: string, grants: readonly GrantRules[]): App
   const deny: RawRule[] = [];
   for (const grant of grants) {
     for (const stored of grant.rules) {
-      const rule = grant.scope === null ? interpolate(stored, userId) : limitToScope(interpolate(stored, userId), grant.scope);
-      if (rule !== null) (rule.inverted === true ? deny : allow).push(rule);
+      const rules = grant.scope === null ? [interpolate(stored, userId)] : limitToScope(interpolate(stored, userId), grant.scope);
+      for (const rule of rules) (rule.inverted === true ? deny : allow).push(rule);
     }
   }
   return createMongoAbility<AppAbility>([...allow, ...deny] as never);
@@ -54,12 +54,16 @@ function interpolate(rule: RawRule, userId: string): RawRule {
 }
 
 /**
- * Limits a rule to a scope's subtree. A scoped grant only ever concerns jobs: `all` narrows to
- * `Job`, and rules on `Permission` are dropped (permission administration is never scoped).
+ * Limits a rule to a scope's subtree. Rules on jobs (and `all`, which narrows to `Job` and
+ * `Alert`) get the scope condition; rules on `Permission` are dropped (permission
+ * administration is never scoped); rules on `Alert` stay as they are, since an alert rule only
+ * ever sees the jobs its owner may view.
  */
-function limitToScope(rule: RawRule, scope: string): RawRule | null {
-  const subjects = (Array.isArray(rule.subject) ? rule.subject : [rule.subject]).filter((s) => s !== 'Permission');
-  if (subjects.length === 0) return null;
+function limitToScope(rule: RawRule, scope: string): RawRule[] {
+  const subjects = Array.isArray(rule.subject) ? rule.subject : [rule.subject];
+  const result: RawRule[] = [];
+  if (subjects.includes('Alert') || subjects.includes('all')) result.push({ ...rule, subject: 'Alert', conditions: undefined } as RawRule);
+  if (!subjects.includes('Job') && !subjects.includes('all')) return result.map(stripUndefined);
   const conditions = { ...(rule.conditions ?? {}) };
   const existing = conditions['scope'];
   const regex = { $regex: scopeRegex(scope) };
@@ -69,5 +73,11 @@ function limitToScope(rule: RawRule, scope: string): RawRule | null {
       : existing !== null && typeof existing === 'object' && !Array.isArray(existing)
         ? { ...existing, ...regex }
         : { $eq: existing, ...regex };
-  return { ...rule, subject: 'Job', conditions };
+  result.push({ ...rule, subject: 'Job', conditions });
+  return result.map(stripUndefined);
+}
+
+function stripUndefined(rule: RawRule): RawRule {
+  const { conditions, ...rest } = rule;
+  return conditions === undefined ? rest : { ...rest, conditions };
 }

@@ -4,7 +4,7 @@ import type { Context } from '../graphql/context';
 import { ForbiddenError } from '../graphql/errors';
 import { GrantEntity } from './grant.entity';
 import { RoleEntity } from './role.entity';
-import { Action } from './rules';
+import { Action, subjectOf } from './rules';
 import { Viewer } from './viewer.types';
 
 export function assertCanManagePermissions(ctx: Context): void {
@@ -21,9 +21,7 @@ export class PermissionsResolver {
       where: { userId: ctx.principal.id },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
-    const actions = Object.values(Action).filter((action) =>
-      action === 'manage_permissions' ? ctx.ability.can(action, 'Permission') : ctx.ability.can(action, 'Job'),
-    );
+    const actions = Object.values(Action).filter((action) => ctx.ability.can(action, subjectOf(action)));
     return {
       id: ctx.principal.id,
       name: ctx.principal.name,

@@ -3,7 +3,7 @@ import { rulesToAST } from '@casl/ability/extra';
 import { BadUserInputError } from '../graphql/errors';
 import { buildAbility } from './ability';
 import { jobPredicate } from './rules-to-sql';
-import { Action, JOB_CONDITION_FIELDS, type RawRule, USER_ID_PLACEHOLDER } from './rules';
+import { Action, JOB_CONDITION_FIELDS, type RawRule, subjectOf, USER_ID_PLACEHOLDER } from './rules';
 import { SqlParams } from '../db/sql-params';
 
 const MAX_RULES = 50;
@@ -11,7 +11,7 @@ const MAX_LIST = 100;
 const MAX_VALUE_LENGTH = 300;
 const RULE_KEYS = new Set(['action', 'subject', 'conditions', 'inverted', 'reason']);
 const OPERATORS = new Set(['$eq', '$ne', '$in', '$nin']);
-const JOB_ACTIONS = new Set<string>(Object.values(Action).filter((action) => action !== 'manage_permissions'));
+const KNOWN_ACTIONS = new Set<string>(Object.values(Action));
 
 /**
  * Checks rules an admin writes before they are stored: only known actions on their own
@@ -55,16 +55,18 @@ function validateRule(rule: unknown, where: string): RawRule {
   const subjects = list(rule['subject'], `${where}.subject`);
   for (const action of actions) {
     if (action === 'manage') throw invalid(`${where}.action "manage" is over-broad: list the actions, or grant the built-in admin role`);
-    if (action !== Action.manage_permissions && !JOB_ACTIONS.has(action)) {
+    if (!KNOWN_ACTIONS.has(action)) {
       throw invalid(`${where}.action "${action}" is unknown (known: ${Object.values(Action).join(', ')})`);
     }
   }
   for (const subject of subjects) {
-    if (subject === 'all') throw invalid(`${where}.subject "all" is over-broad: use "Job" or "Permission"`);
-    if (subject !== 'Job' && subject !== 'Permission') throw invalid(`${where}.subject "${subject}" is unknown (known: Job, Permission)`);
+    if (subject === 'all') throw invalid(`${where}.subject "all" is over-broad: use "Job", "Permission" or "Alert"`);
+    if (subject !== 'Job' && subject !== 'Permission' && subject !== 'Alert') {
+      throw invalid(`${where}.subject "${subject}" is unknown (known: Job, Permission, Alert)`);
+    }
   }
   for (const action of actions) {
-    const subject = action === Action.manage_permissions ? 'Permission' : 'Job';
+    const subject = subjectOf(action as Action);
     if (!subjects.includes(subject) || subjects.length > 1) {
       throw invalid(`${where}: action "${action}" applies to the subject "${subject}" only`);
     }
@@ -80,7 +82,7 @@ function validateRule(rule: unknown, where: string): RawRule {
     ...(typeof rule['reason'] === 'string' ? { reason: rule['reason'] } : {}),
   };
   if (rule['conditions'] !== undefined) {
-    if (subjects.includes('Permission')) throw invalid(`${where}.conditions: rules on Permission take no conditions`);
+    if (!subjects.includes('Job')) throw invalid(`${where}.conditions: rules on ${subjects.join(', ')} take no conditions (only rules on Job do)`);
     validated.conditions = validateConditions(rule['conditions'], `${where}.conditions`);
   }
   return validated;

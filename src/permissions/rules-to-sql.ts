@@ -5,8 +5,10 @@ import type { AnyAction } from './rules';
 import { scopeFromRegex, subtreeBounds } from './scope';
 import type { SqlParams } from '../db/sql-params';
 
-/** How each job field that rules may name is stored. */
-const JOB_COLUMNS: Readonly<Record<string, { column: string; array: boolean }>> = {
+export type ColumnMap = Readonly<Record<string, { column: string; array: boolean }>>;
+
+/** How each job field that rules may name is stored in `jobs`. */
+const JOB_COLUMNS: ColumnMap = {
   scope: { column: 'scope', array: false },
   type: { column: 'type', array: false },
   ownerId: { column: 'owner_id', array: false },
@@ -18,15 +20,22 @@ const JOB_COLUMNS: Readonly<Record<string, { column: string; array: boolean }>> 
  * aliased), so that permission filtering happens inside the query: counts and pages are exact.
  * Only operators that stored rules may use are translated; anything else is a programming error.
  */
-export function jobPredicate(ability: AppAbility, action: AnyAction, params: SqlParams, alias?: string): string {
+export function jobPredicate(ability: AppAbility, action: AnyAction, params: SqlParams, alias?: string, columns: ColumnMap = JOB_COLUMNS): string {
   const ast = rulesToAST(ability, action, 'Job');
   if (ast === null) return 'FALSE';
-  return conditionToSql(ast, params, alias === undefined ? '' : `${alias}.`);
+  return conditionToSql(ast, params, alias === undefined ? '' : `${alias}.`, columns);
 }
 
-function conditionToSql(condition: Condition, params: SqlParams, prefix: string): string {
+/** The job facts copied onto rows that outlive the job (timeline events, notifications). */
+export const JOB_SNAPSHOT_COLUMNS: ColumnMap = {
+  scope: { column: 'job_scope', array: false },
+  type: { column: 'job_type', array: false },
+  ownerId: { column: 'job_owner_id', array: false },
+};
+
+function conditionToSql(condition: Condition, params: SqlParams, prefix: string, columns: ColumnMap): string {
   if (condition instanceof CompoundCondition) {
-    const parts = (condition.value as Condition[]).map((inner) => conditionToSql(inner, params, prefix));
+    const parts = (condition.value as Condition[]).map((inner) => conditionToSql(inner, params, prefix, columns));
     switch (condition.operator) {
       case 'and':
         return parts.length === 0 ? 'TRUE' : `(${parts.join(' AND ')})`;
@@ -39,7 +48,7 @@ function conditionToSql(condition: Condition, params: SqlParams, prefix: string)
     }
   }
   if (!(condition instanceof FieldCondition)) throw new Error('unsupported condition in a permission rule');
-  const field = JOB_COLUMNS[condition.field as string];
+  const field = columns[condition.field as string];
   if (field === undefined) throw new Error(`unsupported field in a permission rule: ${String(condition.field)}`);
   const column = `${prefix}${field.column}`;
   const value = condition.value;

@@ -13,6 +13,7 @@ export const Action = {
   approve_all: 'approve_all',
   resolve_trap: 'resolve_trap',
   manage_permissions: 'manage_permissions',
+  manage_alerts: 'manage_alerts',
   execute: 'execute',
 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
@@ -30,11 +31,17 @@ export const ACTION_DESCRIPTIONS: Readonly<Record<Action, string>> = {
   approve_all: 'Approve or reject any job, named or not.',
   resolve_trap: "Pause a trapped job's timeout and decide the trap (RETRY, SKIP or ABORT).",
   manage_permissions: 'Create roles and grant them (subject Permission).',
+  manage_alerts: 'Create alert rules that send webhooks about the jobs one may view (subject Alert).',
   execute: 'Claim and run jobs as a worker.',
 };
 
-/** Subjects: jobs, and the permission system itself. `all` is CASL's wildcard. */
-export type Subject = 'Job' | 'Permission' | 'all';
+/** Subjects: jobs, the permission system, alert rules. `all` is CASL's wildcard. */
+export type Subject = 'Job' | 'Permission' | 'Alert' | 'all';
+
+/** The subject each action applies to. */
+export function subjectOf(action: Action): Subject {
+  return action === 'manage_permissions' ? 'Permission' : action === 'manage_alerts' ? 'Alert' : 'Job';
+}
 
 /** The job fields a rule may put conditions on. */
 export const JOB_CONDITION_FIELDS = ['scope', 'type', 'ownerId'] as const;

@@ -36,6 +36,9 @@ import { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../services';
 import { LeaseCache } from '../workers/progress/lease-cache';
 import { Daemon } from '../daemon/daemon';
+import { NOTIFICATIONS_CHANNEL, NotificationFeed } from '../notifications/notification-feed';
+import { AlertDispatcher, JOB_EVENTS_CHANNEL } from '../alerts/alert-dispatcher';
+import { AlertDeliveryWorker, DELIVERIES_CHANNEL } from '../alerts/alert-delivery-worker';
 import { ProgressBuffer } from '../workers/progress/progress-buffer';
 import { healthRoutes } from './health';
 import { httpErrorHandler } from './http-errors';
@@ -57,6 +60,8 @@ export interface StartOptions {
   readonly poolSize?: number;
   /** Run the daemon on its timer (default). Tests turn it off and call `services.daemon.tick()`. */
   readonly daemon?: boolean;
+  /** Run the alert dispatcher and webhook delivery (default). Tests may drive them by hand. */
+  readonly alerts?: boolean;
 }
 
 
@@ -73,7 +78,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const listener = new PgListener({
       url: database.url,
-      channels: [PERMISSIONS_CHANNEL, JOBS_CHANNEL, TIMELINE_CHANNEL],
+      channels: [PERMISSIONS_CHANNEL, JOBS_CHANNEL, TIMELINE_CHANNEL, NOTIFICATIONS_CHANNEL, JOB_EVENTS_CHANNEL, DELIVERIES_CHANNEL],
       log: log.child({ component: 'listener' }),
     });
     cleanups.push(() => listener.stop());
@@ -98,6 +103,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const permissions = new PermissionStore(sql, listener);
     const hub = new JobEventHub(sql, listener, permissions, log.child({ component: 'hub' }));
+    const secrets = SecretBox.fromConfig(config.secretsKey, config.dataDir);
+    const alerts = {
+      dispatcher: new AlertDispatcher(database.pool, permissions, log.child({ component: 'alerts' }), listener),
+      deliveries: new AlertDeliveryWorker(sql, secrets, config.alerts, log.child({ component: 'webhooks' }), listener),
+    };
     const services: Services = {
       config,
       log,
@@ -106,12 +116,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       sql,
       listener,
       permissions,
-      secrets: SecretBox.fromConfig(config.secretsKey, config.dataDir),
+      secrets,
       tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }),
       leases,
       progress,
       daemon,
       hub,
+      notificationFeed: new NotificationFeed(sql, listener, permissions, log.child({ component: 'notifications' })),
+      alerts,
     };
 
     const app = express();
@@ -181,6 +193,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (options.daemon !== false) {
       daemon.start();
       cleanups.push(() => daemon.stop());
+    }
+    if (options.alerts !== false) {
+      alerts.dispatcher.start();
+      alerts.deliveries.start();
+      cleanups.push(() => alerts.dispatcher.stop());
+      cleanups.push(() => alerts.deliveries.stop());
     }
 
     await new Promise<void>((resolve, reject) => {

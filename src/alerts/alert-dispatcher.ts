@@ -1,0 +1,166 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { inTransaction } from '../db/sql';
+import type { PgListener } from '../db/pg-listener';
+import { jobSubject } from '../permissions/ability';
+import type { PermissionStore } from '../permissions/permission-store';
+import type { JobFilter } from '../jobs/job-filter.input';
+import { compileFilter } from '../jobs/job-filter.match';
+import { jobRowFromSnapshot, toJob, type JobRow } from '../jobs/job.row';
+import type { JobEventKind } from '../notifications/notification.types';
+
+export const JOB_EVENTS_CHANNEL = 'jobwatch_job_events';
+const BATCH = 200;
+
+interface EventRow {
+  id: string;
+  job_id: string;
+  event: JobEventKind;
+  actor_id: string | null;
+  message: string | null;
+  at: Date;
+  job: Record<string, unknown>;
+}
+
+interface RuleRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  filter: Record<string, unknown>;
+  events: JobEventKind[];
+}
+
+/** A stored JobFilter (JSON) back as the input type, dates included. */
+function storedFilter(filter: Record<string, unknown>): JobFilter {
+  const result: Record<string, unknown> = { ...filter };
+  for (const [key, value] of Object.entries(filter)) {
+    if ((key.endsWith('After') || key.endsWith('Before')) && typeof value === 'string') result[key] = new Date(value);
+  }
+  return result as JobFilter;
+}
+
+/** What a receiver gets: the event and the job as the API shows it (never secrets). */
+function payload(event: EventRow, rule: RuleRow, row: JobRow): Record<string, unknown> {
+  const job = toJob(row);
+  return {
+    event: event.event,
+    occurredAt: event.at,
+    actor: event.actor_id,
+    message: event.message,
+    rule: { id: rule.id, name: rule.name },
+    job: {
+      id: job.id,
+      name: job.name,
+      type: job.type,
+      scope: job.scope,
+      owner: job.owner,
+      status: job.status,
+      step: job.step,
+      attempt: job.attempt,
+      message: job.message,
+      error: job.error,
+      asset: job.asset,
+      progress: { done: job.progress.done, total: job.progress.total, percent: job.progress.percent },
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+      duration: job.duration,
+    },
+  };
+}
+
+/**
+ * Turns recorded job events into webhook deliveries, once each: events are taken with FOR
+ * UPDATE SKIP LOCKED (instances share the work), matched against the enabled rules (the rule's
+ * filter, and whether its owner may view the job, with their current ability), and the
+ * deliveries are written in the same transaction that marks the events done; (rule, event) is
+ * unique, so nothing fires twice for a rule even if two instances raced.
+ */
+export class AlertDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly permissions: PermissionStore,
+    private readonly log: Logger,
+    listener: PgListener,
+    private readonly intervalMs = 1_000,
+  ) {
+    listener.on(JOB_EVENTS_CHANNEL, () => this.wake());
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.intervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Processes pending events until none are left; answers how many. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.runOnce();
+      total += done;
+      if (done < BATCH) return total;
+    }
+  }
+
+  private wake(): void {
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'alert dispatch failed; it will be retried'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && this.timer !== undefined) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async runOnce(): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      const events = await tx.rows<EventRow>(
+        `SELECT id, job_id, event, actor_id, message, at, job FROM job_events
+          WHERE processed_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      );
+      if (events.length === 0) return 0;
+      const rules = await tx.rows<RuleRow>(`SELECT id, owner_id, name, filter, events FROM alert_rules WHERE enabled`);
+      const deliveries: unknown[] = [];
+      for (const rule of rules) {
+        const wants = compileFilter(storedFilter(rule.filter));
+        const ability = await this.permissions.abilityFor(rule.owner_id);
+        for (const event of events) {
+          if (!rule.events.includes(event.event)) continue;
+          const row = jobRowFromSnapshot(event.job);
+          if (!wants(row)) continue;
+          if (!ability.can('view_monitor', jobSubject({ scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers }))) continue;
+          deliveries.push({ rule_id: rule.id, job_event_id: event.id, job_id: event.job_id, event: event.event, payload: payload(event, rule, row) });
+        }
+      }
+      if (deliveries.length > 0) {
+        await tx.execute(
+          `INSERT INTO alert_deliveries (rule_id, job_event_id, job_id, event, payload)
+           SELECT rule_id, job_event_id, job_id, event, payload
+             FROM jsonb_to_recordset($1::jsonb) AS d(rule_id uuid, job_event_id bigint, job_id uuid, event text, payload jsonb)
+           ON CONFLICT (rule_id, job_event_id) DO NOTHING`,
+          [JSON.stringify(deliveries)],
+        );
+      }
+      await tx.execute(`UPDATE job_events SET processed_at = now() WHERE id = ANY($1::bigint[])`, [events.map((event) => event.id)]);
+      return events.length;
+    });
+  }
+}

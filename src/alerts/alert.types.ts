@@ -1,0 +1,115 @@
+import { ArrayMaxSize, ArrayMinSize, Length, MaxLength } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DateTimeScalar, JSONScalar } from '../graphql/scalars';
+import { JobFilter } from '../jobs/job-filter.input';
+import { JobEventKind } from '../notifications/notification.types';
+
+export const DeliveryStatus = { PENDING: 'PENDING', DELIVERING: 'DELIVERING', DELIVERED: 'DELIVERED', FAILED: 'FAILED' } as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+registerEnumType(DeliveryStatus, {
+  name: 'AlertDeliveryStatus',
+  description: 'Where a webhook delivery is.',
+  valuesConfig: {
+    PENDING: { description: 'Waiting for its (next) attempt.' },
+    DELIVERING: { description: 'Being sent now.' },
+    DELIVERED: { description: 'The receiver answered 2xx.' },
+    FAILED: { description: 'Every attempt failed; it will not be retried.' },
+  },
+});
+
+@InputType({ description: 'An alert rule: which jobs, which events, and where to send them.' })
+export class AlertRuleInput {
+  @Field(() => String, { description: 'A name for people (1 to 200 characters).' })
+  @Length(1, 200)
+  name!: string;
+
+  @Field(() => JobFilter, { nullable: true, description: 'Which jobs; every job the owner may view when omitted.' })
+  filter?: JobFilter | null;
+
+  @Field(() => [JobEventKind], { description: 'The events that fire the rule (1 to 10).' })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10)
+  events!: JobEventKind[];
+
+  @Field(() => String, { description: 'The http(s) URL that receives the signed JSON deliveries.' })
+  @MaxLength(2000)
+  webhookUrl!: string;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Whether the rule fires (default true).' })
+  enabled?: boolean | null;
+}
+
+@ObjectType({ description: "An alert rule of the viewer's: matching job events are sent to its webhook." })
+export class AlertRule {
+  @Field(() => ID, { description: 'The rule id.' })
+  id!: string;
+
+  @Field(() => String, { description: 'Who owns it: it only ever sees the jobs its owner may view.' })
+  owner!: string;
+
+  @Field(() => String, { description: 'Its name.' })
+  name!: string;
+
+  @Field(() => JSONScalar, { description: 'Its JobFilter, as given.' })
+  filter!: unknown;
+
+  @Field(() => [JobEventKind], { description: 'The events that fire it.' })
+  events!: JobEventKind[];
+
+  @Field(() => String, { description: 'Where deliveries go.' })
+  webhookUrl!: string;
+
+  @Field(() => Boolean, { description: 'Whether it fires.' })
+  enabled!: boolean;
+
+  @Field(() => DateTimeScalar, { description: 'When it was created.' })
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'When it last changed.' })
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: 'A new alert rule and its signing secret, shown this once.' })
+export class CreatedAlertRule {
+  @Field(() => AlertRule, { description: 'The rule.' })
+  rule!: AlertRule;
+
+  @Field(() => String, {
+    description:
+      'The secret that signs its deliveries (HMAC-SHA256; see the README). Shown only now: store it with the receiver.',
+  })
+  secret!: string;
+}
+
+@ObjectType({ description: 'One webhook delivery of an alert rule, with its attempts.' })
+export class AlertDelivery {
+  @Field(() => ID, { description: 'Delivery id; also the X-Jobwatch-Delivery header (receivers deduplicate on it).' })
+  id!: string;
+
+  @Field(() => JobEventKind, { description: 'The event.' })
+  event!: JobEventKind;
+
+  @Field(() => ID, { description: 'The job.' })
+  jobId!: string;
+
+  @Field(() => DeliveryStatus, { description: 'Where it is.' })
+  status!: DeliveryStatus;
+
+  @Field(() => Int, { description: 'Attempts so far.' })
+  attempts!: number;
+
+  @Field(() => String, { nullable: true, description: 'Why the last attempt failed.' })
+  lastError!: string | null;
+
+  @Field(() => Int, { nullable: true, description: "The receiver's last HTTP status, if it answered." })
+  lastStatusCode!: number | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the event was turned into this delivery.' })
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the next attempt is due, while PENDING.' })
+  nextAttemptAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was delivered.' })
+  deliveredAt!: Date | null;
+}

@@ -1,0 +1,105 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import type { Context } from '../graphql/context';
+import { BadUserInputError } from '../graphql/errors';
+import { SqlParams } from '../db/sql-params';
+import { JOB_SNAPSHOT_COLUMNS, jobPredicate } from '../permissions/rules-to-sql';
+import { CoalescingStream } from '../realtime/coalescing-stream';
+import { Notification, NotificationConnection, NOTIFICATION_COLUMNS, type NotificationRow, toNotification } from './notification.types';
+
+const CURSOR = /^n1:(\d{1,19})$/;
+const encode = (id: string) => Buffer.from(`n1:${id}`).toString('base64url');
+
+function decode(after: string): string {
+  const match = CURSOR.exec(Buffer.from(after, 'base64url').toString('utf8'));
+  if (match === null) throw new BadUserInputError('`after` is not a cursor returned by this list', 'after');
+  return match[1] as string;
+}
+
+/** The viewer's own notifications about jobs they may (still) view, as a SQL condition. */
+function visibleNotifications(ctx: Context, params: SqlParams): string {
+  const visible = jobPredicate(ctx.ability, 'view_monitor', params, 'n', JOB_SNAPSHOT_COLUMNS);
+  return `n.user_id = ${params.add(ctx.principal.id)} AND ${visible}`;
+}
+
+@Resolver()
+export class NotificationsResolver {
+  @Query(() => NotificationConnection, {
+    description:
+      "The viewer's notifications, newest first: their jobs started, finished, failed or were cancelled (and by whom), jobs waiting for their approval. Only about jobs they may view.",
+  })
+  async notifications(
+    @Ctx() ctx: Context,
+    @Arg('unreadOnly', () => Boolean, { nullable: true, description: 'Only unread notifications.' }) unreadOnly: boolean | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 500.' }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the previous page.' }) after: string | null,
+  ): Promise<NotificationConnection> {
+    const size = first ?? 50;
+    if (size < 0 || size > 500) throw new BadUserInputError(`first must be between 0 and 500, got ${size}`, 'first');
+    const params = new SqlParams();
+    const base = visibleNotifications(ctx, params);
+    const conditions = [base];
+    if (unreadOnly === true) conditions.push('n.read_at IS NULL');
+    if (after != null) conditions.push(`n.id < ${params.add(decode(after))}`);
+    const rows = await ctx.services.sql.rows<NotificationRow>(
+      `SELECT ${NOTIFICATION_COLUMNS.split(', ').map((column) => `n.${column}`).join(', ')} FROM notifications n
+        WHERE ${conditions.join(' AND ')} ORDER BY n.id DESC LIMIT ${params.add(size + 1)}`,
+      params.values,
+    );
+    const countParams = new SqlParams();
+    const unread = await ctx.services.sql.one<{ count: number }>(
+      `SELECT count(*)::int AS count FROM notifications n WHERE ${visibleNotifications(ctx, countParams)} AND n.read_at IS NULL`,
+      countParams.values,
+    );
+    const hasNextPage = rows.length > size;
+    if (hasNextPage) rows.pop();
+    const nodes = rows.map(toNotification);
+    return {
+      nodes,
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: after != null,
+        startCursor: nodes[0] === undefined ? null : encode(nodes[0].id),
+        endCursor: nodes.length === 0 ? null : encode((nodes[nodes.length - 1] as Notification).id),
+      },
+      unreadCount: unread?.count ?? 0,
+    };
+  }
+
+  @Mutation(() => Int, { description: "Marks the viewer's notifications read: the given ones, or all with `all: true`. Answers how many changed." })
+  async markNotificationsRead(
+    @Ctx() ctx: Context,
+    @Arg('ids', () => [ID], { nullable: true, description: 'These notifications (at most 1000).' }) ids: string[] | null,
+    @Arg('all', () => Boolean, { nullable: true, description: 'Every unread notification of the viewer.' }) all: boolean | null,
+  ): Promise<number> {
+    if ((ids == null) === (all !== true)) throw new BadUserInputError('give either ids or all: true', 'ids');
+    if (ids != null) {
+      if (ids.length > 1000) throw new BadUserInputError('at most 1000 ids at once', 'ids');
+      if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new BadUserInputError('ids must be notification ids', 'ids');
+    }
+    return ctx.services.sql.execute(
+      `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL ${ids == null ? '' : 'AND id = ANY($2::bigint[])'}`,
+      ids == null ? [ctx.principal.id] : [ctx.principal.id, ids],
+    );
+  }
+
+  @Subscription(() => Notification, {
+    name: 'notifications',
+    description: "The viewer's new notifications as they happen (only about jobs they may view).",
+    subscribe: async ({ context }: SubscribeResolverData<unknown, Record<string, unknown>, Context>) => {
+      const { notificationFeed: feed } = context.services;
+      let unsubscribe = () => {};
+      const stream = new CoalescingStream<NotificationRow>(() => unsubscribe());
+      unsubscribe = feed.subscribe({
+        userId: context.principal.id,
+        lastId: await feed.latestId(context.principal.id),
+        deliver: (row) => stream.push(String(row.id), row),
+      });
+      await feed.catchUp(context.principal.id);
+      return stream;
+    },
+  })
+  notificationAdded(@Root() row: NotificationRow): Notification {
+    return toNotification(row);
+  }
+}
