@@ -50,7 +50,7 @@ export async function postGraphQL<T>(
 export async function startTestServer(
   db: TestDatabase,
   env: Record<string, string> = {},
-  options: { daemon?: boolean } = {},
+  options: { daemon?: boolean; alerts?: boolean } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -68,7 +68,7 @@ export async function startTestServer(
     ...env,
   });
   // The daemon's timer is off unless asked for: tests backdate rows and call daemon.tick().
-  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: options.daemon ?? false });
+  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: options.daemon ?? false, alerts: options.alerts ?? true });
   return {
     ...server,
     gql: <T>(bearer: string | undefined, query: string, variables?: Record<string, unknown>) =>
