@@ -15,7 +15,7 @@ import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { jobwatchSchema } from '../src/graphql/schema';
 import { LIMITS } from '../src/graphql/limits';
 import { grant, insertJobs } from './support/fixtures';
-import { bearer, http, LEAK, snapshot, startLoggedServer, wsOnce, type Outcome, type OperationPayload, type Snapshot, type WsOptions } from './support/hostile';
+import { bearer, http, LEAK, removeJob, snapshot, startLoggedServer, wsOnce, type Outcome, type OperationPayload, type Snapshot, type WsOptions } from './support/hostile';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, TEST_JWT_SECRET, token, type TestServer } from './support/test-server';
 import { subscribe, wsClient } from './support/ws-client';
@@ -466,8 +466,7 @@ async function sweep(probes: readonly Probe[], hostile: string): Promise<{ probl
         `SELECT ${column === 'secrets' ? 'secrets IS NOT NULL' : column} AS value, status FROM jobs WHERE id = $1`,
         [job.id],
       );
-      await db.pool.query('DELETE FROM timeline_events WHERE job_id = $1', [job.id]);
-      await db.pool.query('DELETE FROM jobs WHERE id = $1', [job.id]);
+      await removeJob(db.pool, job.id);
       created += 1;
       // Exactly what was sent, as UTF-8 carries it (a lone surrogate becomes U+FFFD on the wire).
       const expected = column === 'secrets' ? true : viaUtf8(probe.creates?.sent);
@@ -587,8 +586,7 @@ describe('5. SQL metacharacters and very long strings in every string argument',
           : await wsOnce(server.url, { query: 'mutation { __typename }' }, { authorization: `Bearer ${admin}`, rawMessage: `{"id":"1","type":"subscribe","payload":${payload}}` });
       const job = (outcome.data as { createJob?: { id: string } } | null | undefined)?.createJob;
       if (job !== undefined) {
-        await db.pool.query('DELETE FROM timeline_events WHERE job_id = $1', [job.id]);
-        await db.pool.query('DELETE FROM jobs WHERE id = $1', [job.id]);
+        await removeJob(db.pool, job.id);
       }
       const notClientCodes = codesOf(outcome).filter((code) => !CODES.includes(code as string));
       seen.push({ field, under500: (outcome.status ?? 200) < 500, closed: outcome.closed, notClientCodes });

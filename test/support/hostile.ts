@@ -185,26 +185,35 @@ export async function wsOnce(httpUrl: string, payload: OperationPayload | undefi
   }
 }
 
-/** The tables a hostile request could damage: a count and a hash of every row of each. */
-const TABLES: ReadonlyArray<readonly [string, string]> = [
-  ['jobs', 't.id'],
-  ['timeline_events', 't.id'],
-  ['tasks', 't.job_id, t.name'],
-  ['roles', 't.name'],
-  ['grants', 't.id'],
-];
-
 export type Snapshot = Record<string, { count: number; hash: string }>;
 
+/**
+ * Every table of the application (all of schema public but the migrations log): a row count
+ * and a hash of every row, so that any row added, removed or changed shows.
+ */
 export async function snapshot(pool: Pool): Promise<Snapshot> {
+  const { rows: tables } = await pool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'migrations' ORDER BY c.relname`,
+  );
   const result: Snapshot = {};
-  for (const [table, order] of TABLES) {
+  for (const { name } of tables) {
     const { rows } = await pool.query<{ count: number; hash: string }>(
-      `SELECT count(*)::int AS count, coalesce(md5(string_agg(t::text, ',' ORDER BY ${order})), '') AS hash FROM ${table} t`,
+      `SELECT count(*)::int AS count, coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') AS hash FROM "${name}" t`,
     );
-    result[table] = rows[0]!;
+    result[name] = rows[0]!;
   }
   return result;
+}
+
+/** Removes a job and every row that names it (timeline, events, notifications...), in any table with a job_id. */
+export async function removeJob(pool: Pool, jobId: string): Promise<void> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.columns
+      WHERE table_schema = 'public' AND column_name = 'job_id' AND table_name <> 'jobs' ORDER BY table_name`,
+  );
+  for (const { name } of rows) await pool.query(`DELETE FROM "${name}" WHERE job_id = $1`, [jobId]);
+  await pool.query('DELETE FROM jobs WHERE id = $1', [jobId]);
 }
 
 /** Stack frames, SQL or Postgres' own words in an answer: what a refusal must never show. */
