@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/sql';
 import type { PgListener } from '../db/pg-listener';
 import type { SecretBox } from '../jobs/secret-box';
+import { BackgroundLoop } from '../util/background-loop';
 import { signatureHeader } from './signature';
 
 export const DELIVERIES_CHANNEL = 'jobwatch_alert_deliveries';
@@ -36,9 +37,7 @@ interface Due {
  * delivery and deduplicate on X-Jobwatch-Delivery.
  */
 export class AlertDeliveryWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: BackgroundLoop;
   private stopped = false;
 
   constructor(
@@ -47,22 +46,20 @@ export class AlertDeliveryWorker {
     private readonly settings: DeliverySettings,
     private readonly log: Logger,
     listener: PgListener,
-    private readonly intervalMs = 500,
+    intervalMs = 500,
   ) {
-    listener.on(DELIVERIES_CHANNEL, () => this.wake());
+    this.loop = new BackgroundLoop(() => this.drain(), intervalMs, (error) => log.warn({ err: error }, 'alert delivery round failed'));
+    listener.on(DELIVERIES_CHANNEL, () => this.loop.wake());
   }
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => this.wake(), this.intervalMs);
-    this.timer.unref();
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Sends what is due until nothing is; answers how many attempts were made. */
@@ -73,24 +70,6 @@ export class AlertDeliveryWorker {
       total += sent;
       if (sent === 0 || this.stopped) return total;
     }
-  }
-
-  private wake(): void {
-    if (this.stopped) return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'alert delivery round failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
   }
 
   /** One round: take up to `concurrency` due deliveries and attempt them all. */

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from '../db/sql';
+import { BackgroundLoop } from '../util/background-loop';
 import type { PgListener } from '../db/pg-listener';
 import { jobSubject } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
@@ -77,30 +78,25 @@ function payload(event: EventRow, rule: RuleRow, row: JobRow): Record<string, un
  * unique, so nothing fires twice for a rule even if two instances raced.
  */
 export class AlertDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: BackgroundLoop;
 
   constructor(
     private readonly pool: Pool,
     private readonly permissions: PermissionStore,
-    private readonly log: Logger,
+    log: Logger,
     listener: PgListener,
-    private readonly intervalMs = 1_000,
+    intervalMs = 1_000,
   ) {
-    listener.on(JOB_EVENTS_CHANNEL, () => this.wake());
+    this.loop = new BackgroundLoop(() => this.drain(), intervalMs, (error) => log.warn({ err: error }, 'alert dispatch failed; it will be retried'));
+    listener.on(JOB_EVENTS_CHANNEL, () => this.loop.wake());
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.intervalMs);
-    this.timer.unref();
-    this.wake();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Processes pending events until none are left; answers how many. */
@@ -111,23 +107,6 @@ export class AlertDispatcher {
       total += done;
       if (done < BATCH) return total;
     }
-  }
-
-  private wake(): void {
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'alert dispatch failed; it will be retried'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && this.timer !== undefined) {
-          this.again = false;
-          this.wake();
-        }
-      });
   }
 
   async runOnce(): Promise<number> {

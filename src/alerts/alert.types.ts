@@ -1,21 +1,17 @@
 import { ArrayMaxSize, ArrayMinSize, Length, MaxLength } from 'class-validator';
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { graphqlEnum } from '../graphql/graphql-enum';
 import { DateTimeScalar, JSONScalar } from '../graphql/scalars';
 import { JobFilter } from '../jobs/job-filter.input';
 import { JobEventKind } from '../notifications/notification.types';
 
-export const DeliveryStatus = { PENDING: 'PENDING', DELIVERING: 'DELIVERING', DELIVERED: 'DELIVERED', FAILED: 'FAILED' } as const;
-export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
-registerEnumType(DeliveryStatus, {
-  name: 'AlertDeliveryStatus',
-  description: 'Where a webhook delivery is.',
-  valuesConfig: {
-    PENDING: { description: 'Waiting for its (next) attempt.' },
-    DELIVERING: { description: 'Being sent now.' },
-    DELIVERED: { description: 'The receiver answered 2xx.' },
-    FAILED: { description: 'Every attempt failed; it will not be retried.' },
-  },
+export const DeliveryStatus = graphqlEnum('AlertDeliveryStatus', 'Where a webhook delivery is.', {
+  PENDING: 'Waiting for its (next) attempt.',
+  DELIVERING: 'Being sent now.',
+  DELIVERED: 'The receiver answered 2xx.',
+  FAILED: 'Every attempt failed; it will not be retried.',
 });
+export type DeliveryStatus = keyof typeof DeliveryStatus;
 
 @InputType({ description: 'An alert rule: which jobs, which events, and where to send them.' })
 export class AlertRuleInput {

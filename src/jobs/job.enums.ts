@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { graphqlEnum } from '../graphql/graphql-enum';
 import { JobStatus, JobStep, JobTab, STATUS_DESCRIPTIONS, TAB_STATUSES } from './job-status';
 
 registerEnumType(JobStatus, {
@@ -27,44 +28,21 @@ registerEnumType(JobStep, {
   },
 });
 
-export const JobOrderField = {
-  CREATED_AT: 'CREATED_AT',
-  STARTED_AT: 'STARTED_AT',
-  FINISHED_AT: 'FINISHED_AT',
-  NAME: 'NAME',
-} as const;
-export type JobOrderField = (typeof JobOrderField)[keyof typeof JobOrderField];
-
-registerEnumType(JobOrderField, {
-  name: 'JobOrderField',
-  description: 'What the job list is sorted by; ties are broken by id so paging is stable.',
-  valuesConfig: {
-    CREATED_AT: { description: 'Creation time.' },
-    STARTED_AT: { description: 'Start time of the current attempt; jobs never started sort as the oldest.' },
-    FINISHED_AT: { description: 'Finish time; unfinished jobs sort as the oldest.' },
-    NAME: { description: 'Job name.' },
-  },
+export const JobOrderField = graphqlEnum('JobOrderField', 'What the job list is sorted by; ties are broken by id so paging is stable.', {
+  CREATED_AT: 'Creation time.',
+  STARTED_AT: 'Start time of the current attempt; jobs never started sort as the oldest.',
+  FINISHED_AT: 'Finish time; unfinished jobs sort as the oldest.',
+  NAME: 'Job name.',
 });
+export type JobOrderField = keyof typeof JobOrderField;
 
-export const OrderDirection = { ASC: 'ASC', DESC: 'DESC' } as const;
-export type OrderDirection = (typeof OrderDirection)[keyof typeof OrderDirection];
+export const OrderDirection = graphqlEnum('OrderDirection', 'Sort direction.', { ASC: 'Ascending.', DESC: 'Descending.' });
+export type OrderDirection = keyof typeof OrderDirection;
 
-registerEnumType(OrderDirection, {
-  name: 'OrderDirection',
-  description: 'Sort direction.',
-  valuesConfig: { ASC: { description: 'Ascending.' }, DESC: { description: 'Descending.' } },
+export const TaskStatus = graphqlEnum('TaskStatus', "A task's state (the Delphix monitor's Waiting / Processing / Completed tabs, plus FAILED).", {
+  WAITING: 'Not started.',
+  PROCESSING: 'Being worked on.',
+  COMPLETED: 'Done.',
+  FAILED: 'Ended with an error.',
 });
-
-export const TaskStatus = { WAITING: 'WAITING', PROCESSING: 'PROCESSING', COMPLETED: 'COMPLETED', FAILED: 'FAILED' } as const;
-export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
-
-registerEnumType(TaskStatus, {
-  name: 'TaskStatus',
-  description: "A task's state (the Delphix monitor's Waiting / Processing / Completed tabs, plus FAILED).",
-  valuesConfig: {
-    WAITING: { description: 'Not started.' },
-    PROCESSING: { description: 'Being worked on.' },
-    COMPLETED: { description: 'Done.' },
-    FAILED: { description: 'Ended with an error.' },
-  },
-});
+export type TaskStatus = keyof typeof TaskStatus;

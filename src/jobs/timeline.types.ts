@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { graphqlEnum } from '../graphql/graphql-enum';
 import { DateTimeScalar, JSONScalar } from '../graphql/scalars';
 import { JobStatus, JobStep } from './job-status';
 import { PageInfo } from '../graphql/page-info.type';
@@ -27,31 +28,15 @@ export const TIMELINE_KINDS = {
   LOG: 'A log line from the worker.',
   SLOWER_THAN_USUAL: "The running job passed its type's p95 duration (once per attempt).",
 } as const;
+export const TimelineKind = graphqlEnum('TimelineEventKind', 'What a timeline event records.', TIMELINE_KINDS);
 export type TimelineKind = keyof typeof TIMELINE_KINDS;
-export const TimelineKind = Object.fromEntries(Object.keys(TIMELINE_KINDS).map((kind) => [kind, kind])) as {
-  [K in TimelineKind]: K;
-};
 
-registerEnumType(TimelineKind, {
-  name: 'TimelineEventKind',
-  description: 'What a timeline event records.',
-  valuesConfig: Object.fromEntries(Object.entries(TIMELINE_KINDS).map(([kind, description]) => [kind, { description }])) as Record<
-    TimelineKind,
-    { description: string }
-  >,
+export const ActorKind = graphqlEnum('ActorKind', 'Who caused an event.', {
+  USER: 'A person, through the API.',
+  WORKER: "The job's worker.",
+  SYSTEM: 'Jobwatch itself (the daemon: expiry, lost heartbeats, timeouts).',
 });
-
-export const ActorKind = { USER: 'USER', WORKER: 'WORKER', SYSTEM: 'SYSTEM' } as const;
-export type ActorKind = (typeof ActorKind)[keyof typeof ActorKind];
-registerEnumType(ActorKind, {
-  name: 'ActorKind',
-  description: 'Who caused an event.',
-  valuesConfig: {
-    USER: { description: 'A person, through the API.' },
-    WORKER: { description: "The job's worker." },
-    SYSTEM: { description: 'Jobwatch itself (the daemon: expiry, lost heartbeats, timeouts).' },
-  },
-});
+export type ActorKind = keyof typeof ActorKind;
 
 @ObjectType({ description: "One entry of a job's history: a state change, a person's action, a milestone or a log line." })
 export class TimelineEvent {

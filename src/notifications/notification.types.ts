@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { graphqlEnum } from '../graphql/graphql-enum';
 import { DateTimeScalar } from '../graphql/scalars';
 import { PageInfo } from '../graphql/page-info.type';
 
@@ -15,17 +16,8 @@ export const JOB_EVENTS = {
   WAITING_APPROVAL: 'The job waits for approval (sent to its approvers).',
   SLOWER_THAN_USUAL: "The running job has run longer than its type's p95.",
 } as const;
+export const JobEventKind = graphqlEnum('JobEventKind', 'Events people are told about, and that alert rules fire on.', JOB_EVENTS);
 export type JobEventKind = keyof typeof JOB_EVENTS;
-export const JobEventKind = Object.fromEntries(Object.keys(JOB_EVENTS).map((kind) => [kind, kind])) as { [K in JobEventKind]: K };
-
-registerEnumType(JobEventKind, {
-  name: 'JobEventKind',
-  description: 'Events people are told about, and that alert rules fire on.',
-  valuesConfig: Object.fromEntries(Object.entries(JOB_EVENTS).map(([kind, description]) => [kind, { description }])) as Record<
-    JobEventKind,
-    { description: string }
-  >,
-});
 
 @ObjectType({ description: "Something that happened to one of the viewer's jobs, or to a job waiting for their approval." })
 export class Notification {
