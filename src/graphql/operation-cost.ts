@@ -50,9 +50,9 @@ export function operationCost(
         const named = getNamedType(field.type);
         if (!isObjectType(named)) continue;
         let items = 1;
-        const firstArgument = field.args.find((arg) => arg.name === 'first');
+        const firstArgument = field.args.find((arg) => arg.name === 'first' || arg.name === 'snapshot');
         if (firstArgument !== undefined) {
-          const given = selection.arguments?.find((arg) => arg.name.value === 'first');
+          const given = selection.arguments?.find((arg) => arg.name.value === firstArgument.name);
           const value = given === undefined ? firstArgument.defaultValue : valueFromASTUntyped(given.value, variables);
           items = typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : Number(firstArgument.defaultValue ?? 1) || 1;
         } else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) {

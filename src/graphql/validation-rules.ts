@@ -1,7 +1,7 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { NoSchemaIntrospectionCustomRule, specifiedRules, type ValidationRule } from 'graphql';
+import { type GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, type ValidationContext, type ValidationRule } from 'graphql';
 import { LIMITS } from './limits';
 
 /**
@@ -10,10 +10,16 @@ import { LIMITS } from './limits';
  * production, introspection is refused on both.
  */
 export function extraValidationRules({ production }: { production: boolean }): ValidationRule[] {
+  // By default the armor rules throw, which would fail the request as an internal error (and
+  // close a WebSocket with 4500): report the violation as a validation error instead.
+  const report = {
+    propagateOnRejection: false,
+    onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+  };
   return [
-    maxDepthRule({ n: LIMITS.maxDepth, flattenFragments: true }),
-    maxAliasesRule({ n: LIMITS.maxAliases }),
-    maxDirectivesRule({ n: LIMITS.maxDirectives }),
+    maxDepthRule({ n: LIMITS.maxDepth, flattenFragments: true, ...report }),
+    maxAliasesRule({ n: LIMITS.maxAliases, ...report }),
+    maxDirectivesRule({ n: LIMITS.maxDirectives, ...report }),
     ...(production ? [NoSchemaIntrospectionCustomRule] : []),
   ] as ValidationRule[];
 }

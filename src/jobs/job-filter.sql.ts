@@ -1,4 +1,5 @@
 import type { SqlParams } from '../db/sql-params';
+import { BadUserInputError } from '../graphql/errors';
 import { assertScope, subtreeBounds } from '../permissions/scope';
 import { ALL_STATUSES, type JobStatus, TAB_STATUSES } from './job-status';
 import type { JobFilter } from './job-filter.input';
@@ -33,8 +34,25 @@ export function filterStatuses(filter: JobFilter | null | undefined): readonly J
 }
 
 /** The filter as SQL conditions over `jobs` (all must hold). Validates what the schema cannot. */
+/** The filter's own limits, for every path that takes one (lists, bulk actions, subscriptions, alert rules). */
+function validateFilter(filter: JobFilter): void {
+  if (filter.name != null && (filter.name.length < 1 || filter.name.length > 200)) {
+    throw new BadUserInputError('filter.name must be 1 to 200 characters', 'filter.name');
+  }
+  for (const [field, list, max] of [
+    ['types', filter.types, 100],
+    ['owners', filter.owners, 200],
+  ] as const) {
+    if (list == null) continue;
+    if (list.length > 100) throw new BadUserInputError(`filter.${field} may name at most 100 values`, `filter.${field}`);
+    if (list.some((value) => value.length > max)) throw new BadUserInputError(`filter.${field} values must be at most ${max} characters`, `filter.${field}`);
+  }
+  if (filter.statuses != null && filter.statuses.length > 20) throw new BadUserInputError('filter.statuses may name at most 20 statuses', 'filter.statuses');
+}
+
 export function jobFilterConditions(filter: JobFilter | null | undefined, params: SqlParams): string[] {
   if (filter == null) return [];
+  validateFilter(filter);
   const conditions: string[] = [];
   if (filter.name != null) conditions.push(`name ILIKE ${params.add(containsPattern(filter.name))}`);
   if (filter.types != null) conditions.push(oneOf('type', filter.types, params));

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { getOperationAST, GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { contextFor } from '../graphql/context';
@@ -109,6 +110,12 @@ export function attachWebSocketServer(
         }
         const errors = validate(schema, document, [...options.validationRules]);
         if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        if (operation != null) {
+          // As over HTTP: bad variables are the client's error, answered before anything runs.
+          const variables = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+          if (variables.errors !== undefined) return variables.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
+        }
         try {
           guardOperation(schema, document, payload.operationName, payload.variables ?? {}, principal, options.limiters);
         } catch (error) {
