@@ -88,15 +88,19 @@ export class NotificationsAndAlerts1763900002000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION jobwatch_record_job_events() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        -- A held job's CANCELLED is written by the worker (or the daemon): the person who asked
+        -- for it is the actor people care about.
         WITH relevant AS (
-          SELECT e.id, e.job_id, e.actor_id, e.message,
+          SELECT e.id, e.job_id,
+                 CASE WHEN e.kind = 'CANCELLED' THEN coalesce(j.cancel_requested_by, e.actor_id) ELSE e.actor_id END AS actor_id,
+                 e.message,
                  CASE
                    WHEN e.kind = 'CLAIMED' THEN 'STARTED'
                    WHEN e.to_status = 'WAITING_APPROVAL' AND e.from_status IS DISTINCT FROM 'WAITING_APPROVAL' THEN 'WAITING_APPROVAL'
                    WHEN e.kind IN ('SUCCEEDED', 'FAILED', 'ABENDED', 'EXPIRED', 'CANCELLED', 'REJECTED', 'TRAPPED', 'SLOWER_THAN_USUAL') THEN e.kind
                    WHEN e.kind = 'TRAP_RESOLVED' AND e.to_status = 'FAILED' THEN 'FAILED'
                  END AS event
-            FROM new_rows e
+            FROM new_rows e LEFT JOIN jobs j ON j.id = e.job_id
         ),
         events AS (
           INSERT INTO job_events (timeline_event_id, job_id, event, actor_id, message, job)

@@ -36,17 +36,11 @@ type User = (typeof USERS)[number];
 const A_ENV = { ALERT_TIMEOUT_MS: '300', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '3' };
 
 /**
- * A server whose dispatcher and delivery worker only run when the test says so. `alerts: false`
- * is meant to give exactly that, but both still wake on every Postgres NOTIFY (a bug, shown by
- * the "alerts: false" tests below); their wake-up is switched off here so that the tests can
- * see each step. The work itself (drain, runOnce) is the real code.
+ * A server whose dispatcher and delivery worker only run when the test says so (`alerts: false`;
+ * the "alerts: false" tests below check that they really stay still), so each step can be seen.
  */
 async function handDrivenServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const server = await startTestServer(db, env, { daemon: false, alerts: false });
-  for (const part of [server.services.alerts.dispatcher, server.services.alerts.deliveries]) {
-    (part as unknown as { wake: () => void }).wake = () => undefined;
-  }
-  return server;
+  return startTestServer(db, env, { daemon: false, alerts: false });
 }
 
 beforeAll(async () => {
@@ -365,6 +359,12 @@ describe('deliveries', () => {
     expect(JSON.stringify(body.job.error)).toContain('disk full');
     expect(request!.rawBody).not.toContain('hunter2');
     expect(request!.rawBody).not.toMatch(/lease/i);
+    // The outbox snapshots (written while the job still had its sealed secrets and a lease) keep neither.
+    const { rows: snapshots } = await db.pool.query(`SELECT event, job ? 'secrets' AS secrets, job ? 'lease_token' AS lease FROM job_events WHERE job_id = $1 ORDER BY id`, [job.id]);
+    expect(snapshots).toEqual([
+      { event: 'STARTED', secrets: false, lease: false },
+      { event: 'FAILED', secrets: false, lease: false },
+    ]);
 
     const [logged] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
     expect(logged).toMatchObject({ id: body.id, event: 'FAILED', jobId: job.id, status: 'DELIVERED', attempts: 1, lastError: null, lastStatusCode: 200, nextAttemptAt: null });
@@ -632,7 +632,6 @@ describe('deliveries', () => {
 
   test('alerts: false: the delivery worker does not run on its own (deliveries wait for drain())', async () => {
     const manual = await startTestServer(db, {}, { daemon: false, alerts: false });
-    (manual.services.alerts.dispatcher as unknown as { wake: () => void }).wake = () => undefined;
     try {
       const type = uniqueType('manual-deliver');
       const { rule } = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/manual-w') }, manual);

@@ -134,7 +134,6 @@ describe('Postgres goes away and comes back', () => {
     const [job] = await insertJobs(db.pool, [{ type: 'outage-actions', status: 'PENDING' }]);
     await proxy.down();
     const refused = await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`);
-    if (refused.errors?.[0]?.extensions?.['reason'] !== 'DATABASE_UNAVAILABLE') console.log(JSON.stringify(refused));
     expect(refused.errors?.[0]?.extensions?.['reason']).toBe('DATABASE_UNAVAILABLE');
     await proxy.up();
     const done = await eventually(

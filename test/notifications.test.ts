@@ -240,12 +240,15 @@ describe('every event that should notify does, through the real path', () => {
     expect((await about('bob', jobId)).map((node) => node.kind)).toEqual(['WAITING_APPROVAL']);
   });
 
-  test('a job started later (startJob) that needs approval notifies its approvers then', async () => {
+  test('a job started later (startJob, by someone else) that needs approval notifies its approvers then, not its owner', async () => {
     const type = uniqueType('startlater');
     const jobId = await createJob('alice', { type, requiresApproval: true, approvers: ['bob'], start: false });
     expect(await storedFor('bob', jobId)).toEqual([]);
-    ok(await b.gql(tokens.alice, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
-    expect((await about('bob', jobId)).map((node) => node.kind)).toEqual(['WAITING_APPROVAL']);
+    ok(await b.gql(tokens.carol, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
+    expect((await about('bob', jobId)).map((node) => [node.kind, node.actor])).toEqual([['WAITING_APPROVAL', 'carol']]);
+    // Waiting for approval is news for the approvers only.
+    expect(await storedFor('alice', jobId)).toEqual([]);
+    expect(await storedFor('carol', jobId)).toEqual([]);
   });
 });
 

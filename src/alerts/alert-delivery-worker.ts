@@ -39,6 +39,8 @@ interface Due {
 export class AlertDeliveryWorker {
   private readonly loop: BackgroundLoop;
   private stopped = false;
+  /** Attempts under way: each runs on its own, so a receiver that hangs holds up only itself. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly sql: Sql,
@@ -48,7 +50,8 @@ export class AlertDeliveryWorker {
     listener: PgListener,
     intervalMs = 500,
   ) {
-    this.loop = new BackgroundLoop(() => this.drain(), intervalMs, (error) => log.warn({ err: error }, 'alert delivery round failed'));
+    // The loop only starts attempts: a receiver that hangs never delays the next round.
+    this.loop = new BackgroundLoop(() => this.startRound(), intervalMs, (error) => log.warn({ err: error }, 'alert delivery round failed'));
     listener.on(DELIVERIES_CHANNEL, () => this.loop.wake());
   }
 
@@ -60,25 +63,39 @@ export class AlertDeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.loop.stop();
+    await Promise.all(this.inFlight);
   }
 
-  /** Sends what is due until nothing is; answers how many attempts were made. */
+  /** Sends what is due, and waits, until nothing is due or under way; answers how many attempts were made. */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sent = await this.runOnce();
-      total += sent;
-      if (sent === 0 || this.stopped) return total;
+      const started = await this.startRound();
+      total += started.length;
+      if (started.length === 0) {
+        if (this.inFlight.size === 0 || this.stopped) return total;
+        await Promise.race(this.inFlight);
+      }
     }
   }
 
-  /** One round: take up to `concurrency` due deliveries and attempt them all. */
+  /** One round: takes what is due (while there is room) and waits for those attempts; answers how many. */
   async runOnce(): Promise<number> {
+    const started = await this.startRound();
+    await Promise.all(started);
+    return started.length;
+  }
+
+  /** Takes due deliveries while there is room and starts their attempts; answers them. */
+  private async startRound(): Promise<Array<Promise<void>>> {
+    const room = this.settings.concurrency - this.inFlight.size;
+    if (room <= 0 || this.stopped) return [];
     const lockMs = this.settings.timeoutMs + 5_000;
     const due = await this.sql.rows<Due>(
       `WITH next AS (
          SELECT id FROM alert_deliveries
-          WHERE (status = 'PENDING' AND next_attempt_at <= now()) OR (status = 'DELIVERING' AND locked_until < now())
+          WHERE ((status = 'PENDING' AND next_attempt_at <= now()) OR (status = 'DELIVERING' AND locked_until < now()))
+            AND rule_id IN (SELECT id FROM alert_rules WHERE enabled)
           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
        )
        UPDATE alert_deliveries d SET status = 'DELIVERING', attempts = d.attempts + 1,
@@ -86,10 +103,18 @@ export class AlertDeliveryWorker {
          FROM next, alert_rules r
         WHERE d.id = next.id AND r.id = d.rule_id
        RETURNING d.id, d.rule_id, d.event, d.payload, d.attempts, r.webhook_url, r.secret`,
-      [this.settings.concurrency, lockMs / 1000],
+      [room, lockMs / 1000],
     );
-    await Promise.all(due.map((delivery) => this.attempt(delivery)));
-    return due.length;
+    return due.map((delivery) => {
+      const attempt: Promise<void> = this.attempt(delivery)
+        .catch((error: unknown) => this.log.warn({ err: error, deliveryId: delivery.id }, 'could not record a delivery attempt'))
+        .finally(() => {
+          this.inFlight.delete(attempt);
+          this.loop.wake();
+        });
+      this.inFlight.add(attempt);
+      return attempt;
+    });
   }
 
   private async attempt(delivery: Due): Promise<void> {

@@ -63,7 +63,7 @@ function conditionToSql(condition: Condition, params: SqlParams, prefix: string,
       return field.array ? `NOT (${column} && ${params.add(value)}::text[])` : `NOT (${column} = ANY(${params.add(value)}::text[]))`;
     case 'regex': {
       const source = value instanceof RegExp ? value.source : String(value);
-      const scope = field.column === 'scope' ? scopeFromRegex(source) : undefined;
+      const scope = condition.field === 'scope' ? scopeFromRegex(source) : undefined;
       if (scope === undefined) throw new Error('only scope-subtree regexes are supported in permission rules');
       const { lower, upper } = subtreeBounds(scope);
       return `(${column} = ${params.add(scope)} OR (${column} >= ${params.add(lower)} AND ${column} < ${params.add(upper)}))`;
