@@ -102,3 +102,19 @@ test('50 concurrent cancel, restart and approve calls, mixed, several times: eve
   }
   expect(totalWins).toBeGreaterThanOrEqual(5);
 });
+
+test('concurrent deletes of one job: one answers its id, every loser NOT_FOUND (the job is gone), one tombstone', async () => {
+  // The decision: a delete that lost the race finds no job, and that is what it answers, as a
+  // later delete would; CONFLICT would invite a retry that can never succeed.
+  for (let round = 0; round < 5; round += 1) {
+    const [job] = await insertJobs(db.pool, [{ status: 'FAILED' }]);
+    const id = job!.id;
+    const responses = await Promise.all(Array.from({ length: 20 }, () => server.gql<{ deleteJob: string }>(admin, `mutation { deleteJob(id: "${id}") }`)));
+    const outcomes = responses.map((response) => (response.errors === undefined ? response.data?.deleteJob : response.errors[0]?.extensions?.['code']));
+    expect(outcomes.filter((outcome) => outcome === id)).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome !== id)).toEqual(Array.from({ length: 19 }, () => 'NOT_FOUND'));
+    const { rows: events } = await db.pool.query('SELECT kind, from_status, to_status FROM timeline_events WHERE job_id = $1', [id]);
+    expect(events).toEqual([{ kind: 'DELETED', from_status: 'FAILED', to_status: null }]);
+    expect((await db.pool.query('SELECT 1 FROM jobs WHERE id = $1', [id])).rowCount).toBe(0);
+  }
+});

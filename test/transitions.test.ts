@@ -215,3 +215,83 @@ describe('what transitions imply', () => {
     ]);
   });
 });
+
+describe('deadlines', () => {
+  test('a maxStartAt already past is refused even when it is after scheduledAt (which may lag now by the skew allowance)', async () => {
+    const [job] = await insertJobs(db.pool, [{ status: 'PENDING' }]);
+    const before = await snapshot(job!.id);
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+    const reschedule = (scheduledAt: string, maxStartAt: string) =>
+      server.gql<{ rescheduleJob: { scheduledAt: string; maxStartAt: string } }>(
+        admin,
+        'mutation($id: ID!, $s: DateTime!, $m: DateTime) { rescheduleJob(id: $id, scheduledAt: $s, maxStartAt: $m) { scheduledAt maxStartAt } }',
+        { id: job!.id, s: scheduledAt, m: maxStartAt },
+      );
+    for (const maxStartAt of [ago(10), ago(0.001)]) {
+      const refused = await reschedule(ago(30), maxStartAt);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'maxStartAt' });
+      expect(refused.errors?.[0]?.message).toContain('future');
+    }
+    expect(await snapshot(job!.id)).toEqual(before);
+    // The same lagging scheduledAt with a deadline ahead is fine.
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const ok = await reschedule(ago(30), later);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data?.rescheduleJob.maxStartAt).toBe(later);
+  });
+});
+
+describe('reasons and comments are kept in the timeline event, and bounded', () => {
+  const eventsOf = async (id: string) =>
+    (await db.pool.query('SELECT kind, actor_id, from_status, to_status, message FROM timeline_events WHERE job_id = $1 ORDER BY id', [id])).rows;
+
+  test.each([
+    ['approveJob', 'comment', 'WAITING_APPROVAL', 'APPROVED', 'PENDING'],
+    ['rejectJob', 'comment', 'WAITING_APPROVAL', 'REJECTED', 'REJECTED'],
+    ['cancelJob', 'reason', 'PENDING', 'CANCELLED', 'CANCELLED'],
+    ['cancelJob', 'reason', 'RUNNING', 'CANCEL_REQUESTED', 'CANCELLING'],
+  ] as const)('%s keeps its %s (from %s) as the message of its %s event', async (mutation, argument, from, kind, to) => {
+    const [job] = await insertJobs(db.pool, [{ status: from, approvers: ['admin'], requires_approval: from === 'WAITING_APPROVAL' }]);
+    const text = `${mutation}: "quoted", multi\nline, ünïcödé ✓ ${'x'.repeat(900)}`;
+    const response = await server.gql(admin, `mutation($id: ID!, $text: String) { ${mutation}(id: $id, ${argument}: $text) { status } }`, {
+      id: job!.id,
+      text,
+    });
+    expect(response.errors).toBeUndefined();
+    expect(await eventsOf(job!.id)).toEqual([{ kind, actor_id: 'admin', from_status: from, to_status: to, message: text }]);
+  });
+
+  test.each([
+    ['approveJob', 'comment', 'WAITING_APPROVAL'],
+    ['rejectJob', 'comment', 'WAITING_APPROVAL'],
+    ['cancelJob', 'reason', 'PENDING'],
+  ] as const)('%s: a %s of exactly 1000 characters is kept; 1001 or 400 KB is BAD_USER_INPUT naming it, and nothing changes', async (mutation, argument, from) => {
+    const call = (id: string, text: string) =>
+      server.gql(admin, `mutation($id: ID!, $text: String) { ${mutation}(id: $id, ${argument}: $text) { status } }`, { id, text });
+    const [job, other] = await insertJobs(db.pool, [
+      { status: from, approvers: ['admin'], requires_approval: true },
+      { status: from, approvers: ['admin'], requires_approval: true },
+    ]);
+    const before = await snapshot(job!.id);
+    for (const text of ['y'.repeat(1001), 'z'.repeat(400 * 1024)]) {
+      const refused = await call(job!.id, text);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: argument });
+      expect(refused.errors?.[0]?.message).toBe(`${argument} must be at most 1000 characters`);
+    }
+    expect(await snapshot(job!.id)).toEqual(before);
+    expect((await call(other!.id, 'k'.repeat(1000))).errors).toBeUndefined();
+    expect((await eventsOf(other!.id))[0]?.message).toBe('k'.repeat(1000));
+  });
+
+  test('a 1 MB reason never reaches the resolver: the request body limit refuses it, and nothing changes', async () => {
+    const [job] = await insertJobs(db.pool, [{ status: 'PENDING' }]);
+    const before = await snapshot(job!.id);
+    const response = await server.gql(admin, 'mutation($id: ID!, $text: String) { cancelJob(id: $id, reason: $text) { status } }', {
+      id: job!.id,
+      text: 'r'.repeat(1024 * 1024),
+    });
+    expect(response.status).toBe(413);
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(await snapshot(job!.id)).toEqual(before);
+  });
+});

@@ -30,7 +30,8 @@ export class BulkActionsResolver {
     @Arg('filter', () => JobFilter, { nullable: true, description: FILTER_DESCRIPTION }) filter: JobFilter | null,
     @Arg('dryRun', () => Boolean, { nullable: true, description: DRY_RUN_DESCRIPTION }) dryRun: boolean | null,
     @Arg('step', () => JobStep, { nullable: true, description: 'The step to rerun from; PRE when omitted.' }) step: JobStep | null,
-    @Arg('runNow', () => Boolean, { nullable: true, description: 'Ignore scheduledAt.' }) runNow: boolean | null,
+    @Arg('runNow', () => Boolean, { nullable: true, description: 'Clear scheduledAt (see restartJob); default false: schedules hold.' })
+    runNow: boolean | null,
   ): Promise<BulkActionResult> {
     return runBulkAction(ctx, restartAction, filter, dryRun ?? false, { step: step ?? 'PRE', runNow: runNow ?? false, sealedSecrets: null });
   }

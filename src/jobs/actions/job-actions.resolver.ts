@@ -1,4 +1,3 @@
-import { MaxLength } from 'class-validator';
 import { Arg, ArgsType, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context';
 import { BadUserInputError } from '../../graphql/errors';
@@ -23,6 +22,8 @@ import {
 import { TrapDecision } from './trap-decision';
 
 const MAX_SECRETS_BYTES = 16 * 1024;
+/** Reasons and comments: a sentence or a paragraph for the timeline, not a document. */
+const MAX_TEXT = 1000;
 /** How far in the past a schedule may be and still count as "now" (clock skew between machines). */
 const SCHEDULE_SKEW_MS = 60_000;
 
@@ -34,8 +35,8 @@ class JobIdArgs {
 
 @ArgsType()
 class CommentArgs extends JobIdArgs {
-  @Field(() => String, { nullable: true, description: 'Why: kept in the timeline (at most 1000 characters).' })
-  @MaxLength(1000)
+  // Checked by limitText (not class-validator) so the error names the argument in extensions.field.
+  @Field(() => String, { nullable: true, description: `Why: kept in the timeline event's message (at most ${MAX_TEXT} characters).` })
   comment?: string | null;
 }
 
@@ -86,7 +87,7 @@ export class JobActionsResolver {
   async cancelJob(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { description: 'The job id.' }) id: string,
-    @Arg('reason', () => String, { nullable: true, description: 'Why: kept in the timeline (at most 1000 characters).' })
+    @Arg('reason', () => String, { nullable: true, description: `Why: kept in the timeline event's message (at most ${MAX_TEXT} characters).` })
     reason: string | null,
   ): Promise<Job> {
     return toJob(await performAction(ctx, cancelAction, assertJobId(id), { reason: limitText(reason, 'reason') }));
@@ -94,14 +95,17 @@ export class JobActionsResolver {
 
   @Mutation(() => Job, {
     description:
-      'Reruns a finished job from a step (permission restart): a new attempt, PENDING (or WAITING_APPROVAL); every step after `step` reruns too.',
+      'Reruns a finished job from a step (permission restart): a new attempt, PENDING (or WAITING_APPROVAL when it requires approval), and every step after `step` reruns too (the worker runs them in order; POST always runs). One claim covers all the steps of an attempt, so the job keeps its scheduledAt and no worker claims it before then: rerunning PRE keeps RUN waiting for the schedule. With runNow the schedule is cleared and a worker may claim the job at once. A maxStartAt already past is dropped.',
   })
   async restartJob(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { description: 'The job id.' }) id: string,
     @Arg('step', () => JobStep, { nullable: true, description: 'The step to rerun from; PRE (the whole job) when omitted.' })
     step: JobStep | null,
-    @Arg('runNow', () => Boolean, { nullable: true, description: 'Ignore scheduledAt and run as soon as a worker is free.' })
+    @Arg('runNow', () => Boolean, {
+      nullable: true,
+      description: 'Clear scheduledAt: claimable as soon as a worker is free. Default false: the schedule holds.',
+    })
     runNow: boolean | null,
     @Arg('secrets', () => JSONObjectScalar, {
       nullable: true,
@@ -130,7 +134,7 @@ export class JobActionsResolver {
     @Arg('scheduledAt', () => DateTimeScalar, { description: 'When the RUN step may start; not in the past.' }) scheduledAt: Date,
     @Arg('maxStartAt', () => DateTimeScalar, {
       nullable: true,
-      description: 'A new deadline to start by; the current one is kept when omitted (unless already past).',
+      description: 'A new deadline to start by: in the future and after scheduledAt. The current one is kept when omitted (unless already past).',
     })
     maxStartAt: Date | null,
   ): Promise<Job> {
@@ -141,11 +145,17 @@ export class JobActionsResolver {
     if (maxStartAt != null && maxStartAt <= scheduledAt) {
       throw new BadUserInputError('maxStartAt must be after scheduledAt', 'maxStartAt');
     }
+    // scheduledAt may lag now by the skew allowance, so "after scheduledAt" alone would accept a
+    // deadline already gone: the daemon would expire the job on its next tick.
+    if (maxStartAt != null && maxStartAt.getTime() <= Date.now()) {
+      throw new BadUserInputError('maxStartAt must be in the future', 'maxStartAt');
+    }
     return toJob(await performAction(ctx, rescheduleAction, jobId, { scheduledAt, maxStartAt: maxStartAt ?? null }));
   }
 
   @Mutation(() => ID, {
-    description: 'Deletes a CREATED or finished job (permission delete). Its timeline stays, ending in a DELETED event. Answers the id.',
+    description:
+      'Deletes a CREATED or finished job (permission delete). Its timeline stays, ending in a DELETED event. Answers the id. A job already gone, also one a concurrent call just deleted, is NOT_FOUND.',
   })
   async deleteJob(@Ctx() ctx: Context, @Args(() => JobIdArgs) { id }: JobIdArgs): Promise<string> {
     return (await performAction(ctx, deleteAction, assertJobId(id), undefined)).id;
@@ -155,12 +165,12 @@ export class JobActionsResolver {
     description: 'Approves a job WAITING_APPROVAL: PENDING. Needs approve as a named approver, or approve_all.',
   })
   async approveJob(@Ctx() ctx: Context, @Args(() => CommentArgs) { id, comment }: CommentArgs): Promise<Job> {
-    return toJob(await performAction(ctx, approveAction, assertJobId(id), { comment: comment ?? null }));
+    return toJob(await performAction(ctx, approveAction, assertJobId(id), { comment: limitText(comment ?? null, 'comment') }));
   }
 
   @Mutation(() => Job, { description: 'Rejects a job WAITING_APPROVAL: REJECTED. Same permission as approveJob.' })
   async rejectJob(@Ctx() ctx: Context, @Args(() => CommentArgs) { id, comment }: CommentArgs): Promise<Job> {
-    return toJob(await performAction(ctx, rejectAction, assertJobId(id), { comment: comment ?? null }));
+    return toJob(await performAction(ctx, rejectAction, assertJobId(id), { comment: limitText(comment ?? null, 'comment') }));
   }
 
   @Mutation(() => Job, { description: "Pauses a TRAPPED job's timeout while someone investigates (permission resolve_trap)." })
@@ -180,7 +190,8 @@ export class JobActionsResolver {
   }
 }
 
+/** Checked before anything is read or locked: an over-long text changes nothing. */
 function limitText(text: string | null, field: string): string | null {
-  if (text != null && text.length > 1000) throw new BadUserInputError(`${field} must be at most 1000 characters`, field);
+  if (text != null && text.length > MAX_TEXT) throw new BadUserInputError(`${field} must be at most ${MAX_TEXT} characters`, field);
   return text;
 }

@@ -42,7 +42,7 @@ async function explainRefusal<A>(ctx: Context, action: UserAction<A>, jobId: str
   const visible = jobPredicate(ctx.ability, 'view_monitor', params, 'j');
   const permitted = action.permitted(ctx, params);
   const row = await ctx.services.sql.one<RefusedRow & { visible: boolean; permitted: boolean }>(
-    `SELECT j.status, j.max_start_at, ${visible} AS visible, ${permitted} AS permitted FROM jobs j WHERE j.id = ${id}`,
+    `SELECT j.status, j.max_start_at, now() AS now, ${visible} AS visible, ${permitted} AS permitted FROM jobs j WHERE j.id = ${id}`,
     params.values,
   );
   if (row === undefined || !row.visible) return new NotFoundError('Job', jobId);

@@ -13,10 +13,11 @@ export interface Actor {
   readonly ability: AppAbility;
 }
 
-/** The row a refusal is explained from. */
+/** The row a refusal is explained from, with the database's clock (the one the guards used). */
 export interface RefusedRow {
   readonly status: JobStatus;
   readonly max_start_at: Date | null;
+  readonly now: Date;
 }
 
 /**
@@ -91,8 +92,10 @@ export const restartAction: UserAction<RestartArgs> = {
   ...can('restart'),
   operation: ({ step, runNow, sealedSecrets }) => ({
     kind: 'update',
-    // A new attempt from `step`: every later step reruns too. The schedule holds unless runNow;
-    // a maxStartAt already past would expire the job at once, so it is dropped.
+    // A new attempt from `step`: every later step reruns too. One claim runs every step of an
+    // attempt (the SDK's runSteps), so keeping scheduled_at is what keeps RUN waiting for its
+    // schedule when PRE reruns; runNow clears it. A maxStartAt already past would expire the
+    // job at once, so it is dropped.
     set: (params) => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
       attempt = j.attempt + 1, step = ${params.add(step)},
       previous_run_duration_ms = CASE WHEN j.started_at IS NULL THEN j.previous_run_duration_ms
@@ -130,11 +133,15 @@ export const rescheduleAction: UserAction<RescheduleArgs> = {
         WHEN j.status = 'WAITING_APPROVAL' OR j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
       scheduled_at = ${params.add(scheduledAt)}, max_start_at = ${keptMaxStartAt(params, maxStartAt)}`,
   }),
+  // The resolver checks both against its own clock; these hold against the database's, the one
+  // the daemon expires jobs by.
   guards: ({ scheduledAt, maxStartAt }) => [
     (params) => `(${keptMaxStartAt(params, maxStartAt)} IS NULL OR ${params.add(scheduledAt)}::timestamptz < ${keptMaxStartAt(params, maxStartAt)})`,
+    (params) => `(${params.add(maxStartAt)}::timestamptz IS NULL OR ${params.add(maxStartAt)}::timestamptz > now())`,
   ],
   refusal: (row, { scheduledAt, maxStartAt }) => {
-    const limit = maxStartAt ?? (row.max_start_at !== null && row.max_start_at.getTime() > Date.now() ? row.max_start_at : null);
+    if (maxStartAt !== null && maxStartAt <= row.now) return new BadUserInputError('maxStartAt must be in the future', 'maxStartAt');
+    const limit = maxStartAt ?? (row.max_start_at !== null && row.max_start_at > row.now ? row.max_start_at : null);
     return limit !== null && scheduledAt >= limit
       ? new BadUserInputError(`scheduledAt must be before the job's maxStartAt (${limit.toISOString()})`, 'scheduledAt')
       : undefined;
