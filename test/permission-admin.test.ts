@@ -1,6 +1,7 @@
 import { createMongoAbility, type RawRuleOf, type MongoAbility, subject } from '@casl/ability';
 import { type PackRule, unpackRules } from '@casl/ability/extra';
 import { createRole, grant, insertJobs } from './support/fixtures';
+import { type ListenerHoldProxy, startListenerHoldProxy } from './support/listener-hold-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
 
@@ -10,8 +11,12 @@ import { type GraphQLResponse, startTestServer, token, type TestServer } from '.
  */
 let db: TestDatabase;
 let server: TestServer;
-/** A second instance on the same database: it hears of permission changes through NOTIFY only. */
+/**
+ * A second instance on the same database, behind a proxy that can hold back its NOTIFY traffic:
+ * it then learns of a change only from the permissions version it reads on every request.
+ */
 let serverB: TestServer;
+let proxyB: ListenerHoldProxy;
 
 interface Seed {
   id: string;
@@ -30,7 +35,9 @@ const idsWhere = (keep: (job: Seed) => boolean) => jobs.filter(keep).map((job) =
 beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db);
-  serverB = await startTestServer(db);
+  const postgres = new URL(db.url);
+  proxyB = await startListenerHoldProxy(postgres.hostname, Number(postgres.port === '' ? 5432 : postgres.port));
+  serverB = await startTestServer(db, { DATABASE_URL: proxyB.via(db.url) });
   const inserted = await insertJobs(
     db.pool,
     SCOPES.flatMap((scope) => OWNERS.map((owner) => ({ scope, owner_id: owner, type: 'deployment', name: `deploy ${scope}` }))),
@@ -46,7 +53,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  proxyB?.release();
   await serverB?.close();
+  await proxyB?.close();
   await server?.close();
   await db?.drop();
 });
@@ -172,20 +181,6 @@ async function me(user: string, on: TestServer = server): Promise<MeAnswer['me']
  */
 function frontendAbility(rules: unknown) {
   return createMongoAbility(unpackRules(JSON.parse(JSON.stringify(rules)) as PackRule<RawRuleOf<MongoAbility>>[]));
-}
-
-/** Polls until `check` passes or the deadline is reached (cross-instance invalidation is asynchronous). */
-async function eventually(check: () => Promise<void>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +315,8 @@ const MALFORMED: Array<[string, unknown, Array<string | RegExp>]> = [
   ['a non-boolean inverted', [{ ...VIEW, inverted: 'yes' }], ['rules[0].inverted', 'boolean']],
   ['a non-string reason', [{ ...VIEW, reason: 7 }], ['rules[0].reason', 'string']],
   ['more than 50 rules', Array.from({ length: 51 }, () => VIEW), ['at most 50 rules']],
+  // A denial wins over every grant, admin's too: granted to the last admin it would lock everyone out.
+  ['a rule denying manage_permissions', [VIEW, { action: ['manage_permissions'], subject: ['Permission'], inverted: true }], ['rules[1]', 'denying manage_permissions', 'lock']],
 ];
 
 describe('malformed or over-broad rules are BAD_USER_INPUT and store nothing', () => {
@@ -573,6 +570,28 @@ describe('revokeGrant', () => {
     expect((await unscopedAdminGrants()).map((row) => row.user_id)).toEqual(['admin']);
   });
 
+  test('only unscoped grants of the built-in admin role count: a custom manage_permissions role neither keeps the guard off nor is guarded', async () => {
+    // root holds the custom `permission-admin` role (manage_permissions) and may administer...
+    expect((await me('root')).actions).toEqual(['manage_permissions']);
+    const [last] = await unscopedAdminGrants();
+    expect((await unscopedAdminGrants()).map((row) => row.user_id)).toEqual(['admin']);
+    // ...yet the last admin grant stays: a custom role can be edited or deleted at any time.
+    const before = await permissionTables();
+    expectError(await revokeAs('root', last!.id), 'CONFLICT', 'last admin grant');
+    expectError(await revokeAs('admin', last!.id), 'CONFLICT', 'last admin grant');
+    // A scoped admin grant does not count either (it carries no Permission rules).
+    expect((await grantRows('scoped-admin')).map((row) => [row.role_name, row.scope])).toEqual([['admin', 'acme']]);
+    expect(await permissionTables()).toEqual(before);
+
+    // Custom manage_permissions grants are never guarded: they can all go while admin remains.
+    const deputy = await granted('deputy-root', 'permission-admin');
+    expect((await me('deputy-root')).actions).toEqual(['manage_permissions']);
+    expect((await revokeAs('root', deputy.id)).data?.revokeGrant).toBe(true);
+    expect(await grantRows('deputy-root')).toEqual([]);
+    expect((await me('deputy-root')).actions).toEqual([]);
+    expectError(await grantAs('deputy-root', 'someone', 'viewer'), 'FORBIDDEN', 'manage_permissions');
+  });
+
   test('two concurrent revocations of the last two unscoped admin grants: exactly one wins (10 rounds)', async () => {
     const winners: string[] = [];
     for (let round = 0; round < 10; round += 1) {
@@ -652,34 +671,118 @@ describe('a change of grants takes effect on the next request', () => {
     expect((await me('watcher')).actions).toEqual(['view_monitor', 'cancel']);
   });
 
-  test('a grant made on instance A reaches the user on instance B (Postgres NOTIFY)', async () => {
+  // Instance B's NOTIFY traffic is held in each of these: without the permissions version read
+  // on every request, B would go on answering from the abilities it cached before the change.
+  test('a grant and a revocation made on instance A hold on instance B from its very next request, NOTIFY still in flight', async () => {
     expect(serverB.services.listener.connected).toBe(true);
     const user = 'remote';
+    const [job] = await insertJobs(db.pool, [{ scope: 'globex/remote', status: 'PENDING', name: 'remote job', owner_id: 'alice', type: 'deployment' }]);
+    jobs.push({ id: job!.id, scope: 'globex/remote', owner: 'alice', type: 'deployment' });
     // B has now loaded (and cached) the user's empty ability.
     expect(await visibleIds(user, serverB)).toEqual([]);
     expect((await me(user, serverB)).actions).toEqual([]);
 
-    const grant = await granted(user, 'viewer', 'globex');
-    const globex = idsWhere((job) => under(job.scope, 'globex'));
-    await eventually(async () => expect(await visibleIds(user, serverB)).toEqual(globex));
-    const seen = await me(user, serverB);
-    expect(seen.actions).toEqual(['view_monitor']);
-    expect(seen.grants).toEqual([grant]);
+    proxyB.hold();
+    try {
+      const grant = await granted(user, 'operator', 'globex');
+      const globex = idsWhere((seed) => under(seed.scope, 'globex'));
+      expect(globex).toContain(job!.id);
+      expect(await visibleIds(user, serverB)).toEqual(globex);
+      const seen = await me(user, serverB);
+      expect(seen.actions).toEqual(['view_monitor', 'create', 'restart', 'cancel', 'delete', 'reschedule', 'approve', 'resolve_trap', 'manage_alerts']);
+      expect(seen.grants).toEqual([grant]);
 
-    expect((await revokeAs('admin', grant.id)).data?.revokeGrant).toBe(true);
-    await eventually(async () => expect(await visibleIds(user, serverB)).toEqual([]));
-    expect((await me(user, serverB)).actions).toEqual([]);
+      expect((await revokeAs('admin', grant.id)).data?.revokeGrant).toBe(true);
+      const refused = await as(user, `mutation { cancelJob(id: "${job!.id}") { status } }`, undefined, serverB);
+      expect(refused.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+      expect((await db.pool.query('SELECT status FROM jobs WHERE id = $1', [job!.id])).rows).toEqual([{ status: 'PENDING' }]);
+      expect(await visibleIds(user, serverB)).toEqual([]);
+      expect((await me(user, serverB)).actions).toEqual([]);
+      // The NOTIFY of those changes was indeed still on its way to B.
+      await proxyB.holding();
+    } finally {
+      proxyB.release();
+    }
   });
 
-  test('a role updated on instance A changes what its grantees see on instance B', async () => {
+  test('while instance B is busy (its version reads always in flight), each change still holds from the next request', async () => {
+    const user = 'busy-remote';
+    const globex = idsWhere((seed) => under(seed.scope, 'globex'));
+    let current = await granted(user, 'viewer', 'globex');
+    expect(await visibleIds(user, serverB)).toEqual(globex);
+    proxyB.hold();
+    let running = true;
+    const traffic = Array.from({ length: 4 }, async () => {
+      while (running) await visibleIds('viewer', serverB);
+    });
+    try {
+      for (let round = 0; round < 10; round += 1) {
+        expect((await revokeAs('admin', current.id)).data?.revokeGrant).toBe(true);
+        expect([round, await visibleIds(user, serverB)]).toEqual([round, []]);
+        current = await granted(user, 'viewer', 'globex');
+        expect([round, await visibleIds(user, serverB)]).toEqual([round, globex]);
+      }
+    } finally {
+      running = false;
+      await Promise.all(traffic);
+      proxyB.release();
+    }
+  });
+
+  test('a role updated on instance A changes what its grantees see on instance B at once', async () => {
     const rules = [{ action: ['view_monitor'], subject: ['Job'], conditions: { scope: 'acme/crm/prod' } }];
     expect((await createRoleAs('admin', { name: 'remote-watch', rules })).errors).toBeUndefined();
     await granted('remote-2', 'remote-watch');
-    await eventually(async () => expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/crm/prod')));
+    expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/crm/prod'));
 
-    const next = [{ action: ['view_monitor'], subject: ['Job'], conditions: { scope: 'acme/paymentsx/prod' } }];
-    expect((await as('admin', UPDATE_ROLE, { name: 'remote-watch', input: { name: 'remote-watch', rules: next } })).errors).toBeUndefined();
-    await eventually(async () => expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/paymentsx/prod')));
+    proxyB.hold();
+    try {
+      const next = [{ action: ['view_monitor'], subject: ['Job'], conditions: { scope: 'acme/paymentsx/prod' } }];
+      expect((await as('admin', UPDATE_ROLE, { name: 'remote-watch', input: { name: 'remote-watch', rules: next } })).errors).toBeUndefined();
+      expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/paymentsx/prod'));
+      await proxyB.holding();
+    } finally {
+      proxyB.release();
+    }
+  });
+
+  test('a grant written straight into the table (not through the API) takes effect on both instances\' next request', async () => {
+    const user = 'hand-granted';
+    expect(await visibleIds(user)).toEqual([]);
+    expect(await visibleIds(user, serverB)).toEqual([]);
+    proxyB.hold();
+    try {
+      await grant(db.pool, user, 'viewer', 'acme/crm');
+      const crm = idsWhere((job) => under(job.scope, 'acme/crm'));
+      expect(await visibleIds(user)).toEqual(crm);
+      expect(await visibleIds(user, serverB)).toEqual(crm);
+      await db.pool.query('DELETE FROM grants WHERE user_id = $1', [user]);
+      expect(await visibleIds(user)).toEqual([]);
+      expect(await visibleIds(user, serverB)).toEqual([]);
+    } finally {
+      proxyB.release();
+    }
+  });
+
+  test('the permissions version moves with committed changes only, and not for changes that change nothing', async () => {
+    const version = async () => (await db.pool.query<{ version: string }>('SELECT version FROM permissions_version')).rows[0]!.version;
+    const start = await version();
+    // A rolled-back grant leaves no trace; an idempotent grant (as at every start) bumps nothing.
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO grants (user_id, role_name) VALUES ('rolled-back', 'viewer')`);
+      await client.query('ROLLBACK');
+    } finally {
+      client.release();
+    }
+    await db.pool.query(`INSERT INTO grants (user_id, role_name) VALUES ('admin', 'admin') ON CONFLICT (user_id, role_name, (coalesce(scope, ''))) DO NOTHING`);
+    expect(await version()).toBe(start);
+    const viewerGrant = await granted('versioned', 'viewer');
+    const afterGrant = await version();
+    expect(BigInt(afterGrant)).toBeGreaterThan(BigInt(start));
+    expect((await revokeAs('admin', viewerGrant.id)).data?.revokeGrant).toBe(true);
+    expect(BigInt(await version())).toBeGreaterThan(BigInt(afterGrant));
   });
 
   test('a grant made on instance B also takes effect on instance B at once', async () => {

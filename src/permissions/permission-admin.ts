@@ -107,9 +107,14 @@ export async function insertGrant(sql: Sql, userId: string, roleName: string, sc
 }
 
 /**
- * Revokes a grant, except the last unscoped admin grant: somebody must always be able to
- * administer permissions. The unscoped admin grants are locked first, so two concurrent
- * revocations of the last two cannot both succeed.
+ * Revokes a grant, except the last unscoped grant of the built-in `admin` role: somebody must
+ * always be able to administer permissions. Only those grants count. A custom role holding
+ * manage_permissions does not, since it can be edited or deleted at any moment and would leave
+ * nobody; scoped grants never carry Permission rules; and no role may deny manage_permissions
+ * (rule-validation), so an unscoped admin grant always is a working administrator. Any other
+ * grant, custom manage_permissions ones included, can be revoked while that one remains. The
+ * unscoped admin grants are locked first, so two concurrent revocations of the last two cannot
+ * both succeed.
  */
 export async function deleteGrant(pool: Pool, id: string): Promise<GrantRow> {
   return inTransaction(pool, async (tx) => {

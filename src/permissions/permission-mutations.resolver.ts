@@ -21,8 +21,9 @@ import { assertScope } from './scope';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Role and grant administration (permission manage_permissions). Every change drops the
- * affected abilities from this instance's cache at once; other instances hear it from Postgres.
+ * Role and grant administration (permission manage_permissions). Every change bumps the
+ * permissions version in its own transaction (trigger), so every instance uses the new grants
+ * from the user's next request on; the local invalidation only frees memory sooner.
  */
 @Resolver()
 export class PermissionMutationsResolver {
@@ -76,7 +77,10 @@ export class PermissionMutationsResolver {
     return toGrant(grant);
   }
 
-  @Mutation(() => Boolean, { description: 'Revokes a grant. The last unscoped admin grant cannot be revoked.' })
+  @Mutation(() => Boolean, {
+    description:
+      'Revokes a grant. The last unscoped grant of the built-in admin role cannot be revoked (CONFLICT): only those grants count, not custom roles with manage_permissions (they can be edited or deleted at any time), and no role may deny manage_permissions. Every other grant can be revoked while one unscoped admin grant remains.',
+  })
   async revokeGrant(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The grant id.' }) id: string): Promise<boolean> {
     assertCanManagePermissions(ctx);
     if (!UUID.test(id)) throw new BadUserInputError('id must be a grant id (a UUID)', 'id');

@@ -1,39 +1,55 @@
 import type { Sql } from '../db/sql';
 import type { PgListener } from '../db/pg-listener';
 import { buildAbility, type AppAbility, type GrantRules } from './ability';
+import { PermissionsVersion } from './permissions-version';
 import type { RawRule } from './rules';
 
 export const PERMISSIONS_CHANNEL = 'jobwatch_permissions';
 const MAX_CACHED_USERS = 10_000;
 
+interface Cached {
+  /** The permissions version read before this ability was loaded: it holds every change up to it. */
+  readonly version: string;
+  readonly ability: Promise<AppAbility>;
+}
+
 /**
- * Each user's ability, built from their grants and cached per user. The cache is only trusted
- * while the LISTEN connection is up: triggers on `grants` and `roles` notify every instance,
- * which drops the affected entries, so a change takes effect on the user's next request.
+ * Each user's ability, built from their grants and cached per user. A cached ability is used
+ * only while the permissions version (bumped by every grant or role change, in its own
+ * transaction) is the one it was loaded at; the version is read after the request arrived, so
+ * a change committed anywhere takes effect on the user's very next request, on every instance.
+ * NOTIFY from the same changes only frees memory early; correctness never waits for it.
  */
 export class PermissionStore {
-  private readonly cache = new Map<string, Promise<AppAbility>>();
+  private readonly cache = new Map<string, Cached>();
+  private readonly version: PermissionsVersion;
+  private lastVersion: string | undefined;
 
   constructor(
     private readonly sql: Sql,
-    private readonly listener: PgListener | undefined,
+    listener: PgListener | undefined,
   ) {
+    this.version = new PermissionsVersion(sql);
     if (listener !== undefined) {
       listener.on(PERMISSIONS_CHANNEL, (userId) => this.invalidate(userId === '*' ? undefined : userId));
-      listener.onConnect(() => this.invalidate());
-      listener.onDisconnect(() => this.invalidate());
     }
   }
 
-  abilityFor(userId: string): Promise<AppAbility> {
-    if (this.listener?.connected !== true) return this.load(userId);
-    let ability = this.cache.get(userId);
-    if (ability === undefined) {
-      if (this.cache.size >= MAX_CACHED_USERS) this.cache.delete(this.cache.keys().next().value as string);
-      ability = this.load(userId);
-      ability.catch(() => this.cache.delete(userId));
-      this.cache.set(userId, ability);
+  async abilityFor(userId: string): Promise<AppAbility> {
+    const version = await this.version.read();
+    // Reads are answered in order, so a new version means every entry is stale: drop them all.
+    if (version !== this.lastVersion) {
+      this.cache.clear();
+      this.lastVersion = version;
     }
+    const cached = this.cache.get(userId);
+    if (cached !== undefined && cached.version === version) return cached.ability;
+    if (this.cache.size >= MAX_CACHED_USERS) this.cache.delete(this.cache.keys().next().value as string);
+    const ability = this.load(userId);
+    ability.catch(() => {
+      if (this.cache.get(userId)?.ability === ability) this.cache.delete(userId);
+    });
+    this.cache.set(userId, { version, ability });
     return ability;
   }
 

@@ -16,8 +16,9 @@ const KNOWN_ACTIONS = new Set<string>(Object.values(Action));
 /**
  * Checks rules an admin writes before they are stored: only known actions on their own
  * subject, conditions only on job fields that exist, only equality and list operators (no
- * `$regex`, `$where`, `$elemMatch`), and nothing over-broad (`manage` or `all`: grant the
- * built-in admin role for that). Every message names the rule and the problem.
+ * `$regex`, `$where`, `$elemMatch`), nothing over-broad (`manage` or `all`: grant the
+ * built-in admin role for that), and no denial of manage_permissions (see deleteGrant). Every
+ * message names the rule and the problem.
  */
 export function validateRules(input: unknown): RawRule[] {
   if (!Array.isArray(input)) throw invalid('rules must be a JSON array of rules');
@@ -72,6 +73,11 @@ function validateRule(rule: unknown, where: string): RawRule {
     }
   }
   if (rule['inverted'] !== undefined && typeof rule['inverted'] !== 'boolean') throw invalid(`${where}.inverted must be a boolean`);
+  // Denying rules win over every grant, the admin role's included: one granted to the last
+  // administrator would lock everybody out of permission administration for good.
+  if (rule['inverted'] === true && actions.includes('manage_permissions')) {
+    throw invalid(`${where}: a rule denying manage_permissions could lock every administrator out; revoke the grant that gives it instead`);
+  }
   if (rule['reason'] !== undefined && (typeof rule['reason'] !== 'string' || rule['reason'].length > 200)) {
     throw invalid(`${where}.reason must be a string of at most 200 characters`);
   }

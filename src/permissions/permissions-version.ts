@@ -1,0 +1,50 @@
+import type { Sql } from '../db/sql';
+
+type Waiter = { resolve: (version: string) => void; reject: (error: unknown) => void };
+
+/**
+ * Reads the permissions version (migration 1763900007000: bumped in the transaction of every
+ * change to grants or roles) for many callers with few queries, and never answers a caller
+ * from a read that began before it asked: callers that arrive while a read is in flight share
+ * the next one. Under load that is one primary-key read per round trip, not one per request.
+ */
+export class PermissionsVersion {
+  private waiting: Waiter[] = [];
+  private state: 'idle' | 'scheduled' | 'reading' = 'idle';
+
+  constructor(private readonly sql: Sql) {}
+
+  /** The version as of a moment after this call. */
+  read(): Promise<string> {
+    const answer = new Promise<string>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.state === 'idle') {
+      // Callers of the same tick (a subscription event deciding for many users) share one read.
+      this.state = 'scheduled';
+      queueMicrotask(() => this.next());
+    }
+    return answer;
+  }
+
+  private next(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) {
+      this.state = 'idle';
+      return;
+    }
+    this.state = 'reading';
+    this.sql
+      .one<{ version: string }>('SELECT version FROM permissions_version WHERE id')
+      .then(
+        (row) => {
+          // The row is made by the migration and never deleted; without it nothing can be cached safely.
+          if (row === undefined) throw new Error('permissions_version has no row');
+          for (const waiter of batch) waiter.resolve(row.version);
+        },
+      )
+      .catch((error: unknown) => {
+        for (const waiter of batch) waiter.reject(error);
+      })
+      .finally(() => this.next());
+  }
+}
