@@ -12,7 +12,12 @@ export interface PgListenerOptions {
   readonly maxBackoffMs?: number;
   /** How often an idle connection is probed, so a silently dead one is noticed. */
   readonly probeIntervalMs?: number;
+  /** A probe not answered within this is taken for a lost connection. */
+  readonly probeTimeoutMs?: number;
 }
+
+/** TCP keepalive starts probing a connection idle this long (the OS default is two hours). */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 /**
  * The instance's one LISTEN connection. It reconnects with backoff when Postgres restarts or
@@ -79,7 +84,12 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.options.url, keepAlive: true, application_name: 'jobwatch-listener' });
+    const client = new Client({
+      connectionString: this.options.url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+      application_name: 'jobwatch-listener',
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     client.on('notification', (message) => {
@@ -119,10 +129,28 @@ export class PgListener {
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
+  /**
+   * Probes the connection now and then. A connection that died without a word (a peer gone, a
+   * network cut) answers nothing and fails nothing: a probe that is not answered in time counts
+   * as a loss, so the instance reconnects and resynchronises instead of waiting forever.
+   */
   private startProbe(client: Client): void {
     clearInterval(this.probeTimer);
+    let probing = false;
     this.probeTimer = setInterval(() => {
-      client.query('SELECT 1').catch((error: Error) => this.lost(client, error));
+      if (probing) return;
+      probing = true;
+      let timer: NodeJS.Timeout | undefined;
+      const timeoutMs = this.options.probeTimeoutMs ?? 5_000;
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`the LISTEN connection did not answer a probe within ${timeoutMs} ms`)), timeoutMs);
+      });
+      Promise.race([client.query('SELECT 1'), timedOut])
+        .catch((error: unknown) => this.lost(client, error))
+        .finally(() => {
+          clearTimeout(timer);
+          probing = false;
+        });
     }, this.options.probeIntervalMs ?? 10_000);
     this.probeTimer.unref();
   }
@@ -131,7 +159,9 @@ export class PgListener {
     if (this.client !== client) return;
     this.client = undefined;
     clearInterval(this.probeTimer);
+    // A dead peer would never answer the goodbye that end() sends: cut the socket as well.
     client.end().catch(() => undefined);
+    (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
     if (this.stopped) return;
     this.options.log.warn({ err: error }, 'LISTEN connection lost; reconnecting');
     for (const handler of this.disconnectHandlers) handler();

@@ -1,0 +1,69 @@
+import pino from 'pino';
+import { PgListener } from '../src/db/pg-listener';
+import { startGatedProxy, type GatedProxy } from './support/gated-proxy';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+/**
+ * The LISTEN connection against a connection that dies without a word: no error, no close,
+ * nothing answered. Only the probe's deadline can notice it.
+ */
+let db: TestDatabase;
+let proxy: GatedProxy;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  proxy = await startGatedProxy(db.url);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await db?.drop();
+});
+
+test('a silently dead LISTEN connection is noticed by the probe deadline, then replaced, and listens again', async () => {
+  const listener = new PgListener({
+    url: proxy.via(db.url),
+    channels: ['realtime_probe'],
+    log: pino({ level: 'silent' }),
+    minBackoffMs: 20,
+    maxBackoffMs: 100,
+    probeIntervalMs: 100,
+    probeTimeoutMs: 400,
+  });
+  const events: string[] = [];
+  let waiters: Array<() => void> = [];
+  const record = (event: string) => {
+    events.push(event);
+    for (const wake of waiters.splice(0)) wake();
+  };
+  const until = async (predicate: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${events.join(', ')}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  };
+  listener.on('realtime_probe', (payload) => record(`notified ${payload}`));
+  listener.onConnect(() => record('connected'));
+  listener.onDisconnect(() => record('lost'));
+  try {
+    await listener.start();
+    await db.pool.query(`NOTIFY realtime_probe, 'before'`);
+    await until(() => events.includes('notified before'), 'the first notification');
+
+    proxy.stall();
+    await until(() => events.includes('lost'), 'the loss to be noticed');
+    expect(listener.connected).toBe(false);
+
+    // New connections pass: it comes back and listens again.
+    await until(() => events.filter((event) => event === 'connected').length >= 2, 'the reconnection');
+    await db.pool.query(`NOTIFY realtime_probe, 'after'`);
+    await until(() => events.includes('notified after'), 'a notification on the new connection');
+    expect(events.indexOf('lost')).toBeGreaterThan(events.indexOf('notified before'));
+  } finally {
+    await listener.stop();
+    waiters = [];
+  }
+});
