@@ -17,6 +17,36 @@ export interface Context {
   loaders: Loaders;
 }
 
+/**
+ * A context whose logger and loaders are made when first used: a subscription lives for hours
+ * with one context, most of its events never need a loader, and thousands of them are held at
+ * once, so what they do not use should cost nothing.
+ */
+class RequestContext implements Context {
+  private childLog: Logger | undefined;
+  private ownLoaders: Loaders | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly principal: Principal,
+    public ability: AppAbility,
+    private readonly parentLog: Logger,
+    readonly services: Services,
+  ) {}
+
+  get log(): Logger {
+    return (this.childLog ??= this.parentLog.child({ userId: this.principal.id }));
+  }
+
+  get loaders(): Loaders {
+    return (this.ownLoaders ??= createLoaders(this.services.sql, this.ability));
+  }
+
+  set loaders(loaders: Loaders | undefined) {
+    this.ownLoaders = loaders;
+  }
+}
+
 export async function createContext(
   services: Services,
   authorization: unknown,
@@ -31,18 +61,22 @@ export async function contextFor(services: Services, principal: Principal, reque
   const ability = await services.permissions.abilityFor(principal.id).catch((error: unknown) => {
     throw isDatabaseUnavailable(error) ? new DatabaseUnavailableError() : error;
   });
-  return {
-    requestId,
-    principal,
-    ability,
-    log: log.child({ userId: principal.id }),
-    services,
-    loaders: createLoaders(services.sql, ability),
-  };
+  return new RequestContext(requestId, principal, ability, log, services);
 }
 
-/** Before a subscription event is resolved: the current ability, fresh loaders. */
-export async function refreshForEvent(ctx: Context): Promise<void> {
+/** Before a subscription event is sent: the viewer's current ability (a revoked grant counts at once). */
+export async function refreshAbility(ctx: Context): Promise<AppAbility> {
   ctx.ability = await ctx.services.permissions.abilityFor(ctx.principal.id);
-  ctx.loaders = createLoaders(ctx.services.sql, ctx.ability);
+  return ctx.ability;
+}
+
+/**
+ * The loaders of one subscription event, for `ctx.ability` (refreshed when the event was
+ * admitted): the fan-out batch's, shared by every subscriber of that batch, so that one batch
+ * costs the same queries whatever the number of subscribers; or, for an event outside any
+ * batch (a snapshot), fresh ones of its own, made if a field needs them.
+ */
+export function useEventLoaders(ctx: Context, shared?: (ability: AppAbility) => Loaders): void {
+  if (ctx instanceof RequestContext) ctx.loaders = shared?.(ctx.ability);
+  else ctx.loaders = shared?.(ctx.ability) ?? createLoaders(ctx.services.sql, ctx.ability);
 }

@@ -1,34 +1,69 @@
 import DataLoader from 'dataloader';
 import type { Sql } from '../db/sql';
 import { type Task, type TaskRow, toTask } from '../jobs/task.types';
+import { TIMELINE_COLUMNS, type TimelineRow } from '../jobs/timeline.types';
 import { SqlParams } from '../db/sql-params';
 import type { AppAbility } from '../permissions/ability';
 import { jobPredicate } from '../permissions/rules-to-sql';
-import { jobTypeStats } from '../jobs/stats/job-type-stats';
+import { jobTypeStats, slowThreshold } from '../jobs/stats/job-type-stats';
+
+/** One page of a job's timeline: the events after `after` (an event id), at most `limit`. */
+export interface TimelinePageKey {
+  readonly jobId: string;
+  readonly after: string;
+  readonly limit: number;
+}
 
 /** Per-request batch loaders: a page of 500 jobs asking for tasks is one query, not 500. */
 export interface Loaders {
   readonly tasksByJob: DataLoader<string, Task[]>;
   readonly typeP95: DataLoader<string, number | null>;
+  readonly timelinePage: DataLoader<TimelinePageKey, TimelineRow[], string>;
 }
 
 export function createLoaders(sql: Sql, ability: AppAbility): Loaders {
-  return {
-    // The p95 the viewer would see in jobTypeStats: over the runs they may view, no one else's.
-    typeP95: new DataLoader<string, number | null>(async (types) => {
-      const params = new SqlParams();
-      const stats = await jobTypeStats(sql, types, params, jobPredicate(ability, 'view_monitor', params));
-      return stats.map((stat) => stat.p95Duration);
-    }),
-    tasksByJob: new DataLoader<string, Task[]>(async (jobIds) => {
-      const rows = await sql.rows<TaskRow>(
-        `SELECT job_id, name, position, status, done, total, unit, rate_per_minute, message, started_at, finished_at, updated_at
-           FROM tasks WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, position, name`,
-        [jobIds],
+  return { typeP95: typeP95Loader(sql, ability), tasksByJob: tasksLoader(sql), timelinePage: timelinePageLoader(sql) };
+}
+
+/** The p95 the viewer would see in jobTypeStats: over the runs they may view, no one else's. */
+export function typeP95Loader(sql: Sql, ability: AppAbility): DataLoader<string, number | null> {
+  return new DataLoader<string, number | null>(async (types) => {
+    const params = new SqlParams();
+    const stats = await jobTypeStats(sql, types, params, jobPredicate(ability, 'view_monitor', params));
+    // Null until enough runs ran to call anything slower than usual (SLOW_MIN_RUNS, like the daemon).
+    return stats.map(slowThreshold);
+  });
+}
+
+/** Tasks are the job's, not the viewer's: whoever may see the job sees all of them. */
+export function tasksLoader(sql: Sql): DataLoader<string, Task[]> {
+  return new DataLoader<string, Task[]>(async (jobIds) => {
+    const rows = await sql.rows<TaskRow>(
+      `SELECT job_id, name, position, status, done, total, unit, rate_per_minute, message, started_at, finished_at, updated_at
+         FROM tasks WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, position, name`,
+      [jobIds],
+    );
+    const byJob = new Map<string, Task[]>(jobIds.map((id) => [id, []]));
+    for (const row of rows) byJob.get(row.job_id)?.push(toTask(row));
+    return jobIds.map((id) => byJob.get(id) ?? []);
+  });
+}
+
+/** Timeline pages of many jobs (each with its own cursor and size) in one query. */
+export function timelinePageLoader(sql: Sql): DataLoader<TimelinePageKey, TimelineRow[], string> {
+  return new DataLoader<TimelinePageKey, TimelineRow[], string>(
+    async (keys) => {
+      const rows = await sql.rows<TimelineRow & { key: number }>(
+        `SELECT k.n::int AS key, e.* FROM unnest($1::uuid[], $2::bigint[], $3::int[]) WITH ORDINALITY AS k(job_id, after, lim, n)
+           CROSS JOIN LATERAL (SELECT ${TIMELINE_COLUMNS} FROM timeline_events t
+                                WHERE t.job_id = k.job_id AND t.id > k.after ORDER BY t.id LIMIT k.lim) e
+          ORDER BY k.n, e.id`,
+        [keys.map((key) => key.jobId), keys.map((key) => key.after), keys.map((key) => key.limit)],
       );
-      const byJob = new Map<string, Task[]>(jobIds.map((id) => [id, []]));
-      for (const row of rows) byJob.get(row.job_id)?.push(toTask(row));
-      return jobIds.map((id) => byJob.get(id) ?? []);
-    }),
-  };
+      const pages = keys.map((): TimelineRow[] => []);
+      for (const { key, ...row } of rows) pages[key - 1]?.push(row);
+      return pages;
+    },
+    { cacheKeyFn: (key) => `${key.jobId}:${key.after}:${key.limit}` },
+  );
 }

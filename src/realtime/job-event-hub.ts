@@ -5,16 +5,39 @@ import { jobSubject, type AppAbility } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.row';
 import { TIMELINE_COLUMNS, type TimelineRow } from '../jobs/timeline.types';
+import { EventBatch, SharedTypeStats } from './event-batch';
 
 export const JOBS_CHANNEL = 'jobwatch_jobs';
 export const TIMELINE_CHANNEL = 'jobwatch_timeline';
 
+/** Rows read per query when resynchronising or fanning out timelines: no read is unbounded. */
+const PAGE = 1_000;
+/**
+ * After a reconnect, changes are read again from this long before the newest change seen. An
+ * updated_at is taken when the row is written, not when the transaction commits: a change
+ * committed after a newer one was seen (a longer transaction) still falls in the window.
+ * Subscribers drop what they already have.
+ */
+export const RESYNC_SLACK_MS = 10_000;
+/** The jobs a jobUpdated group remembers having shown (the least recently changed go first). */
+export const MAX_SHOWN_PER_GROUP = 10_000;
+
+/** One job change as subscribers receive it. The same object goes to every subscriber of a batch. */
+export interface JobEvent {
+  readonly row: JobRow;
+  /** The fan-out batch it came in: its loaders are shared by every subscriber. Snapshots have none. */
+  readonly batch?: EventBatch;
+  /**
+   * The job left the subscriber's sight: it was deleted or may no longer be viewed. `row` is
+   * then the last state the subscription was shown, nothing newer.
+   */
+  readonly removed?: boolean;
+}
+
 /** A subscriber to job changes: all jobs (jobUpdated) or one job (jobProgress). */
 export interface JobSubscriber {
   readonly userId: string;
-  /** The subscriber's own filter, without permissions (the hub checks those). */
-  wants(row: JobRow): boolean;
-  deliver(row: JobRow): void;
+  deliver(event: JobEvent): void;
   /** The job is gone (deleted, or no longer visible to this user). */
   gone?(jobId: string): void;
 }
@@ -23,14 +46,36 @@ export interface TimelineSubscriber {
   readonly userId: string;
   /** The last event id it has seen; only later ones are delivered. */
   lastEventId: bigint;
-  deliver(event: TimelineRow): void;
+  /** False while it replays the past by itself: the hub then leaves it alone. */
+  live: boolean;
+  deliver(event: TimelineEventRow): void;
 }
 
-/** A group of jobUpdated subscribers with the same user and filter: the filter runs once per group. */
+export type TimelineEventRow = TimelineRow & { job_scope: string; job_type: string; job_owner_id: string };
+
+/** What a jobUpdated subscriber holds: its way out, and the snapshot it was sent. */
+export interface GroupMembership {
+  unsubscribe(): void;
+  /** The snapshot rows sent to this subscriber: when one of them leaves the view, it hears of it. */
+  saw(rows: readonly JobRow[]): void;
+}
+
+/**
+ * A group of jobUpdated subscribers with the same user and filter: the filter and the
+ * permission check run once per group, and what the group has shown is remembered once for all
+ * its members.
+ */
 interface Group {
   readonly userId: string;
   readonly wants: (row: JobRow) => boolean;
   readonly members: Set<JobSubscriber>;
+  /**
+   * The last row shown for each job in the group's view (by the hub, or a member's snapshot):
+   * a job that stops matching is sent once more, with its new state; one that is deleted or
+   * becomes invisible is announced as removed, with this row. Also the group's order key: a
+   * version not newer than the one shown is not sent again.
+   */
+  readonly shown: Map<string, JobRow>;
 }
 
 /**
@@ -46,12 +91,15 @@ export class JobEventHub {
   private readonly timelines = new Map<string, Set<TimelineSubscriber>>();
   private readonly pendingJobs = new Set<string>();
   private readonly pendingTimelines = new Set<string>();
+  /** Rows that came from a subscriber's snapshot: shown to one member only, never an order key for the group. */
+  private readonly snapshotRows = new WeakSet<JobRow>();
+  private readonly typeStats: SharedTypeStats;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  /** The newest updated_at seen: after a reconnect, everything since is read again. */
+  /** The newest updated_at seen: after a reconnect, everything since (less the slack) is read again. */
   private watermark: Date | undefined;
   private lostAt: Date | undefined;
-  readonly stats = { batches: 0, rowsFetched: 0, delivered: 0 };
+  readonly stats = { batches: 0, rowsFetched: 0, delivered: 0, resyncs: 0 };
 
   constructor(
     private readonly sql: Sql,
@@ -60,6 +108,7 @@ export class JobEventHub {
     private readonly log: Logger,
     private readonly batchMs = 10,
   ) {
+    this.typeStats = new SharedTypeStats(sql);
     listener.on(JOBS_CHANNEL, (payload) => this.noted(this.pendingJobs, payload));
     listener.on(TIMELINE_CHANNEL, (payload) => this.noted(this.pendingTimelines, payload));
     listener.onDisconnect(() => (this.lostAt ??= this.watermark ?? new Date()));
@@ -80,17 +129,27 @@ export class JobEventHub {
   }
 
   /** jobUpdated: every change of every job the subscriber wants and may see. */
-  subscribeAll(groupKey: string, subscriber: JobSubscriber): () => void {
+  subscribeAll(groupKey: string, wants: (row: JobRow) => boolean, subscriber: JobSubscriber): GroupMembership {
     const key = `${subscriber.userId}\u0000${groupKey}`;
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { userId: subscriber.userId, wants: subscriber.wants.bind(subscriber), members: new Set() };
+      group = { userId: subscriber.userId, wants, members: new Set(), shown: new Map() };
       this.groups.set(key, group);
     }
-    group.members.add(subscriber);
-    return () => {
-      group.members.delete(subscriber);
-      if (group.members.size === 0) this.groups.delete(key);
+    const joined = group;
+    joined.members.add(subscriber);
+    return {
+      unsubscribe: () => {
+        joined.members.delete(subscriber);
+        if (joined.members.size === 0 && this.groups.get(key) === joined) this.groups.delete(key);
+      },
+      saw: (rows) => {
+        for (const row of rows) {
+          if (joined.shown.has(row.id)) continue;
+          this.snapshotRows.add(row);
+          remember(joined, row);
+        }
+      },
     };
   }
 
@@ -102,6 +161,14 @@ export class JobEventHub {
   /** jobTimeline: the new events of one job. */
   subscribeTimeline(jobId: string, subscriber: TimelineSubscriber): () => void {
     return addTo(this.timelines, jobId, subscriber);
+  }
+
+  /**
+   * Resolves once every batch begun before this call has been delivered: a subscriber that read
+   * its snapshot, then waits for this, receives only rows read after its snapshot.
+   */
+  settled(): Promise<void> {
+    return this.serial(async () => undefined);
   }
 
   /** Delivers pending changes now (tests; shutdown). */
@@ -149,95 +216,165 @@ export class JobEventHub {
   }
 
   private async fanOutJobs(ids: readonly string[]): Promise<void> {
-    const rows = await this.sql.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])`, [ids]);
-    this.stats.batches += 1;
-    this.stats.rowsFetched += rows.length;
-    await this.deliverJobs(rows, new Set(ids));
+    for (let start = 0; start < ids.length; start += PAGE) {
+      const chunk = ids.slice(start, start + PAGE);
+      const rows = await this.sql.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])`, [chunk]);
+      await this.deliverJobs(rows, chunk);
+    }
   }
 
-  private async deliverJobs(rows: readonly JobRow[], asked: ReadonlySet<string>): Promise<void> {
+  /**
+   * Hands rows read in one query to every subscriber; `asked` are ids that were looked for
+   * (those without a row were deleted).
+   */
+  private async deliverJobs(rows: readonly JobRow[], asked: readonly string[]): Promise<void> {
+    this.stats.batches += 1;
+    this.stats.rowsFetched += rows.length;
+    const batch = new EventBatch(this.sql, this.typeStats);
     const abilities = await this.abilities([
       ...[...this.groups.values()].map((group) => group.userId),
-      ...rows.flatMap((row) => [...(this.byJob.get(row.id) ?? [])].map((subscriber) => subscriber.userId)),
+      ...[...rows.map((row) => row.id), ...asked].flatMap((id) => [...(this.byJob.get(id) ?? [])].map((subscriber) => subscriber.userId)),
     ]);
     for (const row of rows) {
       if (this.watermark === undefined || row.updated_at > this.watermark) this.watermark = row.updated_at;
       const subject = jobSubject({ scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers });
+      let event: JobEvent | undefined;
       for (const group of this.groups.values()) {
-        if (!abilities.get(group.userId)?.can('view_monitor', subject) || !group.wants(row)) continue;
-        for (const subscriber of group.members) this.deliver(subscriber, row);
+        const last = group.shown.get(row.id);
+        if (last !== undefined && !this.snapshotRows.has(last) && !newer(row, last)) continue; // already shown
+        const visible = abilities.get(group.userId)?.can('view_monitor', subject) === true;
+        if (visible && group.wants(row)) {
+          remember(group, row);
+          this.send(group.members, (event ??= { row, batch }));
+        } else if (last !== undefined) {
+          // It leaves the view: once more with its new state if the user may still see it, else as removed.
+          group.shown.delete(row.id);
+          this.send(group.members, visible ? (event ??= { row, batch }) : { row: last, batch, removed: true });
+        }
       }
       for (const subscriber of this.byJob.get(row.id) ?? []) {
-        if (abilities.get(subscriber.userId)?.can('view_monitor', subject) === true) this.deliver(subscriber, row);
+        if (abilities.get(subscriber.userId)?.can('view_monitor', subject) === true) this.send([subscriber], (event ??= { row, batch }));
         else subscriber.gone?.(row.id);
       }
     }
+    if (asked.length === rows.length) return;
     const found = new Set(rows.map((row) => row.id));
     for (const id of asked) {
       if (found.has(id)) continue;
+      for (const group of this.groups.values()) {
+        const last = group.shown.get(id);
+        if (last === undefined) continue;
+        group.shown.delete(id);
+        this.send(group.members, { row: last, batch, removed: true });
+      }
       for (const subscriber of this.byJob.get(id) ?? []) subscriber.gone?.(id);
     }
   }
 
-  private deliver(subscriber: JobSubscriber, row: JobRow): void {
-    this.stats.delivered += 1;
-    try {
-      subscriber.deliver(row);
-    } catch (error) {
-      this.log.error({ err: error }, 'subscriber failed to take an event');
+  private send(subscribers: Iterable<JobSubscriber>, event: JobEvent): void {
+    for (const subscriber of subscribers) {
+      this.stats.delivered += 1;
+      try {
+        subscriber.deliver(event);
+      } catch (error) {
+        this.log.error({ err: error }, 'subscriber failed to take an event');
+      }
     }
   }
 
-  /** Delivers a job's events newer than what its timeline subscribers have seen (after subscribing). */
+  /** Delivers a job's events newer than what its live timeline subscribers have seen (one going live). */
   catchUpTimeline(jobId: string): Promise<void> {
     return this.serial(() => this.fanOutTimelines([jobId]));
   }
 
+  /**
+   * Each job's events after the oldest cursor among its live subscribers, a page per job per
+   * query, until every job's page comes back short: a quiet job's old cursor never holds back
+   * a chatty one, and nothing is cut at a page.
+   */
   private async fanOutTimelines(jobIds: readonly string[]): Promise<void> {
-    let after = -1n;
+    let cursors = new Map<string, bigint>();
+    const users: string[] = [];
     for (const id of jobIds) {
       for (const subscriber of this.timelines.get(id) ?? []) {
-        if (after === -1n || subscriber.lastEventId < after) after = subscriber.lastEventId;
+        if (!subscriber.live) continue;
+        users.push(subscriber.userId);
+        const current = cursors.get(id);
+        if (current === undefined || subscriber.lastEventId < current) cursors.set(id, subscriber.lastEventId);
       }
     }
-    if (after === -1n) return;
-    const events = await this.sql.rows<TimelineRow & { job_scope: string; job_type: string; job_owner_id: string }>(
-      `SELECT ${TIMELINE_COLUMNS}, job_scope, job_type, job_owner_id FROM timeline_events
-        WHERE job_id = ANY($1::uuid[]) AND id > $2 ORDER BY id LIMIT 10000`,
-      [jobIds, after.toString()],
-    );
-    const abilities = await this.abilities(jobIds.flatMap((id) => [...(this.timelines.get(id) ?? [])].map((subscriber) => subscriber.userId)));
-    for (const event of events) {
-      const subject = jobSubject({ scope: event.job_scope, type: event.job_type, ownerId: event.job_owner_id });
-      const id = BigInt(event.id);
-      for (const subscriber of this.timelines.get(event.job_id) ?? []) {
-        if (id <= subscriber.lastEventId || abilities.get(subscriber.userId)?.can('view_monitor', subject) !== true) continue;
-        subscriber.lastEventId = id;
-        subscriber.deliver(event);
+    if (cursors.size === 0) return;
+    const abilities = await this.abilities(users);
+    while (cursors.size > 0) {
+      const ids = [...cursors.keys()];
+      const events = await this.sql.rows<TimelineEventRow>(
+        `SELECT e.* FROM unnest($1::uuid[], $2::bigint[]) AS k(job_id, after)
+           CROSS JOIN LATERAL (SELECT ${TIMELINE_COLUMNS}, job_scope, job_type, job_owner_id FROM timeline_events t
+                                WHERE t.job_id = k.job_id AND t.id > k.after ORDER BY t.id LIMIT $3) e
+          ORDER BY e.id`,
+        [ids, ids.map((id) => String(cursors.get(id))), PAGE],
+      );
+      const pages = new Map<string, { count: number; last: bigint }>();
+      for (const event of events) {
+        const id = BigInt(event.id);
+        const page = pages.get(event.job_id) ?? { count: 0, last: id };
+        page.count += 1;
+        page.last = id;
+        pages.set(event.job_id, page);
+        const subject = jobSubject({ scope: event.job_scope, type: event.job_type, ownerId: event.job_owner_id });
+        for (const subscriber of this.timelines.get(event.job_id) ?? []) {
+          if (!subscriber.live || id <= subscriber.lastEventId || abilities.get(subscriber.userId)?.can('view_monitor', subject) !== true) continue;
+          subscriber.lastEventId = id;
+          subscriber.deliver(event);
+        }
       }
+      cursors = new Map([...pages].filter(([, page]) => page.count >= PAGE).map(([jobId, page]) => [jobId, page.last]));
     }
   }
 
   /** After the LISTEN connection was lost: deliver every change since, then carry on. */
   private async resync(since: Date): Promise<void> {
-    const from = new Date(since.getTime() - 2_000);
+    const from = new Date(since.getTime() - RESYNC_SLACK_MS);
     try {
       await this.serial(async () => {
-        const watched = [...this.byJob.keys()];
-        const rows =
-          this.groups.size > 0
-            ? await this.sql.rows<JobRow>(
-                `SELECT ${JOB_COLUMNS} FROM jobs WHERE updated_at >= $1 OR id = ANY($2::uuid[]) ORDER BY updated_at LIMIT 50000`,
-                [from, watched],
-              )
-            : await this.sql.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])`, [watched]);
-        await this.deliverJobs(rows, new Set(watched));
+        await this.fanOutJobs([...this.byJob.keys()]);
+        if (this.groups.size > 0) {
+          // Oldest first, a page at a time, to the end: the newest changes (the terminal ones) are never cut off.
+          let after = { at: from, id: '00000000-0000-0000-0000-000000000000' };
+          for (;;) {
+            const rows = await this.sql.rows<JobRow>(
+              `SELECT ${JOB_COLUMNS} FROM jobs WHERE (updated_at, id) > ($1::timestamptz, $2::uuid) ORDER BY updated_at, id LIMIT ${PAGE}`,
+              [after.at, after.id],
+            );
+            await this.deliverJobs(rows, []);
+            const last = rows.at(-1);
+            if (last === undefined || rows.length < PAGE) break;
+            after = { at: last.updated_at, id: last.id };
+          }
+          await this.announceDeleted();
+        }
         await this.fanOutTimelines([...this.timelines.keys()]);
       });
+      this.stats.resyncs += 1;
       this.log.info({ since: from }, 'subscribers resynchronised after the LISTEN connection came back');
     } catch (error) {
       this.log.warn({ err: error }, 'resync after reconnect failed; retrying');
       setTimeout(() => void this.resync(since), 1000).unref();
+    }
+  }
+
+  /** The jobs groups had shown that were deleted while notifications were lost. */
+  private async announceDeleted(): Promise<void> {
+    const shown = new Set<string>();
+    for (const group of this.groups.values()) for (const id of group.shown.keys()) shown.add(id);
+    const ids = [...shown];
+    for (let start = 0; start < ids.length; start += PAGE * 5) {
+      const chunk = ids.slice(start, start + PAGE * 5);
+      const gone = await this.sql.rows<{ id: string }>(
+        `SELECT x.id::text AS id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = x.id)`,
+        [chunk],
+      );
+      if (gone.length > 0) await this.deliverJobs([], gone.map((row) => row.id));
     }
   }
 
@@ -246,6 +383,17 @@ export class JobEventHub {
     const loaded = await Promise.all(unique.map((userId) => this.permissions.abilityFor(userId)));
     return new Map(unique.map((userId, index) => [userId, loaded[index] as AppAbility]));
   }
+}
+
+/** Whether `row` is a later version of the job than `than` (updated_at follows commit order per job). */
+export function newer(row: JobRow, than: JobRow): boolean {
+  return row.attempt > than.attempt || (row.attempt === than.attempt && row.updated_at.getTime() > than.updated_at.getTime());
+}
+
+function remember(group: Group, row: JobRow): void {
+  group.shown.delete(row.id);
+  group.shown.set(row.id, row);
+  if (group.shown.size > MAX_SHOWN_PER_GROUP) group.shown.delete(group.shown.keys().next().value as string);
 }
 
 function addTo<V>(map: Map<string, Set<V>>, key: string, value: V): () => void {

@@ -1,59 +1,47 @@
-import { Ctx, Resolver, Root, Subscription, Arg, ID, Int } from 'type-graphql';
+import { Ctx, FieldResolver, Resolver, Root, Subscription, Arg, ID, Int } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import type { Context } from '../graphql/context';
-import { refreshForEvent } from '../graphql/context';
+import { useEventLoaders } from '../graphql/context';
 import { BadUserInputError, NotFoundError } from '../graphql/errors';
 import { SqlParams } from '../db/sql-params';
 import { JobFilter } from '../jobs/job-filter.input';
 import { compileFilter } from '../jobs/job-filter.match';
 import { jobFilterConditions } from '../jobs/job-filter.sql';
-import { toJob, type JobRow } from '../jobs/job.row';
+import { toJob } from '../jobs/job.row';
 import { Job } from '../jobs/job.types';
 import { assertJobId, findVisibleJob } from '../jobs/sql/find-job';
 import { listJobs } from '../jobs/sql/list-jobs';
 import { TimelineEvent, toTimelineEvent, type TimelineRow } from '../jobs/timeline.types';
 import { visibleJobsWhere } from '../jobs/visible-jobs';
-import { CoalescingStream } from './coalescing-stream';
+import { REMOVED_LOADERS } from './event-batch';
+import type { JobEvent } from './job-event-hub';
+import { JobFeed } from './job-feed';
+import { TimelineFeed } from './timeline-feed';
 
 const MAX_SNAPSHOT = 500;
+/** timeline_events.id is a bigint. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
 
 type Data = SubscribeResolverData<unknown, Record<string, unknown>, Context>;
 
-/**
- * A stream of job rows that never goes back in time per job: a row older than the last one sent
- * (same attempt, earlier updated_at; or an earlier attempt) is dropped. Live rows that arrive
- * while the snapshot is read wait for it, so the snapshot is always first.
- */
-function jobStream(minIntervalMs: number, onClose: () => void) {
-  const newest = new Map<string, { attempt: number; at: number; status: string }>();
-  const stream = new CoalescingStream<JobRow>(onClose, { minIntervalMs });
-  let buffered: JobRow[] | undefined = [];
-  const push = (row: JobRow) => {
-    const seen = newest.get(row.id);
-    const at = row.updated_at.getTime();
-    if (seen !== undefined && (row.attempt < seen.attempt || (row.attempt === seen.attempt && at < seen.at))) return;
-    newest.set(row.id, { attempt: row.attempt, at, status: row.status });
-    // Progress waits for the interval; a status change (a job finishing) goes out at once.
-    stream.push(row.id, row, seen !== undefined && seen.status !== row.status);
-  };
-  return {
-    stream,
-    deliver: (row: JobRow) => (buffered === undefined ? push(row) : buffered.push(row)),
-    /** Queues the snapshot, then what arrived meanwhile, then goes live. */
-    start(snapshot: readonly JobRow[]) {
-      for (const row of snapshot) push(row);
-      const waiting = buffered ?? [];
-      buffered = undefined;
-      for (const row of waiting) push(row);
-    },
-  };
+/** A Job as a subscription sends it: `removed` only on a removal event. */
+type SubscriptionJob = Job & { removed?: boolean };
+
+/** An event as the Job it is sent as, its field resolvers reading through the batch's shared loaders. */
+function jobOf(event: JobEvent, ctx: Context): SubscriptionJob {
+  if (event.removed === true) {
+    useEventLoaders(ctx, () => REMOVED_LOADERS);
+    return { ...toJob(event.row), removed: true };
+  }
+  useEventLoaders(ctx, event.batch?.loadersFor);
+  return toJob(event.row);
 }
 
-@Resolver()
+@Resolver(() => Job)
 export class SubscriptionsResolver {
   @Subscription(() => Job, {
     description:
-      'Every visible change of the jobs matching the filter. First a snapshot: the first `snapshot` matching jobs, newest first (the first page of the list). Then each change, in order per job.',
+      'Every visible change of the jobs matching the filter. First a snapshot: the first `snapshot` matching jobs, newest first (the first page of the list). Then each change, in order per job. A job that stops matching (an ACTIVE job finishing) is sent once more with its new state; one that is deleted or that the viewer may no longer see is sent once with `removed: true`.',
     subscribe: async ({ args, context }: Data) => {
       const filter = (args['filter'] ?? null) as JobFilter | null;
       jobFilterConditions(filter, new SqlParams()); // validates, like the list query does
@@ -63,12 +51,12 @@ export class SubscriptionsResolver {
       }
       const { hub } = context.services;
       let unsubscribe = () => {};
-      const feed = jobStream(0, () => unsubscribe());
-      unsubscribe = hub.subscribeAll(JSON.stringify(filter ?? {}), {
+      const feed = new JobFeed(context, false, 0, () => unsubscribe());
+      const membership = hub.subscribeAll(JSON.stringify(filter ?? {}), compileFilter(filter), {
         userId: context.principal.id,
-        wants: compileFilter(filter),
         deliver: feed.deliver,
       });
+      unsubscribe = membership.unsubscribe;
       try {
         const first =
           snapshot === 0
@@ -80,23 +68,25 @@ export class SubscriptionsResolver {
                 first: snapshot,
                 after: null,
               });
+        membership.saw(first.rows);
+        // Batches read before the snapshot are delivered (and sorted out by the feed) before it goes live.
+        await hub.settled();
         feed.start(first.rows);
       } catch (error) {
         unsubscribe();
         throw error;
       }
-      return feed.stream;
+      return feed;
     },
   })
-  async jobUpdated(
-    @Root() row: JobRow,
+  jobUpdated(
+    @Root() event: JobEvent,
     @Ctx() ctx: Context,
     @Arg('filter', () => JobFilter, { nullable: true, description: 'Which jobs; every visible job when omitted.' }) _filter: JobFilter | null,
     @Arg('snapshot', () => Int, { nullable: true, defaultValue: 50, description: 'How many matching jobs to send first (0 to 500).' })
     _snapshot: number | null,
-  ): Promise<Job> {
-    await refreshForEvent(ctx);
-    return toJob(row);
+  ): SubscriptionJob {
+    return jobOf(event, ctx);
   }
 
   @Subscription(() => Job, {
@@ -106,57 +96,51 @@ export class SubscriptionsResolver {
       const jobId = assertJobId(String(args['id']));
       const { hub, config } = context.services;
       let unsubscribe = () => {};
-      const feed = jobStream(config.progressFlushMs, () => unsubscribe());
-      unsubscribe = hub.subscribeJob(jobId, {
-        userId: context.principal.id,
-        wants: () => true,
-        deliver: feed.deliver,
-        gone: () => feed.stream.end(),
-      });
-      const row = await findVisibleJob(context, jobId).catch((error: unknown) => {
+      const feed = new JobFeed(context, true, config.progressFlushMs, () => unsubscribe());
+      unsubscribe = hub.subscribeJob(jobId, { userId: context.principal.id, deliver: feed.deliver, gone: () => feed.end() });
+      try {
+        const row = await findVisibleJob(context, jobId);
+        if (row === undefined) throw new NotFoundError('Job', jobId);
+        await hub.settled();
+        feed.start([row]);
+      } catch (error) {
         unsubscribe();
         throw error;
-      });
-      if (row === undefined) {
-        unsubscribe();
-        throw new NotFoundError('Job', jobId);
       }
-      feed.start([row]);
-      return feed.stream;
+      return feed;
     },
   })
-  async jobProgress(@Root() row: JobRow, @Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) _id: string): Promise<Job> {
-    await refreshForEvent(ctx);
-    return toJob(row);
+  jobProgress(@Root() event: JobEvent, @Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) _id: string): SubscriptionJob {
+    return jobOf(event, ctx);
   }
 
   @Subscription(() => TimelineEvent, {
     description:
-      "One job's new timeline events, in order. With `after` (an event id), the events after it are replayed first, so a client that reconnects misses nothing. Ends after the DELETED event.",
+      "One job's new timeline events, in order. With `after` (an event id), the events after it are replayed first, however many, so a client that reconnects misses nothing. Ends after the DELETED event, or when the viewer loses sight of the job.",
     subscribe: async ({ args, context }: Data) => {
       const jobId = assertJobId(String(args['id']));
       const after = args['after'] == null ? undefined : String(args['after']);
-      if (after !== undefined && !/^\d{1,19}$/.test(after)) throw new BadUserInputError('after must be a timeline event id', 'after');
+      if (after !== undefined && (!/^\d{1,19}$/.test(after) || BigInt(after) > MAX_EVENT_ID)) {
+        throw new BadUserInputError('after must be a timeline event id', 'after');
+      }
       const row = await findVisibleJob(context, jobId);
       if (row === undefined) throw new NotFoundError('Job', jobId);
       const { hub, sql } = context.services;
-      let lastEventId = BigInt(after ?? 0);
+      let lastEventId: bigint;
       if (after === undefined) {
         const latest = await sql.one<{ id: string | null }>('SELECT max(id)::text AS id FROM timeline_events WHERE job_id = $1', [jobId]);
         lastEventId = BigInt(latest?.id ?? 0);
+      } else {
+        lastEventId = BigInt(after);
       }
-      let unsubscribe = () => {};
-      const stream = new CoalescingStream<TimelineRow>(() => unsubscribe());
-      unsubscribe = hub.subscribeTimeline(jobId, {
-        userId: context.principal.id,
-        lastEventId,
-        deliver: (event) => {
-          stream.push(String(event.id), event);
-          if (event.kind === 'DELETED') stream.end();
-        },
-      });
-      await hub.catchUpTimeline(jobId);
-      return stream;
+      const feed = new TimelineFeed(context, hub, jobId, lastEventId, after !== undefined);
+      try {
+        await feed.open();
+      } catch (error) {
+        await feed.return();
+        throw error;
+      }
+      return feed;
     },
   })
   jobTimeline(
@@ -165,5 +149,13 @@ export class SubscriptionsResolver {
     @Arg('after', () => ID, { nullable: true, description: 'Replay the events after this event id first.' }) _after: string | null,
   ): TimelineEvent {
     return toTimelineEvent(event);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      'Only ever true on a jobUpdated event: the job was deleted, or the viewer may no longer see it; drop it from the view. Such an event repeats the last state this subscription sent, nothing newer (its tasks and timeline come back empty). False everywhere else.',
+  })
+  removed(@Root() job: SubscriptionJob): boolean {
+    return job.removed === true;
   }
 }

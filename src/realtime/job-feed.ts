@@ -1,0 +1,97 @@
+import type { Context } from '../graphql/context';
+import type { JobRow } from '../jobs/job.row';
+import { CoalescingStream } from './coalescing-stream';
+import { newer, type JobEvent } from './job-event-hub';
+import { mayViewNow } from './may-view';
+
+/**
+ * What one jobUpdated or jobProgress subscriber is sent: the snapshot first, then the hub's
+ * events, coalesced per job while the client is busy (the latest state of a job is what
+ * matters; the last one always comes out). Live events that arrive while the snapshot is read
+ * wait for it, and those older than it are dropped. Each event is checked against the viewer's
+ * ability again when it is about to be sent, so a grant revoked while events queued up for a
+ * slow client stops them.
+ *
+ * `single` (jobProgress): one job, whose last version sent is kept to drop repeats and older
+ * rows, and the feed ends when the viewer may no longer see it. Otherwise (jobUpdated) the hub
+ * keeps the order per job once per group, and the feed keeps nothing per job once started.
+ */
+export class JobFeed implements AsyncIterableIterator<JobEvent> {
+  private readonly stream: CoalescingStream<JobEvent>;
+  private buffered: JobEvent[] | undefined = [];
+  /** single: the last version queued, and its status (a status change is sent at once). */
+  private last: JobRow | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly single: boolean,
+    minIntervalMs: number,
+    onClose: () => void,
+  ) {
+    this.stream = new CoalescingStream<JobEvent>(onClose, { minIntervalMs });
+  }
+
+  /** For the hub. */
+  readonly deliver = (event: JobEvent): void => {
+    if (this.buffered === undefined) this.push(event);
+    else this.buffered.push(event);
+  };
+
+  /** Queues the snapshot, then what arrived meanwhile (unless older than the snapshot), then goes live. */
+  start(snapshot: readonly JobRow[]): void {
+    const waiting = this.buffered ?? [];
+    this.buffered = undefined;
+    const versions = new Map(snapshot.map((row) => [row.id, row]));
+    for (const row of snapshot) this.push({ row });
+    for (const event of waiting) {
+      const version = versions.get(event.row.id);
+      if (event.removed !== true && version !== undefined && !newer(event.row, version)) continue;
+      this.push(event);
+    }
+  }
+
+  /** Ends after what is queued (the job is gone). */
+  end(): void {
+    this.stream.end();
+  }
+
+  async next(): Promise<IteratorResult<JobEvent>> {
+    for (;;) {
+      const result = await this.stream.next();
+      if (result.done === true || (await this.admit(result.value))) return result;
+      if (this.single) {
+        await this.return();
+        return { value: undefined, done: true };
+      }
+    }
+  }
+
+  return(): Promise<IteratorResult<JobEvent>> {
+    this.closed = true;
+    return this.stream.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<JobEvent> {
+    return this;
+  }
+
+  private push(event: JobEvent): void {
+    if (this.single) {
+      const last = this.last;
+      if (last !== undefined && !newer(event.row, last)) return;
+      this.last = event.row;
+      // Progress waits for the interval; a status change (a job finishing) goes out at once.
+      this.stream.push(event.row.id, event, last !== undefined && last.status !== event.row.status);
+      return;
+    }
+    this.stream.push(event.row.id, event);
+  }
+
+  /** Whether the viewer may still see the job now; a removal (the last state they were shown) always passes. */
+  private admit(event: JobEvent): Promise<boolean> | boolean {
+    if (event.removed === true) return true;
+    const row = event.row;
+    return mayViewNow(this.ctx, { scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers }, () => this.closed);
+  }
+}

@@ -1,0 +1,24 @@
+import type { Context } from '../graphql/context';
+import { refreshAbility } from '../graphql/context';
+import { jobSubject, type JobFacts } from '../permissions/ability';
+
+/** How long to wait before asking again when the viewer's permissions could not be read. */
+const RETRY_MS = 500;
+
+/**
+ * Whether the subscription's viewer may see a job now, with their current ability (left in
+ * `ctx.ability` for the event's resolvers). When permissions cannot be read (the database is
+ * away) the event is held and the question asked again, never answered unchecked; `closed`
+ * stops the waiting once the subscription is gone.
+ */
+export async function mayViewNow(ctx: Context, job: JobFacts, closed: () => boolean): Promise<boolean> {
+  for (;;) {
+    try {
+      return (await refreshAbility(ctx)).can('view_monitor', jobSubject(job));
+    } catch (error) {
+      if (closed()) return false;
+      ctx.log.warn({ err: error }, 'could not check permissions before a subscription event; retrying');
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+}

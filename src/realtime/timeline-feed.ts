@@ -1,0 +1,111 @@
+import type { Context } from '../graphql/context';
+import { TIMELINE_COLUMNS } from '../jobs/timeline.types';
+import { CoalescingStream } from './coalescing-stream';
+import type { JobEventHub, TimelineEventRow, TimelineSubscriber } from './job-event-hub';
+import { mayViewNow } from './may-view';
+
+/** Events replayed per query: the next page is read only once the client has taken this one. */
+const REPLAY_PAGE = 500;
+
+/**
+ * One jobTimeline subscriber. With `after`, it first replays the past itself, a page at a time
+ * and only as fast as the client takes it (however long the history), while the hub leaves it
+ * alone; then it goes live: the hub catches it up from where the replay ended and from then on
+ * hands it each new event. Every event is checked against the viewer's ability when it is about
+ * to be sent; the feed ends when the viewer may no longer see the job, and after DELETED.
+ */
+export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, TimelineSubscriber {
+  readonly userId: string;
+  live = false;
+  private readonly stream: CoalescingStream<TimelineEventRow>;
+  private page: TimelineEventRow[] = [];
+  private replayed = false;
+  private finished = false;
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly hub: JobEventHub,
+    private readonly jobId: string,
+    /** The last event the client has; `replay`: read what follows it first. */
+    public lastEventId: bigint,
+    replay: boolean,
+  ) {
+    this.userId = ctx.principal.id;
+    this.replayed = !replay;
+    this.stream = new CoalescingStream<TimelineEventRow>(() => this.unsubscribe());
+  }
+
+  /** Registers with the hub; live at once unless replaying. */
+  async open(): Promise<void> {
+    this.unsubscribe = this.hub.subscribeTimeline(this.jobId, this);
+    if (this.replayed) await this.goLive();
+  }
+
+  /** For the hub (live only). */
+  deliver(event: TimelineEventRow): void {
+    this.stream.push(event.id, event);
+  }
+
+  async next(): Promise<IteratorResult<TimelineEventRow>> {
+    for (;;) {
+      if (this.finished) {
+        await this.return();
+        return { value: undefined, done: true };
+      }
+      let event: TimelineEventRow | undefined;
+      if (!this.live) {
+        event = await this.replayNext();
+        if (event === undefined) continue;
+      } else {
+        const result = await this.stream.next();
+        if (result.done === true) return result;
+        event = result.value;
+      }
+      if (!(await this.admit(event))) {
+        await this.return();
+        return { value: undefined, done: true };
+      }
+      if (event.kind === 'DELETED') this.finished = true;
+      return { value: event, done: false };
+    }
+  }
+
+  return(): Promise<IteratorResult<TimelineEventRow>> {
+    this.finished = true;
+    return this.stream.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<TimelineEventRow> {
+    return this;
+  }
+
+  /** The next replayed event, or undefined once the replay has gone live. */
+  private async replayNext(): Promise<TimelineEventRow | undefined> {
+    const queued = this.page.shift();
+    if (queued !== undefined) {
+      this.lastEventId = BigInt(queued.id);
+      return queued;
+    }
+    if (this.replayed) {
+      await this.goLive();
+      return undefined;
+    }
+    this.page = await this.ctx.services.sql.rows<TimelineEventRow>(
+      `SELECT ${TIMELINE_COLUMNS}, job_scope, job_type, job_owner_id FROM timeline_events
+        WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT ${REPLAY_PAGE}`,
+      [this.jobId, this.lastEventId.toString()],
+    );
+    this.replayed = this.page.length < REPLAY_PAGE;
+    return undefined;
+  }
+
+  private async goLive(): Promise<void> {
+    this.live = true;
+    await this.hub.catchUpTimeline(this.jobId);
+  }
+
+  private admit(event: TimelineEventRow): Promise<boolean> {
+    return mayViewNow(this.ctx, { scope: event.job_scope, type: event.job_type, ownerId: event.job_owner_id }, () => this.finished);
+  }
+}
