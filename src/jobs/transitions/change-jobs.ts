@@ -57,7 +57,7 @@ export async function changeJobs(sql: Sql, change: JobChange): Promise<ChangedJo
   const guards = (change.guards ?? []).map((guard) => ` AND ${guard(params)}`).join('');
   const statement =
     change.operation.kind === 'update'
-      ? `UPDATE jobs j SET ${change.operation.set(params)}, updated_at = now()
+      ? `UPDATE jobs j SET ${change.operation.set(params)}, updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
            FROM current WHERE j.id = current.id AND current.status = ANY(${from}::text[])${guards}
          RETURNING j.*, current.status AS from_status`
       : `DELETE FROM jobs j USING current WHERE j.id = current.id AND current.status = ANY(${from}::text[])${guards}

@@ -311,7 +311,7 @@ updated AS (
     progress_percent = CASE WHEN i.e ? 'percent'
       THEN least(100, greatest(coalesce(j.progress_percent, 0), (i.e->>'percent')::real)) ELSE j.progress_percent END,
     progress_updated_at = now(),
-    updated_at = now()
+    updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
   FROM input i
   WHERE j.id = i.id AND j.lease_token = i.token AND j.status = ANY($2::text[])
   RETURNING j.id, j.attempt, j.step, j.scope, j.type, j.owner_id, j.progress_percent

@@ -25,7 +25,7 @@ export async function claimJob(
      ),
      claimed AS (
        UPDATE jobs j SET status = 'RUNNING', worker_id = ${params.add(options.workerId)}, lease_token = gen_random_uuid(),
-              heartbeat_at = now(), started_at = now(), trap_decision = NULL, updated_at = now()
+              heartbeat_at = now(), started_at = now(), trap_decision = NULL, updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
          FROM next WHERE j.id = next.id
        RETURNING j.*
      ),
