@@ -4,7 +4,7 @@ import { BadUserInputError } from '../graphql/errors';
 import { TaskStatus } from './job.enums';
 import { Job } from './job.types';
 import { countTasks, Task, TaskCounts } from './task.types';
-import { TIMELINE_COLUMNS, TimelineConnection, type TimelineRow, toTimelineEvent } from './timeline.types';
+import { TimelineConnection, toTimelineEvent } from './timeline.types';
 
 const TIMELINE_CURSOR = /^t1:(\d{1,19})$/;
 
@@ -46,10 +46,8 @@ export class JobFieldsResolver {
   ): Promise<TimelineConnection> {
     if (first < 0 || first > 500) throw new BadUserInputError(`first must be between 0 and 500, got ${first}`, 'first');
     const afterId = after == null ? '0' : decodeTimelineCursor(after);
-    const rows = await ctx.services.sql.rows<TimelineRow>(
-      `SELECT ${TIMELINE_COLUMNS} FROM timeline_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-      [job.id, afterId, first + 1],
-    );
+    // Through the loader: a list (or a subscription batch) asking for timelines is one query.
+    const rows = [...(await ctx.loaders.timelinePage.load({ jobId: job.id, after: afterId, limit: first + 1 }))];
     const hasNextPage = rows.length > first;
     if (hasNextPage) rows.pop();
     const nodes = rows.map(toTimelineEvent);
