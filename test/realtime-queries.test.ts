@@ -1,0 +1,97 @@
+import type { Client } from 'graphql-ws';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { subscribe, wsClient, type Received } from './support/ws-client';
+
+/**
+ * "No query per subscriber per event": fields that need more than the job row (tasks, task
+ * counts, the timeline, slowerThanUsual) are read once per fan-out batch, shared by every
+ * subscriber, however many there are. Counted at the server's own pool.
+ */
+let db: TestDatabase;
+let server: TestServer;
+let worker: string;
+const clients: Client[] = [];
+const counts = { tasks: 0, timeline: 0, typeStats: 0 };
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
+  await grant(db.pool, 'viewer', 'viewer');
+  await grant(db.pool, 'worker', 'worker');
+  worker = await token('worker');
+  // Every statement the server runs through its pool passes here.
+  const pool = server.services.pool;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const text = typeof args[0] === 'string' ? args[0] : '';
+    if (text.includes('SELECT job_id, name, position, status, done, total')) counts.tasks += 1;
+    if (text.includes('timeline_events t') && text.includes('WITH ORDINALITY')) counts.timeline += 1;
+    if (text.includes('percentile_cont(0.95)')) counts.typeStats += 1;
+    return query(...args);
+  };
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server?.close();
+  await db?.drop();
+});
+
+const SELECTION = `subscription($id: ID!) {
+  jobProgress(id: $id) {
+    id status progress { done }
+    tasks { name done }
+    taskCounts { processing }
+    slowerThanUsual
+    timeline(first: 3) { nodes { kind } }
+  }
+}`;
+interface Message {
+  jobProgress: { progress: { done: number }; tasks: Array<{ name: string; done: number }>; timeline: { nodes: Array<{ kind: string }> } };
+}
+
+test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual cost a handful of queries per event, not 20 each', async () => {
+  const type = 'query-count';
+  // Finished runs of the type, so that slowerThanUsual has a p95 to read.
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await insertJobs(
+    db.pool,
+    Array.from({ length: 5 }, () => ({ type, status: 'SUCCEEDED' as const, created_at: hourAgo, started_at: hourAgo, finished_at: new Date(hourAgo.getTime() + 60_000) })),
+  );
+  const [job] = await insertJobs(db.pool, [{ type }]);
+  const claim = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const lease = claim.data!.claimJob.lease;
+  const report = (done: number) =>
+    server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: [{ lease, done, total: 100, tasks: [{ name: 'table-a', status: 'PROCESSING', done, total: 100 }] }],
+    });
+  await report(1);
+
+  const viewer = await token('viewer');
+  const subscriptions: Array<Received<Message>> = [];
+  for (let index = 0; index < 4; index += 1) {
+    const socket = wsClient(server.url, viewer);
+    clients.push(socket);
+    for (let each = 0; each < 5; each += 1) subscriptions.push(subscribe<Message>(socket, SELECTION, { id: job!.id }));
+  }
+  const allSaw = (done: number) =>
+    Promise.all(subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))));
+  await allSaw(1);
+
+  for (const done of [2, 3]) {
+    counts.tasks = 0;
+    counts.timeline = 0;
+    counts.typeStats = 0;
+    await report(done);
+    await allSaw(done);
+    // One batch: the job's tasks and timeline page once, the p95 at most once (it is kept a few seconds).
+    expect(counts.tasks).toBe(1);
+    expect(counts.timeline).toBe(1);
+    expect(counts.typeStats).toBeLessThanOrEqual(1);
+  }
+  const last = subscriptions[19]!.messages.at(-1)!.jobProgress;
+  expect(last.tasks).toEqual([{ name: 'table-a', done: 3 }]);
+  expect(last.timeline.nodes.map((node) => node.kind)).toEqual(['CLAIMED']);
+  for (const received of subscriptions) received.stop();
+});
