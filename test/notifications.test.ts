@@ -1,8 +1,8 @@
 import type { Client } from 'graphql-ws';
-import { grant, insertJobs } from './support/fixtures';
+import { createRole, grant, insertJobs } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
-import { subscribe, wsClient } from './support/ws-client';
+import { subscribe, wsClient, type Received } from './support/ws-client';
 import { eventually } from './support/webhook-receiver';
 
 /**
@@ -17,7 +17,9 @@ let b: TestServer;
 const clients: Client[] = [];
 const tokens: Record<string, string> = {};
 
-const USERS = ['admin', 'worker', 'alice', 'bob', 'carol', 'eve', 'limited', 'nobody', 'pager', 'rita', 'sam'] as const;
+const USERS = ['admin', 'worker', 'alice', 'bob', 'carol', 'eve', 'limited', 'nobody', 'pager', 'rita', 'sam', 'vince', 'acmeapp', 'typeapp'] as const;
+/** The one job type that typeapp may approve (a condition in their role). */
+const DEPLOY_TYPE = 'n-deploy';
 type User = (typeof USERS)[number];
 
 beforeAll(async () => {
@@ -27,11 +29,21 @@ beforeAll(async () => {
   await grant(db.pool, 'admin', 'admin');
   await grant(db.pool, 'worker', 'worker');
   for (const user of ['alice', 'bob', 'carol', 'pager']) await grant(db.pool, user, 'operator');
-  // eve: no grant at all. limited: only their own jobs. rita: own jobs + a viewer grant (revoked later).
+  // eve: no grant at all. limited: only their own jobs. rita: own jobs + an operator grant (revoked later).
   await grant(db.pool, 'limited', 'own-jobs');
   await grant(db.pool, 'rita', 'own-jobs');
   // sam: an operator, but only in acme (a scope-limited grant).
   await grant(db.pool, 'sam', 'operator', 'acme');
+  // Approvers of another kind. vince: a viewer (sees jobs, may approve none). acmeapp: approve_all
+  // in acme only. typeapp: approve_all over one job type only (a condition the read must honour).
+  await grant(db.pool, 'vince', 'viewer');
+  await createRole(db.pool, 'approve-anything', [{ action: ['view_monitor', 'approve_all'], subject: 'Job' }]);
+  await grant(db.pool, 'acmeapp', 'approve-anything', 'acme');
+  await createRole(db.pool, 'deploy-approver', [
+    { action: 'view_monitor', subject: 'Job' },
+    { action: 'approve_all', subject: 'Job', conditions: { type: DEPLOY_TYPE } },
+  ]);
+  await grant(db.pool, 'typeapp', 'deploy-approver');
   for (const user of USERS) tokens[user] = await token(user, { ttlSeconds: 600 });
 });
 afterAll(async () => {
@@ -122,6 +134,31 @@ function liveClient(server: TestServer, user: User): Client {
   clients.push(client);
   return client;
 }
+
+type Live = Received<{ notifications: NotificationNode }>;
+
+/**
+ * Waits until a subscription is registered, by an event rather than a pause: records a
+ * notification the user may see (a job of `owner`'s, by default their own) until one arrives
+ * (one recorded before the subscription took its starting point is rightly never sent).
+ */
+async function ping(user: User, live: Live, owner: string = user): Promise<void> {
+  for (let tries = 1; ; tries += 1) {
+    await db.pool.query(
+      `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
+       VALUES ($1, gen_random_uuid(), 'STARTED', 'ping', 'acme/payments/prod', 'ping', $2)`,
+      [user, owner],
+    );
+    try {
+      await live.until((messages) => messages.some(isPing), 500);
+      return;
+    } catch (error) {
+      if (tries === 20) throw error;
+    }
+  }
+}
+const isPing = (message: { notifications: NotificationNode }) => message.notifications.jobName === 'ping';
+const notPings = (live: Live) => live.messages.filter((message) => !isPing(message)).map((message) => message.notifications);
 
 describe('every event that should notify does, through the real path', () => {
   test('a worker claim (STARTED) and completeJob (SUCCEEDED) reach the owner, with the worker as actor', async () => {
@@ -318,7 +355,8 @@ describe('only about jobs one may view', () => {
 
   test('a revoked view permission hides existing notifications from the query and stops live ones', async () => {
     const granted = ok(
-      await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "rita", role: "viewer") { id } }'),
+      // operator: viewing and approving (an approval request is only shown to who may approve it).
+      await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "rita", role: "operator") { id } }'),
     ).grantRole.id;
     const type = uniqueType('revoke');
     const before = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
@@ -511,5 +549,140 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
   test('unauthenticated: no notifications', async () => {
     const response = await a.gql(undefined, NOTIFICATIONS, {});
     expect(response.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('the daemon ends held jobs: the owner hears it', () => {
+  test('a cancel the worker never confirms (CANCELLED, naming who asked) and a trap nobody resolves (FAILED, actor null)', async () => {
+    const type = uniqueType('daemon-held');
+    const cancelling = await createJob('alice', { type, name: 'never confirms' });
+    await claim(type);
+    ok(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: cancelling }));
+    const trapping = await createJob('alice', { type, name: 'nobody decides' });
+    const trapped = await claim(type);
+    expect(trapped.id).toBe(trapping);
+    await workerCall('mutation($l: String!) { trapJob(lease: $l, error: "row 9 is odd", timeoutSeconds: 600) { status } }', { l: trapped.lease });
+    // The grace and the trap timeout run out (backdated, not waited for).
+    await db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour' WHERE id = $1`, [cancelling]);
+    await db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second' WHERE id = $1`, [trapping]);
+    expect(await a.services.daemon.tick()).toMatchObject({ cancelled: 1, trapTimedOut: 1 });
+
+    const cancelled = await about('alice', cancelling);
+    expect(cancelled.map((node) => [node.kind, node.actor])).toEqual([
+      ['STARTED', 'worker'],
+      ['CANCELLED', 'bob'],
+    ]);
+    expect(cancelled[1]!.message).toMatch(/did not confirm/);
+    const failed = await about('alice', trapping);
+    expect(failed.map((node) => [node.kind, node.actor])).toEqual([
+      ['STARTED', 'worker'],
+      ['TRAPPED', 'worker'],
+      ['FAILED', null],
+    ]);
+    expect(failed[2]!.message).toMatch(/trap/);
+    // bob asked for the cancel: his own action is no news to him.
+    expect(await storedFor('bob', cancelling)).toEqual([]);
+  });
+});
+
+describe('approval requests reach the people who can approve', () => {
+  const WAITING = 'WAITING_APPROVAL';
+  const kinds = async (user: User, jobId: string) => (await about(user, jobId)).map((node) => node.kind);
+
+  test('named approvers are told only when they may approve it; approve_all holders are not told about a job that names approvers', async () => {
+    const type = uniqueType('named');
+    const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'vince'), LIVE);
+    await ping('vince', live);
+    const jobId = await createJob('alice', { type, requiresApproval: true, approvers: ['bob', 'vince'] });
+    expect(await kinds('bob', jobId)).toEqual([WAITING]);
+    // vince may view the job but not approve it: recorded, never shown, by query or live.
+    expect(await storedFor('vince', jobId)).toEqual([{ kind: WAITING, actor_id: 'alice' }]);
+    expect(await kinds('vince', jobId)).toEqual([]);
+    expect((await feed('vince')).nodes.filter((node) => node.kind === WAITING)).toEqual([]);
+    // The named approvers are the ones to ask: the approve_all holders are left alone.
+    for (const user of ['admin', 'acmeapp', 'typeapp'] as const) expect(await storedFor(user, jobId)).toEqual([]);
+
+    // Later events reach vince live (so the approval request was not just slow), and it never does.
+    await ping('vince', live);
+    expect(notPings(live)).toEqual([]);
+    live.stop();
+
+    // Permissions of now: once vince may approve, the request he was named in shows.
+    const granted = ok(await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "vince", role: "operator") { id } }')).grantRole.id;
+    await eventually(() => kinds('vince', jobId), (found) => found.length === 1, 5_000, 'vince to see the request once he may approve');
+    ok(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    await eventually(() => kinds('vince', jobId), (found) => found.length === 0, 5_000, 'the request to hide again');
+  });
+
+  test('a job naming no approvers: everyone whose approve_all covers it is told (query and live), exactly', async () => {
+    const type = uniqueType('unnamed');
+    const acmeLive = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'acmeapp'), LIVE);
+    const typeLive = subscribe<{ notifications: NotificationNode }>(liveClient(b, 'typeapp'), LIVE);
+    await ping('acmeapp', acmeLive);
+    await ping('typeapp', typeLive);
+
+    const inAcme = await createJob('alice', { type, name: 'acme, anyone', requiresApproval: true });
+    const inGlobex = await createJob('alice', { type, name: 'globex, anyone', scope: 'globex/shop', requiresApproval: true });
+    const deploy = await createJob('alice', { type: DEPLOY_TYPE, name: 'globex deploy', scope: 'globex/shop', requiresApproval: true });
+
+    // admin (manage all) hears about every one; acmeapp about acme's; typeapp about the deploy type.
+    expect(await kinds('admin', inAcme)).toEqual([WAITING]);
+    expect(await kinds('admin', inGlobex)).toEqual([WAITING]);
+    expect(await kinds('admin', deploy)).toEqual([WAITING]);
+    expect(await kinds('acmeapp', inAcme)).toEqual([WAITING]);
+    expect(await storedFor('acmeapp', inGlobex)).toEqual([]); // their grant is acme's: not even recorded
+    expect(await storedFor('acmeapp', deploy)).toEqual([]);
+    expect(await kinds('typeapp', deploy)).toEqual([WAITING]);
+    // typeapp's role holds approve_all with a condition: recorded for every unnamed job, shown for theirs only.
+    expect(await storedFor('typeapp', inAcme)).toEqual([{ kind: WAITING, actor_id: 'alice' }]);
+    expect(await kinds('typeapp', inAcme)).toEqual([]);
+    // Operators approve only as named approvers; the owner asked for it herself.
+    for (const user of ['bob', 'carol', 'vince', 'alice'] as const) {
+      for (const jobId of [inAcme, inGlobex, deploy]) expect(await storedFor(user, jobId)).toEqual([]);
+    }
+
+    await acmeLive.until((messages) => messages.some((message) => message.notifications.jobId === inAcme));
+    await typeLive.until((messages) => messages.some((message) => message.notifications.jobId === deploy));
+    // Nothing else arrives: a last ping after them comes through with nothing in between.
+    await ping('acmeapp', acmeLive);
+    await ping('typeapp', typeLive);
+    expect(notPings(acmeLive).map((node) => [node.kind, node.jobId, node.actor])).toEqual([[WAITING, inAcme, 'alice']]);
+    expect(notPings(typeLive).map((node) => [node.kind, node.jobId])).toEqual([[WAITING, deploy]]);
+    acmeLive.stop();
+    typeLive.stop();
+
+    // And each of them may act on what they were told.
+    ok(await a.gql(tokens.acmeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: inAcme }));
+    ok(await a.gql(tokens.typeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: deploy }));
+  });
+});
+
+describe('the live feed never goes silent', () => {
+  test('ten thousand notifications a subscriber may not see hold back neither theirs nor those of anyone read with them', async () => {
+    const limitedLive = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'limited'), LIVE);
+    const bobLive = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'bob'), LIVE);
+    await ping('limited', limitedLive);
+    await ping('bob', bobLive);
+    // limited may view their own jobs only: all of these are alice's.
+    await db.pool.query(
+      `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
+       SELECT 'limited', gen_random_uuid(), 'STARTED', 'hidden ' || g, 'acme/payments/prod', 'flood', 'alice' FROM generate_series(1, 10001) g`,
+    );
+    // Then, in one statement (so that the feed reads both users at once), one each may see.
+    const { rows } = await db.pool.query<{ user_id: string; job_id: string }>(
+      `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
+       VALUES ('limited', gen_random_uuid(), 'SUCCEEDED', 'visible', 'acme/payments/prod', 'flood', 'limited'),
+              ('bob', gen_random_uuid(), 'SUCCEEDED', 'visible', 'acme/payments/prod', 'flood', 'alice')
+       RETURNING user_id, job_id::text`,
+    );
+    const jobOf = (user: string) => rows.find((row) => row.user_id === user)!.job_id;
+    await limitedLive.until((messages) => messages.some((message) => message.notifications.jobId === jobOf('limited')));
+    await bobLive.until((messages) => messages.some((message) => message.notifications.jobId === jobOf('bob')));
+    // The hidden ones were read once and passed over: the next ones arrive as promptly, and alone.
+    await ping('limited', limitedLive);
+    expect(notPings(limitedLive).map((node) => node.jobName)).toEqual(['visible']);
+    expect(notPings(bobLive).map((node) => node.jobName)).toEqual(['visible']);
+    limitedLive.stop();
+    bobLive.stop();
   });
 });

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { Sql } from '../db/sql';
 import type { PgListener } from '../db/pg-listener';
-import { jobSubject } from '../permissions/ability';
+import type { AppAbility } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
 import { NOTIFICATION_COLUMNS, type NotificationRow } from './notification.types';
+import { mayBeTold } from './notification-visibility';
 
 export const NOTIFICATIONS_CHANNEL = 'jobwatch_notifications';
+/** Rows per user per read; a user with more is read again from where the page ended. */
+const PAGE = 1000;
 
 export interface NotificationSubscriber {
   readonly userId: string;
@@ -15,8 +18,8 @@ export interface NotificationSubscriber {
 
 /**
  * Live notifications: Postgres names the users who got new ones; the feed reads them once per
- * batch for the users subscribed here, and gives each subscriber those of jobs it may still
- * view. After a lost LISTEN connection it reads everything after each subscriber's last id.
+ * batch for the users subscribed here, and gives each subscriber those it may be told now
+ * (mayBeTold). After a lost LISTEN connection it reads everything after each subscriber's last id.
  */
 export class NotificationFeed {
   private readonly subscribers = new Map<string, Set<NotificationSubscriber>>();
@@ -66,32 +69,56 @@ export class NotificationFeed {
     return this.read([userId]);
   }
 
+  /**
+   * Reads, for each user, what comes after the lowest last id of their subscribers (each user
+   * from their own position, never from another user's), page by page until a short page.
+   * Every row read moves the subscribers' last ids, told or not: a notification someone may not
+   * see is read once, never again, and never holds back what comes after it.
+   */
   private read(userIds: readonly string[]): Promise<void> {
     const run = this.chain.then(async () => {
-      const wanted = userIds.filter((userId) => this.subscribers.has(userId));
-      if (wanted.length === 0) return;
-      let after = -1n;
-      for (const userId of wanted) {
-        for (const subscriber of this.subscribers.get(userId) ?? []) {
-          if (after === -1n || subscriber.lastId < after) after = subscriber.lastId;
+      let wanted = userIds.filter((userId) => this.subscribers.has(userId));
+      while (wanted.length > 0) {
+        const afters = wanted.map((userId) => this.lowestLastId(userId).toString());
+        const rows = await this.sql.rows<NotificationRow>(
+          `SELECT n.* FROM unnest($1::text[], $2::bigint[]) AS u(user_id, after)
+             CROSS JOIN LATERAL (
+               SELECT ${NOTIFICATION_COLUMNS} FROM notifications
+                WHERE notifications.user_id = u.user_id AND notifications.id > u.after ORDER BY notifications.id LIMIT $3) n
+            ORDER BY n.id`,
+          [wanted, afters, PAGE],
+        );
+        const read = new Map<string, number>();
+        const abilities = new Map<string, AppAbility>();
+        for (const row of rows) {
+          read.set(row.user_id, (read.get(row.user_id) ?? 0) + 1);
+          const subscribers = this.subscribers.get(row.user_id);
+          if (subscribers === undefined) continue;
+          let ability = abilities.get(row.user_id);
+          if (ability === undefined) {
+            ability = await this.permissions.abilityFor(row.user_id);
+            abilities.set(row.user_id, ability);
+          }
+          const told = mayBeTold(ability, row.user_id, row);
+          const id = BigInt(row.id);
+          for (const subscriber of subscribers) {
+            if (id <= subscriber.lastId) continue;
+            subscriber.lastId = id;
+            if (told) subscriber.deliver(row);
+          }
         }
-      }
-      const rows = await this.sql.rows<NotificationRow>(
-        `SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = ANY($1::text[]) AND id > $2 ORDER BY id LIMIT 10000`,
-        [wanted, after.toString()],
-      );
-      for (const row of rows) {
-        const ability = await this.permissions.abilityFor(row.user_id);
-        if (!ability.can('view_monitor', jobSubject({ scope: row.job_scope, type: row.job_type, ownerId: row.job_owner_id }))) continue;
-        const id = BigInt(row.id);
-        for (const subscriber of this.subscribers.get(row.user_id) ?? []) {
-          if (id <= subscriber.lastId) continue;
-          subscriber.lastId = id;
-          subscriber.deliver(row);
-        }
+        wanted = wanted.filter((userId) => read.get(userId) === PAGE && this.subscribers.has(userId));
       }
     });
     this.chain = run.catch((error: unknown) => this.log.warn({ err: error }, 'could not read notifications for subscribers'));
     return run;
+  }
+
+  private lowestLastId(userId: string): bigint {
+    let lowest: bigint | undefined;
+    for (const subscriber of this.subscribers.get(userId) ?? []) {
+      if (lowest === undefined || subscriber.lastId < lowest) lowest = subscriber.lastId;
+    }
+    return lowest ?? 0n;
   }
 }

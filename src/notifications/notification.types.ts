@@ -13,13 +13,17 @@ export const JOB_EVENTS = {
   CANCELLED: 'The job was cancelled (by whom: actor).',
   REJECTED: 'An approver rejected the job.',
   TRAPPED: 'The job trapped an error and waits for a decision.',
-  WAITING_APPROVAL: 'The job waits for approval (sent to its approvers).',
+  WAITING_APPROVAL:
+    'The job waits for approval: sent to its named approvers who may approve it (approve, or approve_all), or, when it names none, to everyone whose approve_all covers it.',
   SLOWER_THAN_USUAL: "The running job has run longer than its type's p95.",
 } as const;
 export const JobEventKind = graphqlEnum('JobEventKind', 'Events people are told about, and that alert rules fire on.', JOB_EVENTS);
 export type JobEventKind = keyof typeof JOB_EVENTS;
 
-@ObjectType({ description: "Something that happened to one of the viewer's jobs, or to a job waiting for their approval." })
+@ObjectType({
+  description:
+    "Something that happened to one of the viewer's jobs, or a job waiting for their approval (they are a named approver allowed to approve it, or the job names no approvers and their approve_all covers it).",
+})
 export class Notification {
   @Field(() => ID, { description: 'Notification id; ids grow with time.' })
   id!: string;
@@ -69,11 +73,13 @@ export interface NotificationRow {
   job_scope: string;
   job_type: string;
   job_owner_id: string;
+  job_approvers: string[];
   created_at: Date;
   read_at: Date | null;
 }
 
-export const NOTIFICATION_COLUMNS = 'id, user_id, job_id, kind, actor_id, message, job_name, job_scope, job_type, job_owner_id, created_at, read_at';
+export const NOTIFICATION_COLUMNS =
+  'id, user_id, job_id, kind, actor_id, message, job_name, job_scope, job_type, job_owner_id, job_approvers, created_at, read_at';
 
 export function toNotification(row: NotificationRow): Notification {
   return {

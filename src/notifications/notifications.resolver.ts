@@ -3,8 +3,8 @@ import type { SubscribeResolverData } from 'type-graphql';
 import type { Context } from '../graphql/context';
 import { BadUserInputError } from '../graphql/errors';
 import { SqlParams } from '../db/sql-params';
-import { JOB_SNAPSHOT_COLUMNS, jobPredicate } from '../permissions/rules-to-sql';
 import { CoalescingStream } from '../realtime/coalescing-stream';
+import { toldPredicate } from './notification-visibility';
 import { Notification, NotificationConnection, NOTIFICATION_COLUMNS, type NotificationRow, toNotification } from './notification.types';
 
 const CURSOR = /^n1:(\d{1,19})$/;
@@ -16,17 +16,16 @@ function decode(after: string): string {
   return match[1] as string;
 }
 
-/** The viewer's own notifications about jobs they may (still) view, as a SQL condition. */
+/** The viewer's own notifications they may be told (see mayBeTold), as a SQL condition. */
 function visibleNotifications(ctx: Context, params: SqlParams): string {
-  const visible = jobPredicate(ctx.ability, 'view_monitor', params, 'n', JOB_SNAPSHOT_COLUMNS);
-  return `n.user_id = ${params.add(ctx.principal.id)} AND ${visible}`;
+  return toldPredicate(ctx.ability, ctx.principal.id, params, 'n');
 }
 
 @Resolver()
 export class NotificationsResolver {
   @Query(() => NotificationConnection, {
     description:
-      "The viewer's notifications, newest first: their jobs started, finished, failed or were cancelled (and by whom), jobs waiting for their approval. Only about jobs they may view.",
+      "The viewer's notifications, newest first: their jobs started, finished, failed or were cancelled (and by whom), and jobs waiting for their approval (as a named approver allowed to approve, or through approve_all when the job names no approvers). Only about jobs they may view, with their permissions of now.",
   })
   async notifications(
     @Ctx() ctx: Context,
