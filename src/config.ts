@@ -18,7 +18,14 @@ export interface Config {
   readonly progressFlushMs: number;
   readonly corsOrigins: readonly string[];
   /** Mutations per principal and second (sustained, burst), for people and for workers. */
-  readonly alerts: { readonly timeoutMs: number; readonly retryBaseMs: number; readonly maxAttempts: number; readonly concurrency: number };
+  readonly alerts: {
+    readonly timeoutMs: number;
+    readonly retryBaseMs: number;
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    /** Webhooks to loopback, private and link-local addresses (refused by default in production). */
+    readonly allowPrivateNetworks: boolean;
+  };
   readonly rateLimit: { readonly perSecond: number; readonly burst: number; readonly workerPerSecond: number; readonly workerBurst: number };
   readonly production: boolean;
   readonly logLevel: string;
@@ -38,6 +45,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
 function list(env: Env, name: string): string[] {
@@ -103,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryBaseMs: integer(env, 'ALERT_RETRY_BASE_MS', 5_000, 10, 3_600_000),
       maxAttempts: integer(env, 'ALERT_MAX_ATTEMPTS', 8, 1, 50),
       concurrency: integer(env, 'ALERT_CONCURRENCY', 10, 1, 200),
+      allowPrivateNetworks: boolean(env, 'ALERT_ALLOW_PRIVATE_NETWORKS', !production),
     },
     rateLimit: {
       perSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 50, 1, 1_000_000),

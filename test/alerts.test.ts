@@ -201,12 +201,15 @@ describe('who may write alert rules, and what they may write', () => {
     const input = { name: 'r', events: ['FAILED'], webhookUrl: receiver.url('/perm') };
     for (const operation of [
       [CREATE_RULE, { i: input }],
-      ['{ alertRules { id } }', {}],
-      [DELIVERIES, { r: '00000000-0000-4000-8000-000000000000' }],
+      [UPDATE_RULE, { id: '00000000-0000-4000-8000-000000000000', i: input }],
     ] as const) {
       const refused = await a.gql(tokens.vic, operation[0], operation[1]);
       expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     }
+    // Seeing (and deleting) one's own rules needs no permission: a viewer simply has none.
+    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.vic, '{ alertRules { id } }')).alertRules).toEqual([]);
+    const noRule = await a.gql(tokens.vic, DELIVERIES, { r: '00000000-0000-4000-8000-000000000000' });
+    expect(noRule.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     expect((await createRule('oscar', input)).rule.owner).toBe('oscar');
     expect((await createRule('admin', input)).rule.owner).toBe('admin');
     // A scope-limited operator may write rules too (the rule sees what they see).
@@ -234,6 +237,8 @@ describe('who may write alert rules, and what they may write', () => {
     ['a webhook URL that is not http(s): javascript', { webhookUrl: 'javascript:alert(1)' }, 'webhookUrl'],
     ['a webhook URL that is not http(s): file', { webhookUrl: 'file:///etc/passwd' }, 'webhookUrl'],
     ['a webhook URL that is not a URL', { webhookUrl: 'not a url' }, 'webhookUrl'],
+    ['a webhook URL with credentials (fetch refuses them)', { webhookUrl: 'http://user:pass@127.0.0.1/hook' }, 'webhookUrl'],
+    ['a webhook URL with a user name only', { webhookUrl: 'https://token@hooks.example.com/x' }, 'webhookUrl'],
     ['a webhook URL that is too long', { webhookUrl: `http://127.0.0.1/${'x'.repeat(2100)}` }, undefined],
     ['a filter scope that does not parse', { filter: { scope: 'acme//x y' } }, 'filter.scope'],
     ['a filter date that does not parse', { filter: { createdAfter: 'yesterday' } }, undefined],

@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 import type { Sql } from '../db/sql';
 import type { PgListener } from '../db/pg-listener';
 import type { SecretBox } from '../jobs/secret-box';
+import { jobSubject } from '../permissions/ability';
+import type { PermissionStore } from '../permissions/permission-store';
 import { BackgroundLoop } from '../util/background-loop';
 import { signatureHeader } from './signature';
+import { postWebhook } from './webhook-sender';
 
 export const DELIVERIES_CHANNEL = 'jobwatch_alert_deliveries';
 
@@ -14,8 +17,10 @@ export interface DeliverySettings {
   readonly retryBaseMs: number;
   /** Attempts before a delivery is marked FAILED. */
   readonly maxAttempts: number;
-  /** Deliveries sent at once by this instance. */
+  /** Deliveries sent at once by this instance (and never more than one per rule). */
   readonly concurrency: number;
+  /** False: receivers on private, loopback or link-local addresses are refused. */
+  readonly allowPrivateNetworks: boolean;
 }
 
 interface Due {
@@ -26,15 +31,41 @@ interface Due {
   attempts: number;
   webhook_url: string;
   secret: Buffer;
+  owner_id: string;
 }
+
+/** Due deliveries, the oldest first, at most one per rule and none of a rule with one under way. */
+const TAKE_DUE_SQL = `
+  WITH due AS (
+    SELECT DISTINCT ON (d.rule_id) d.id
+      FROM alert_deliveries d JOIN alert_rules r ON r.id = d.rule_id AND r.enabled
+     WHERE ((d.status = 'PENDING' AND d.next_attempt_at <= now()) OR (d.status = 'DELIVERING' AND d.locked_until < now()))
+       AND NOT EXISTS (SELECT 1 FROM alert_deliveries busy
+                        WHERE busy.rule_id = d.rule_id AND busy.status = 'DELIVERING' AND busy.locked_until >= now())
+     ORDER BY d.rule_id, d.next_attempt_at, d.id
+  ),
+  next AS (
+    -- The status is checked again on the row as locked: another instance may have just taken it.
+    SELECT d.id FROM alert_deliveries d
+     WHERE d.id IN (SELECT id FROM due)
+       AND ((d.status = 'PENDING' AND d.next_attempt_at <= now()) OR (d.status = 'DELIVERING' AND d.locked_until < now()))
+     ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+  )
+  UPDATE alert_deliveries d SET status = 'DELIVERING', attempts = d.attempts + 1,
+         locked_until = now() + make_interval(secs => $2)
+    FROM next, alert_rules r
+   WHERE d.id = next.id AND r.id = d.rule_id
+  RETURNING d.id, d.rule_id, d.event, d.payload, d.attempts, r.webhook_url, r.secret, r.owner_id`;
 
 /**
  * Sends alert deliveries. A delivery is taken (FOR UPDATE SKIP LOCKED) and marked DELIVERING
  * with a lock that expires: if this instance dies mid-send, another takes it again after the
  * lock. Each outcome is written only by the attempt that took it. A receiver that fails, times
  * out or closes the connection is retried with exponential backoff, then the delivery is
- * FAILED; none of this ever waits inside a job transition. Receivers see at-least-once
- * delivery and deduplicate on X-Jobwatch-Delivery.
+ * FAILED; none of this ever waits inside a job transition. A rule has at most one attempt in
+ * flight, so a receiver that hangs holds up its own rule only, never the others' deliveries.
+ * Before each attempt the owner's permissions of now are checked (retries can run for hours).
+ * Receivers see at-least-once delivery and deduplicate on X-Jobwatch-Delivery.
  */
 export class AlertDeliveryWorker {
   private readonly loop: BackgroundLoop;
@@ -45,6 +76,7 @@ export class AlertDeliveryWorker {
   constructor(
     private readonly sql: Sql,
     private readonly secrets: SecretBox,
+    private readonly permissions: PermissionStore,
     private readonly settings: DeliverySettings,
     private readonly log: Logger,
     listener: PgListener,
@@ -91,20 +123,7 @@ export class AlertDeliveryWorker {
     const room = this.settings.concurrency - this.inFlight.size;
     if (room <= 0 || this.stopped) return [];
     const lockMs = this.settings.timeoutMs + 5_000;
-    const due = await this.sql.rows<Due>(
-      `WITH next AS (
-         SELECT id FROM alert_deliveries
-          WHERE ((status = 'PENDING' AND next_attempt_at <= now()) OR (status = 'DELIVERING' AND locked_until < now()))
-            AND rule_id IN (SELECT id FROM alert_rules WHERE enabled)
-          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
-       )
-       UPDATE alert_deliveries d SET status = 'DELIVERING', attempts = d.attempts + 1,
-              locked_until = now() + make_interval(secs => $2)
-         FROM next, alert_rules r
-        WHERE d.id = next.id AND r.id = d.rule_id
-       RETURNING d.id, d.rule_id, d.event, d.payload, d.attempts, r.webhook_url, r.secret`,
-      [room, lockMs / 1000],
-    );
+    const due = await this.sql.rows<Due>(TAKE_DUE_SQL, [room, lockMs / 1000]);
     return due.map((delivery) => {
       const attempt: Promise<void> = this.attempt(delivery)
         .catch((error: unknown) => this.log.warn({ err: error, deliveryId: delivery.id }, 'could not record a delivery attempt'))
@@ -118,14 +137,26 @@ export class AlertDeliveryWorker {
   }
 
   private async attempt(delivery: Due): Promise<void> {
+    const refusal = await this.refusal(delivery);
+    if (refusal !== undefined) {
+      // Not an attempt: nothing was sent. Final, like a failure, and says why.
+      await this.sql.execute(
+        `UPDATE alert_deliveries SET status = 'FAILED', attempts = attempts - 1, last_error = $3, last_status_code = NULL, locked_until = NULL
+          WHERE id = $1 AND attempts = $2 AND status = 'DELIVERING'`,
+        [delivery.id, delivery.attempts, refusal],
+      );
+      this.log.info({ deliveryId: delivery.id, ruleId: delivery.rule_id, reason: refusal }, 'alert delivery no longer allowed');
+      return;
+    }
     let statusCode: number | null = null;
     let error: string | null = null;
+    let final = delivery.attempts >= this.settings.maxAttempts;
     try {
       const secret = String(this.secrets.open(delivery.rule_id, delivery.secret)['secret']);
       const body = JSON.stringify({ id: String(delivery.id), ...delivery.payload });
-      const response = await fetch(delivery.webhook_url, {
-        method: 'POST',
-        headers: {
+      statusCode = await postWebhook(
+        delivery.webhook_url,
+        {
           'content-type': 'application/json',
           'user-agent': 'Jobwatch-Webhooks/1',
           'x-jobwatch-delivery': String(delivery.id),
@@ -133,14 +164,13 @@ export class AlertDeliveryWorker {
           'x-jobwatch-signature': signatureHeader(secret, body),
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      statusCode = response.status;
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) error = `HTTP ${response.status}`;
+        { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
+      );
+      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
     } catch (cause) {
       error = describe(cause);
+      // A receiver where webhooks may not go is not retried (and says no more than that).
+      if ((cause as { code?: unknown }).code === 'EREFUSEDADDRESS') final = true;
     }
     // Written only by the attempt that took the delivery (its attempt number), never twice.
     if (error === null) {
@@ -151,23 +181,37 @@ export class AlertDeliveryWorker {
       );
       return;
     }
-    const final = delivery.attempts >= this.settings.maxAttempts;
     const backoffMs = Math.min(3_600_000, this.settings.retryBaseMs * 2 ** (delivery.attempts - 1)) * (0.8 + Math.random() * 0.4);
+    // A rule disabled while this attempt was under way: its delivery is cancelled, not retried.
     await this.sql.execute(
-      `UPDATE alert_deliveries SET status = $3, last_status_code = $4, last_error = $5, locked_until = NULL,
-              next_attempt_at = now() + make_interval(secs => $6)
+      `UPDATE alert_deliveries d SET last_status_code = $4, last_error = $5, locked_until = NULL,
+              next_attempt_at = now() + make_interval(secs => $6),
+              status = CASE WHEN $3 THEN 'FAILED'
+                            WHEN (SELECT r.enabled FROM alert_rules r WHERE r.id = d.rule_id) THEN 'PENDING'
+                            ELSE 'CANCELLED' END
         WHERE id = $1 AND attempts = $2 AND status = 'DELIVERING'`,
-      [delivery.id, delivery.attempts, final ? 'FAILED' : 'PENDING', statusCode, error.slice(0, 1000), backoffMs / 1000],
+      [delivery.id, delivery.attempts, final, statusCode, error.slice(0, 1000), backoffMs / 1000],
     );
     if (final) this.log.warn({ deliveryId: delivery.id, ruleId: delivery.rule_id, error }, 'alert delivery failed for good');
+  }
+
+  /** Why the rule's owner may no longer have this delivery sent, if so (their ability of now). */
+  private async refusal(delivery: Due): Promise<string | undefined> {
+    const ability = await this.permissions.abilityFor(delivery.owner_id);
+    if (!ability.can('manage_alerts', 'Alert')) return `not sent: the rule's owner ${delivery.owner_id} no longer has manage_alerts`;
+    const job = (delivery.payload['job'] ?? {}) as { scope?: unknown; type?: unknown; owner?: unknown };
+    const facts = { scope: String(job.scope), type: String(job.type), ownerId: String(job.owner) };
+    if (!ability.can('view_monitor', jobSubject(facts))) return `not sent: the rule's owner ${delivery.owner_id} may no longer view this job`;
+    return undefined;
   }
 }
 
 function describe(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'timed out';
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? error.message;
+    if (error.name === 'RefusedAddressError') return error.message;
+    const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
+    return code ?? cause?.code ?? cause?.message ?? error.message;
   }
   return String(error);
 }

@@ -73,9 +73,10 @@ function payload(event: EventRow, rule: RuleRow, row: JobRow): Record<string, un
 /**
  * Turns recorded job events into webhook deliveries, once each: events are taken with FOR
  * UPDATE SKIP LOCKED (instances share the work), matched against the enabled rules (the rule's
- * filter, and whether its owner may view the job, with their current ability), and the
- * deliveries are written in the same transaction that marks the events done; (rule, event) is
- * unique, so nothing fires twice for a rule even if two instances raced.
+ * filter, and whether its owner may view the job and still has manage_alerts, with their
+ * current ability), and the deliveries are written in the same transaction that marks the
+ * events done; (rule, event) is unique, so nothing fires twice for a rule even if two
+ * instances raced.
  */
 export class AlertDispatcher {
   private readonly loop: BackgroundLoop;
@@ -121,6 +122,8 @@ export class AlertDispatcher {
       for (const rule of rules) {
         const wants = compileFilter(storedFilter(rule.filter));
         const ability = await this.permissions.abilityFor(rule.owner_id);
+        // An owner who lost manage_alerts keeps their rules (to see and delete them), silent.
+        if (!ability.can('manage_alerts', 'Alert')) continue;
         for (const event of events) {
           if (!rule.events.includes(event.event)) continue;
           const row = jobRowFromSnapshot(event.job);

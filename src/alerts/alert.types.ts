@@ -9,7 +9,8 @@ export const DeliveryStatus = graphqlEnum('AlertDeliveryStatus', 'Where a webhoo
   PENDING: 'Waiting for its (next) attempt.',
   DELIVERING: 'Being sent now.',
   DELIVERED: 'The receiver answered 2xx.',
-  FAILED: 'Every attempt failed; it will not be retried.',
+  FAILED: "Every attempt failed, or it may not be sent any more (the owner's permissions, a receiver on a refused address): lastError says which. Never retried.",
+  CANCELLED: 'Not sent: its rule was disabled first. Never sent, also when the rule is enabled again.',
 });
 export type DeliveryStatus = keyof typeof DeliveryStatus;
 
@@ -27,11 +28,17 @@ export class AlertRuleInput {
   @ArrayMaxSize(10)
   events!: JobEventKind[];
 
-  @Field(() => String, { description: 'The http(s) URL that receives the signed JSON deliveries.' })
+  @Field(() => String, {
+    description:
+      'The http(s) URL that receives the signed JSON deliveries; no credentials in it. Private, loopback and link-local addresses are refused unless the server allows them (ALERT_ALLOW_PRIVATE_NETWORKS).',
+  })
   @MaxLength(2000)
   webhookUrl!: string;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: true, description: 'Whether the rule fires (default true).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether the rule fires: true when omitted on create; omitted on update, it stays as it was. Disabling cancels deliveries not yet sent.',
+  })
   enabled?: boolean | null;
 }
 
@@ -40,7 +47,7 @@ export class AlertRule {
   @Field(() => ID, { description: 'The rule id.' })
   id!: string;
 
-  @Field(() => String, { description: 'Who owns it: it only ever sees the jobs its owner may view.' })
+  @Field(() => String, { description: 'Who owns it: it only ever sees the jobs its owner may view, and fires only while they have manage_alerts.' })
   owner!: string;
 
   @Field(() => String, { description: 'Its name.' })

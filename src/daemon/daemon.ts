@@ -199,7 +199,7 @@ export class Daemon {
     await tx.execute(`DELETE FROM notifications WHERE id = ANY(ARRAY(
       SELECT id FROM notifications WHERE created_at < now() - make_interval(days => $1) LIMIT $2))`, [days, BATCH]);
     await tx.execute(`DELETE FROM alert_deliveries WHERE id = ANY(ARRAY(
-      SELECT id FROM alert_deliveries WHERE created_at < now() - make_interval(days => $1) AND status IN ('DELIVERED', 'FAILED') LIMIT $2))`,
+      SELECT id FROM alert_deliveries WHERE created_at < now() - make_interval(days => $1) AND status IN ('DELIVERED', 'FAILED', 'CANCELLED') LIMIT $2))`,
       [days, BATCH]);
     await tx.execute(`DELETE FROM job_events WHERE id = ANY(ARRAY(
       SELECT id FROM job_events WHERE processed_at < now() - interval '1 day' LIMIT $1))`, [BATCH]);

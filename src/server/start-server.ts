@@ -106,7 +106,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const secrets = SecretBox.fromConfig(config.secretsKey, config.dataDir);
     const alerts = {
       dispatcher: new AlertDispatcher(database.pool, permissions, log.child({ component: 'alerts' }), listener),
-      deliveries: new AlertDeliveryWorker(sql, secrets, config.alerts, log.child({ component: 'webhooks' }), listener),
+      deliveries: new AlertDeliveryWorker(sql, secrets, permissions, config.alerts, log.child({ component: 'webhooks' }), listener),
     };
     const services: Services = {
       config,

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * A real HTTP receiver for webhook tests, on loopback. It records every request it gets (raw
  * body, headers) and answers as told, per path: 200, 500, hang (never answer until released or
- * closed), or destroy the socket. A path can be given a script (one behaviour per request, then
- * the default).
+ * closed), destroy the socket, or flood (200, then a body that never ends, until the client
+ * hangs up). A path can be given a script (one behaviour per request, then the default).
  */
-export type Behaviour = 'ok' | 'error500' | 'hang' | 'destroy';
+export type Behaviour = 'ok' | 'error500' | 'hang' | 'destroy' | 'flood';
 
 export interface ReceivedRequest {
   readonly path: string;
@@ -20,6 +20,10 @@ export interface ReceivedRequest {
   readonly behaviour: Behaviour;
   /** Whether the request is still waiting for an answer (hang). */
   hanging: boolean;
+  /** Whether the connection of the answer is closed (for flood: the client hung up). */
+  closed: boolean;
+  /** Bytes of body written in answer (flood). */
+  bytesSent: number;
 }
 
 export interface WebhookReceiver {
@@ -65,8 +69,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         at: Date.now(),
         behaviour,
         hanging: behaviour === 'hang',
+        closed: false,
+        bytesSent: 0,
       };
       requests.push(request);
+      res.on('close', () => (request.closed = true));
       switch (behaviour) {
         case 'ok':
           res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
@@ -77,6 +84,22 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         case 'destroy':
           req.socket.destroy();
           return;
+        case 'flood': {
+          // Written as fast as the client reads it (backpressure), for as long as it reads.
+          const chunk = Buffer.alloc(64 * 1024, 'x');
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          const pour = () => {
+            while (!res.destroyed && !res.writableEnded) {
+              request.bytesSent += chunk.length;
+              if (!res.write(chunk)) {
+                res.once('drain', pour);
+                return;
+              }
+            }
+          };
+          pour();
+          return;
+        }
         case 'hang': {
           const entry = { request, response: res };
           hanging.add(entry);
@@ -98,7 +121,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: (path) => `${origin}${path}`,
     requests,
     to: (path) => requests.filter((request) => request.path === path),
-    accepted: (path) => requests.filter((request) => request.behaviour === 'ok' && (path === undefined || request.path === path)),
+    accepted: (path) => requests.filter((request) => (request.behaviour === 'ok' || request.behaviour === 'flood') && (path === undefined || request.path === path)),
     behave(path, behaviour, otherwise = 'ok') {
       if (Array.isArray(behaviour)) scripts.set(path, { queue: [...behaviour], otherwise });
       else scripts.set(path, { queue: [], otherwise: behaviour });
