@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { hostOf, isPublicAddress, publicOnlyLookup, RefusedAddressError } from './webhook-address';
 import { isIP } from 'node:net';
+import { hostOf, isPublicAddress, publicOnlyLookup, RefusedAddressError } from './webhook-address';
 
 export interface SendOptions {
   /** The whole attempt, connection to answer; then it is abandoned as "timed out". */
