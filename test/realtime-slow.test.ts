@@ -1,0 +1,150 @@
+import type { Client } from 'graphql-ws';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { rawSocket, subscribe, wsClient } from './support/ws-client';
+
+/**
+ * A client that stops reading. Its socket's buffers fill up, the server's sends wait, and
+ * newer states of the job replace the ones queued for it (coalescing): when it reads again it
+ * gets fewer messages, and the last one is the terminal state. A grant revoked while states
+ * were queued stops them: permissions are checked when a message is about to be sent.
+ */
+let db: TestDatabase;
+let server: TestServer;
+let admin: string;
+let worker: string;
+const clients: Client[] = [];
+const SUBSCRIPTIONS = 50;
+/** A large job config makes each message big: a few of them fill any socket buffer. */
+const CONFIG = { blob: 'x'.repeat(200_000) };
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
+  await grant(db.pool, 'admin', 'admin');
+  await grant(db.pool, 'worker', 'worker');
+  admin = await token('admin');
+  worker = await token('worker');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server?.close();
+  await db?.drop();
+});
+
+interface ProgressMessage {
+  jobProgress: { status: string; progress: { done: number } };
+}
+
+async function claimedBigJob(type: string) {
+  const [job] = await insertJobs(db.pool, [{ type }]);
+  await db.pool.query('UPDATE jobs SET config = $2 WHERE id = $1', [job!.id, JSON.stringify(CONFIG)]);
+  const response = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  return { id: job!.id, lease: response.data!.claimJob.lease };
+}
+
+/**
+ * A raw socket that reads its connection_ack and then stops reading, with SUBSCRIPTIONS
+ * jobProgress subscriptions of the job (each message carries the big config).
+ */
+async function stalledSubscriber(bearer: string, jobId: string) {
+  const raw = rawSocket(server.url);
+  await raw.opened;
+  raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } }));
+  await until('the ack', () => raw.messages.some((message) => message['type'] === 'connection_ack'));
+  raw.socket.pause();
+  const before = server.services.hub.subscriberCount;
+  for (let id = 1; id <= SUBSCRIPTIONS; id += 1) {
+    raw.socket.send(
+      JSON.stringify({
+        id: String(id),
+        type: 'subscribe',
+        payload: { query: 'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } config } }', variables: { id: jobId } },
+      }),
+    );
+  }
+  await until('the subscriptions', () => server.services.hub.subscriberCount >= before + SUBSCRIPTIONS);
+  const byId = () => {
+    const result = new Map<string, { messages: ProgressMessage[]; completed: boolean }>();
+    for (const message of raw.messages) {
+      const id = message['id'] as string | undefined;
+      if (id === undefined) continue;
+      const entry = result.get(id) ?? { messages: [], completed: false };
+      if (message['type'] === 'next') entry.messages.push((message['payload'] as { data: ProgressMessage }).data);
+      if (message['type'] === 'complete') entry.completed = true;
+      result.set(id, entry);
+    }
+    return result;
+  };
+  return { raw, byId };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A normal subscriber of the job, reading as fast as it can. */
+function watch(jobId: string) {
+  const socket = wsClient(server.url, admin);
+  clients.push(socket);
+  return subscribe<ProgressMessage>(socket, 'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } } }', { id: jobId });
+}
+
+/** Reports `done` and waits until a normal subscriber of the job has it: each is its own event. */
+async function step(lease: string, observer: ReturnType<typeof subscribe<ProgressMessage>>, done: number) {
+  await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
+  await observer.until((messages) => messages.some((message) => message.jobProgress.progress.done === done));
+}
+
+test('a client that stops reading gets coalesced states when it reads again, and the terminal state last', async () => {
+  const job = await claimedBigJob('slow-terminal');
+  const observer = watch(job.id);
+  await observer.until((messages) => messages.length >= 1);
+  const slow = await stalledSubscriber(admin, job.id);
+  for (let done = 10; done <= 80; done += 10) await step(job.lease, observer, done);
+  await server.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
+  await observer.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+
+  slow.raw.socket.resume();
+  await until('every subscription to reach SUCCEEDED', () => {
+    const byId = slow.byId();
+    return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+  }, 30_000);
+  for (const { messages } of slow.byId().values()) {
+    const done = messages.map((message) => message.jobProgress.progress.done);
+    expect(done).toEqual([...done].sort((x, y) => x - y));
+    // Snapshot, 8 progress states, the terminal one: 10 if nothing had been coalesced.
+    expect(messages.length).toBeLessThan(10);
+    expect(messages[0]!.jobProgress.status).toBe('RUNNING');
+  }
+  slow.raw.socket.close();
+  observer.stop();
+}, 60_000);
+
+test('states queued for a slow client are not sent once its grant is revoked', async () => {
+  await grant(db.pool, 'slowpoke', 'viewer');
+  const job = await claimedBigJob('slow-revoked');
+  const observer = watch(job.id);
+  await observer.until((messages) => messages.length >= 1);
+  const slow = await stalledSubscriber(await token('slowpoke'), job.id);
+  for (let done = 10; done <= 60; done += 10) await step(job.lease, observer, done);
+  // Queued for every subscription of the stalled socket, decided while the grant still held.
+  await step(job.lease, observer, 99);
+  const grants = await server.gql<{ grants: Array<{ id: string }> }>(admin, '{ grants(userId: "slowpoke") { id } }');
+  await server.gql(admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
+
+  slow.raw.socket.resume();
+  await until('every subscription to end', () => {
+    const byId = slow.byId();
+    return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.completed);
+  }, 30_000);
+  const sent = [...slow.byId().values()].flatMap((entry) => entry.messages.map((message) => message.jobProgress.progress.done));
+  expect(sent).not.toContain(99);
+  slow.raw.socket.close();
+  observer.stop();
+}, 60_000);
