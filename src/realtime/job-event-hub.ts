@@ -10,8 +10,10 @@ import { EventBatch, SharedTypeStats } from './event-batch';
 export const JOBS_CHANNEL = 'jobwatch_jobs';
 export const TIMELINE_CHANNEL = 'jobwatch_timeline';
 
-/** Rows read per query when resynchronising or fanning out timelines: no read is unbounded. */
+/** Rows read per query when fanning out: no read is unbounded. */
 const PAGE = 1_000;
+/** Rows per page of a resync (each page scans the jobs changed in the window: fewer, larger pages). */
+const RESYNC_PAGE = 5_000;
 /**
  * After a reconnect, changes are read again from this long before the newest change seen. An
  * updated_at is taken when the row is written, not when the transaction commits: a change
@@ -91,8 +93,8 @@ export class JobEventHub {
   private readonly timelines = new Map<string, Set<TimelineSubscriber>>();
   private readonly pendingJobs = new Set<string>();
   private readonly pendingTimelines = new Set<string>();
-  /** Rows that came from a subscriber's snapshot: shown to one member only, never an order key for the group. */
-  private readonly snapshotRows = new WeakSet<JobRow>();
+  /** Rows that came from a subscriber's snapshot, and whose: shown to that member only, never an order key for the others. */
+  private readonly snapshotRows = new WeakMap<JobRow, JobSubscriber>();
   private readonly typeStats: SharedTypeStats;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -146,7 +148,7 @@ export class JobEventHub {
       saw: (rows) => {
         for (const row of rows) {
           if (joined.shown.has(row.id)) continue;
-          this.snapshotRows.add(row);
+          this.snapshotRows.set(row, subscriber);
           remember(joined, row);
         }
       },
@@ -241,11 +243,13 @@ export class JobEventHub {
       let event: JobEvent | undefined;
       for (const group of this.groups.values()) {
         const last = group.shown.get(row.id);
-        if (last !== undefined && !this.snapshotRows.has(last) && !newer(row, last)) continue; // already shown
+        // Already shown: to the whole group, or (a snapshot row) to the member whose snapshot it was.
+        const seenBy = last === undefined || newer(row, last) ? undefined : (this.snapshotRows.get(last) ?? 'all');
+        if (seenBy === 'all') continue;
         const visible = abilities.get(group.userId)?.can('view_monitor', subject) === true;
         if (visible && group.wants(row)) {
           remember(group, row);
-          this.send(group.members, (event ??= { row, batch }));
+          this.send(group.members, (event ??= { row, batch }), seenBy);
         } else if (last !== undefined) {
           // It leaves the view: once more with its new state if the user may still see it, else as removed.
           group.shown.delete(row.id);
@@ -271,8 +275,9 @@ export class JobEventHub {
     }
   }
 
-  private send(subscribers: Iterable<JobSubscriber>, event: JobEvent): void {
+  private send(subscribers: Iterable<JobSubscriber>, event: JobEvent, except?: JobSubscriber): void {
     for (const subscriber of subscribers) {
+      if (subscriber === except) continue;
       this.stats.delivered += 1;
       try {
         subscriber.deliver(event);
@@ -343,12 +348,12 @@ export class JobEventHub {
           let after = { at: from, id: '00000000-0000-0000-0000-000000000000' };
           for (;;) {
             const rows = await this.sql.rows<JobRow>(
-              `SELECT ${JOB_COLUMNS} FROM jobs WHERE (updated_at, id) > ($1::timestamptz, $2::uuid) ORDER BY updated_at, id LIMIT ${PAGE}`,
+              `SELECT ${JOB_COLUMNS} FROM jobs WHERE (updated_at, id) > ($1::timestamptz, $2::uuid) ORDER BY updated_at, id LIMIT ${RESYNC_PAGE}`,
               [after.at, after.id],
             );
             await this.deliverJobs(rows, []);
             const last = rows.at(-1);
-            if (last === undefined || rows.length < PAGE) break;
+            if (last === undefined || rows.length < RESYNC_PAGE) break;
             after = { at: last.updated_at, id: last.id };
           }
           await this.announceDeleted();
@@ -368,8 +373,8 @@ export class JobEventHub {
     const shown = new Set<string>();
     for (const group of this.groups.values()) for (const id of group.shown.keys()) shown.add(id);
     const ids = [...shown];
-    for (let start = 0; start < ids.length; start += PAGE * 5) {
-      const chunk = ids.slice(start, start + PAGE * 5);
+    for (let start = 0; start < ids.length; start += RESYNC_PAGE) {
+      const chunk = ids.slice(start, start + RESYNC_PAGE);
       const gone = await this.sql.rows<{ id: string }>(
         `SELECT x.id::text AS id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = x.id)`,
         [chunk],

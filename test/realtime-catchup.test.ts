@@ -1,0 +1,159 @@
+import type { Client } from 'graphql-ws';
+import { grant, insertJobs } from './support/fixtures';
+import { startGatedProxy, type GatedProxy } from './support/gated-proxy';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { subscribe, wsClient, type Received } from './support/ws-client';
+
+/**
+ * Catch-up after the LISTEN connection is lost. Instance A reaches Postgres through a proxy
+ * that, once A's listener backend is terminated, refuses A's new connections: A cannot listen
+ * again until the test lets it, so everything written through instance B meanwhile can only
+ * reach A's subscribers by the resync after the reconnect, never live.
+ */
+let db: TestDatabase;
+let proxy: GatedProxy;
+let a: TestServer;
+let b: TestServer;
+let admin: string;
+let worker: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  proxy = await startGatedProxy(db.url);
+  a = await startTestServer({ ...db, url: proxy.via(db.url) }, { PROGRESS_FLUSH_MS: '20' });
+  b = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
+  await grant(db.pool, 'admin', 'admin');
+  await grant(db.pool, 'worker', 'worker');
+  admin = await token('admin');
+  worker = await token('worker');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await a?.close();
+  await b?.close();
+  await proxy?.close();
+  await db?.drop();
+});
+
+function subscribeOnA<T>(query: string, variables: Record<string, unknown>): Received<T> {
+  const socket = wsClient(a.url, admin);
+  clients.push(socket);
+  return subscribe<T>(socket, query, variables);
+}
+
+async function claimed(type: string) {
+  const [job] = await insertJobs(db.pool, [{ type }]);
+  const response = await b.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  return { id: job!.id, lease: response.data!.claimJob.lease };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Terminates A's LISTEN backend while A may not connect again; resolves once A knows it lost it. */
+async function cutListenerOfA(): Promise<void> {
+  await proxy.refuseNew();
+  const { rowCount } = await db.pool.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'jobwatch-listener' AND datname = current_database() AND client_port = ANY($1::int[])`,
+    [proxy.upstreamPorts()],
+  );
+  expect(rowCount).toBe(1);
+  await until("A to notice the loss of its listener", () => !a.services.listener.connected);
+}
+
+async function letAListenAgain(): Promise<void> {
+  const resyncs = a.services.hub.stats.resyncs;
+  await proxy.acceptNew();
+  await until('A to resynchronise', () => a.services.hub.stats.resyncs > resyncs);
+}
+
+interface JobMessage {
+  id: string;
+  status: string;
+  removed: boolean;
+  progress: { done: number };
+}
+
+test('jobProgress, jobUpdated and jobTimeline get what was written while the listener was down, terminal states included', async () => {
+  const job = await claimed('catch-up');
+  const deleted = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "doomed", type: "catch-up", scope: "acme", start: false }) { id } }');
+  const doomed = deleted.data!.createJob.id;
+
+  const progress = subscribeOnA<{ jobProgress: JobMessage }>('subscription($id: ID!) { jobProgress(id: $id) { id status removed progress { done } } }', { id: job.id });
+  const active = subscribeOnA<{ jobUpdated: JobMessage }>(
+    'subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }',
+    { f: { types: ['catch-up'], tab: 'ACTIVE' } },
+  );
+  const all = subscribeOnA<{ jobUpdated: JobMessage }>('subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }', {
+    f: { types: ['catch-up'] },
+  });
+  const timeline = subscribeOnA<{ jobTimeline: { kind: string; message: string | null } }>(
+    'subscription($id: ID!) { jobTimeline(id: $id) { kind message } }',
+    { id: job.id },
+  );
+  await progress.until((messages) => messages.length >= 1);
+  await active.until((messages) => messages.some((message) => message.jobUpdated.id === job.id));
+  await all.until((messages) => messages.some((message) => message.jobUpdated.id === doomed));
+  // Live before the cut: a log line reaches the timeline subscriber.
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: job.lease, done: 1, total: 10, log: ['before the cut'] }] });
+  await timeline.until((messages) => messages.some((message) => message.jobTimeline.message === 'before the cut'));
+  await progress.until((messages) => messages.some((message) => message.jobProgress.progress.done === 1));
+
+  await cutListenerOfA();
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: job.lease, done: 5, log: ['during the cut'] }] });
+  await until('the flush', async () => (await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount === 1);
+  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
+  await b.gql(admin, `mutation { deleteJob(id: "${doomed}") }`);
+  // A cannot have heard any of it.
+  expect(progress.messages.some((message) => message.jobProgress.status === 'SUCCEEDED')).toBe(false);
+  expect(timeline.messages.some((message) => message.jobTimeline.message === 'during the cut')).toBe(false);
+
+  await letAListenAgain();
+  await progress.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+  await active.until((messages) => messages.at(-1)?.jobUpdated.status === 'SUCCEEDED');
+  await all.until((messages) => messages.some((message) => message.jobUpdated.id === doomed && message.jobUpdated.removed));
+  await timeline.until((messages) => messages.at(-1)?.jobTimeline.kind === 'SUCCEEDED');
+  const history = timeline.messages.filter((message) => message.jobTimeline.kind !== 'PROGRESS');
+  expect(history.map((message) => message.jobTimeline.message ?? message.jobTimeline.kind)).toEqual(['before the cut', 'during the cut', 'SUCCEEDED']);
+  const done = progress.messages.map((message) => message.jobProgress.progress.done);
+  expect(done).toEqual([...done].sort((x, y) => x - y));
+
+  // And live again afterwards.
+  const next = await claimed('catch-up');
+  await active.until((messages) => messages.some((message) => message.jobUpdated.id === next.id));
+  for (const received of [progress, active, all, timeline]) received.stop();
+}, 60_000);
+
+test('a resync reads every change since the loss, however many: the newest (the terminal one) is never cut off', async () => {
+  const job = await claimed('resync-many');
+  const received = subscribeOnA<{ jobUpdated: JobMessage }>('subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }', {
+    f: { types: ['resync-many'] },
+  });
+  await received.until((messages) => messages.some((message) => message.jobUpdated.id === job.id));
+
+  await cutListenerOfA();
+  // More changed rows than the resync once read at most (50,000), then the watched job finishes last.
+  await db.pool.query(
+    `INSERT INTO jobs (id, name, type, scope, owner_id, status, step, config, approvers, requires_approval, attempt, progress_done)
+     SELECT gen_random_uuid(), 'filler', 'resync-filler', 'acme/filler', 'alice', 'PENDING', 'PRE', '{}', '{}', false, 1, 0
+       FROM generate_series(1, 50500)`,
+  );
+  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
+
+  await letAListenAgain();
+  await received.until((messages) => messages.at(-1)?.jobUpdated.status === 'SUCCEEDED');
+  // The snapshot, then the terminal state: nothing twice, nothing of the filler.
+  expect(received.messages.map((message) => [message.jobUpdated.id, message.jobUpdated.status])).toEqual([
+    [job.id, 'RUNNING'],
+    [job.id, 'SUCCEEDED'],
+  ]);
+  received.stop();
+}, 90_000);
