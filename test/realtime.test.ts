@@ -61,9 +61,48 @@ test('a subscriber on one instance receives the progress a worker reports to the
   }
   await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
   await received.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
-  const percents = received.messages.map((message) => message.jobProgress.progress.percent ?? 0);
-  expect(percents).toEqual([...percents].sort((x, y) => x - y));
   received.stop();
+});
+
+test('progress never goes backwards on the wire while reports race through both instances, and the terminal state comes last', async () => {
+  const { id, lease } = await claimed(b, 'racing-reports');
+  const progress = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  const updates = subscribe<{ jobUpdated: ProgressMessage['jobProgress'] }>(
+    client(b, admin),
+    'subscription { jobUpdated(filter: { types: ["racing-reports"] }) { id status progress { done total percent } } }',
+  );
+  await progress.until((messages) => messages.length >= 1);
+  await updates.until((messages) => messages.length >= 1);
+  // Two at a time, alternating instances, never waiting for an event: each
+  // instance flushes on its own timer, so the flushes interleave and race for the row. Only the
+  // database is waited for, so that there are many flushes rather than one.
+  // Each pair reversed (2, 1, 4, 3, ...): the lower figure may land after the higher one.
+  const order = Array.from({ length: 40 }, (_, index) => (index % 2 === 0 ? index + 2 : index));
+  let highest = 0;
+  for (let index = 0; index < order.length; index += 2) {
+    const pair = order.slice(index, index + 2);
+    await Promise.all(
+      pair.map((done, offset) =>
+        (offset === 0 ? a : b).gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] }),
+      ),
+    );
+    highest = Math.max(highest, ...pair);
+    while ((await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done >= $2', [id, highest])).rowCount === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  await a.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await progress.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+  await updates.until((messages) => messages.at(-1)?.jobUpdated.status === 'SUCCEEDED');
+  for (const sent of [progress.messages.map((message) => message.jobProgress), updates.messages.map((message) => message.jobUpdated)]) {
+    const percents = sent.map((job) => job.progress.percent ?? 0);
+    expect(percents).toEqual([...percents].sort((x, y) => x - y));
+    // Several states went out, not just the first and the last.
+    expect(new Set(percents).size).toBeGreaterThan(2);
+    expect(sent.filter((job) => job.status === 'SUCCEEDED')).toHaveLength(1);
+  }
+  progress.stop();
+  updates.stop();
 });
 
 test('jobUpdated: a scoped viewer hears only about jobs in their scope; the first messages are a snapshot', async () => {
@@ -202,6 +241,8 @@ test('jobTimeline replays after a given event, then streams new ones, and ends a
   await received.until(() => received.completed);
 });
 
+// The deterministic version, where the listener cannot come back before the writes are done
+// (so only the resync can deliver them), is in realtime-catchup.test.ts.
 test('after pg_terminate_backend on the listener, events resume and the terminal state is delivered', async () => {
   const { id, lease } = await claimed(b, 'listener-kill');
   const received = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
