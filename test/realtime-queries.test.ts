@@ -95,3 +95,34 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
   expect(last.timeline.nodes.map((node) => node.kind)).toEqual(['CLAIMED']);
   for (const received of subscriptions) received.stop();
 });
+
+test('over HTTP too, the timelines of a page of jobs are one query, each page cut and continued right', async () => {
+  const admin = 'timeline-admin';
+  await grant(db.pool, admin, 'admin');
+  const bearer = await token(admin);
+  const jobs = await insertJobs(db.pool, [{ type: 'timeline-pages' }, { type: 'timeline-pages' }, { type: 'timeline-pages' }]);
+  await db.pool.query(
+    `INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, message, job_scope, job_type, job_owner_id)
+     SELECT j.id, 'LOG', 'w', 'WORKER', 'line ' || n, j.scope, j.type, j.owner_id
+       FROM jobs j CROSS JOIN generate_series(1, 3) n WHERE j.type = 'timeline-pages' ORDER BY n, j.id`,
+  );
+  counts.timeline = 0;
+  const page = await server.gql<{
+    jobs: { nodes: Array<{ id: string; timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }> };
+  }>(bearer, '{ jobs(filter: { types: ["timeline-pages"] }) { nodes { id timeline(first: 2) { nodes { message } pageInfo { hasNextPage endCursor } } } } }');
+  expect(counts.timeline).toBe(1);
+  const nodes = page.data!.jobs.nodes;
+  expect(nodes).toHaveLength(3);
+  for (const node of nodes) {
+    expect(node.timeline.nodes.map((event) => event.message)).toEqual(['line 1', 'line 2']);
+    expect(node.timeline.pageInfo.hasNextPage).toBe(true);
+  }
+  const first = nodes[0]!;
+  const rest = await server.gql<{ job: { timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean } } } }>(
+    bearer,
+    'query($id: ID!, $after: String) { job(id: $id) { timeline(first: 2, after: $after) { nodes { message } pageInfo { hasNextPage } } } }',
+    { id: first.id, after: first.timeline.pageInfo.endCursor },
+  );
+  expect(rest.data!.job.timeline).toEqual({ nodes: [{ message: 'line 3' }], pageInfo: { hasNextPage: false } });
+  expect(jobs.map((job) => job.id).sort()).toEqual(nodes.map((node) => node.id).sort());
+});
