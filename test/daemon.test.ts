@@ -2,6 +2,8 @@ import { RETENTION_JOBS_SQL, RETENTION_TOMBSTONES_SQL } from '../src/daemon/daem
 import { Client } from 'pg';
 import type { TickResult } from '../src/daemon/daemon';
 import type { JobStatus } from '../src/jobs/job-status';
+import { SLOW_MIN_RUNS } from '../src/jobs/stats/job-type-stats';
+import { blockedBackend } from './support/blocked-query';
 import { grant, insertJobs, type JobSeed } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
@@ -607,5 +609,57 @@ describe('the timer', () => {
     } finally {
       await timed.close();
     }
+  });
+});
+
+describe('a tick that rolls back', () => {
+  test('keeps the pending progress of the jobs it would have ended: they are still running', async () => {
+    const { id, lease } = await claimed('rolled-back-tick');
+    const reported = await server.gql<{ reportProgress: number }>(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: [{ lease, done: 42, total: 100 }],
+    });
+    expect(reported.data?.reportProgress).toBe(1);
+    await backdate(id, 'heartbeat_at', HEARTBEAT_TIMEOUT_MS + 5 * SECOND);
+    // The tick ABENDs the job, then waits on a table its retention deletes from, and is cancelled there.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE alert_deliveries IN ACCESS EXCLUSIVE MODE');
+      const ticking = tick();
+      const pid = await blockedBackend(db.pool, 'DELETE FROM alert_deliveries WHERE id = ANY(ARRAY(');
+      await db.pool.query('SELECT pg_cancel_backend($1)', [pid]);
+      await expect(ticking).rejects.toThrow(/cancel/i);
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    expect(await row(id)).toMatchObject({ status: 'RUNNING', progress_done: 0 });
+    // The worker is still on it: what it reported is still written.
+    await server.services.progress.flush();
+    expect(await row(id)).toMatchObject({ status: 'RUNNING', progress_done: 42 });
+  });
+});
+
+describe('SLOWER_THAN_USUAL', () => {
+  test('a running job past its p95 gets one event once enough runs ran: the same rule as Job.slowerThanUsual', async () => {
+    const now = Date.now();
+    const run = (i: number): JobSeed => {
+      const started = now - DAY - i * 60 * SECOND;
+      return { type: 'slowish', status: 'SUCCEEDED', created_at: new Date(started), started_at: new Date(started), finished_at: new Date(started + 10 * SECOND) };
+    };
+    await insertJobs(db.pool, Array.from({ length: SLOW_MIN_RUNS - 1 }, (_, i) => run(i)));
+    const slow = await insertOne({ type: 'slowish', status: 'RUNNING', started_at: new Date(now - 1000 * SECOND) });
+    await db.pool.query('UPDATE jobs SET heartbeat_at = now() WHERE id = $1', [slow]);
+    const flagged = async () =>
+      (await server.gql<{ job: { slowerThanUsual: boolean } }>(admin, `query { job(id: "${slow}") { slowerThanUsual } }`)).data?.job.slowerThanUsual;
+    // Too few runs to know what usual is: neither the daemon nor the flag say anything.
+    expect(await tick()).toEqual(ZERO);
+    expect(await flagged()).toBe(false);
+    await insertJobs(db.pool, [run(SLOW_MIN_RUNS)]);
+    expect(await tick()).toEqual({ ...ZERO, slow: 1 });
+    expect(await flagged()).toBe(true);
+    // Once per attempt.
+    expect(await tick()).toEqual(ZERO);
+    expect((await events(slow)).map((event) => event.kind)).toEqual(['SLOWER_THAN_USUAL']);
   });
 });

@@ -1,4 +1,5 @@
 import { SmoothedRate } from '../src/workers/progress/smoothed-rate';
+import { blockedBackend } from './support/blocked-query';
 import { grant, insertJobs } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
@@ -229,19 +230,128 @@ test('bad reports are refused whole, with the report and field named', async () 
 test('the flush survives a database error and writes everything once it can', async () => {
   const { id, lease } = await claimed('retry-flush');
   await report({ lease, done: 33, total: 100, log: ['before the outage'] });
-  // Make the next flush fail: lock the row so the flush statement times out on lock_timeout.
+  const failedBefore = server.services.progress.stats.failedFlushes;
+  // Make the flush fail for real: it waits on the row a blocker holds, and its statement is cancelled.
   const blocker = await db.pool.connect();
-  await blocker.query('BEGIN');
-  await blocker.query(`SET LOCAL lock_timeout = '100ms'`);
-  await blocker.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [id]);
-  const flushing = server.services.progress.flush();
-  await blocker.query('ROLLBACK');
-  blocker.release();
-  await flushing.catch(() => undefined);
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [id]);
+    const flushing = server.services.progress.flush();
+    await db.pool.query('SELECT pg_cancel_backend($1)', [await blockedBackend(db.pool, 'jsonb_array_elements($1::jsonb)')]);
+    await expect(flushing).rejects.toThrow(/cancel/i);
+  } finally {
+    await blocker.query('ROLLBACK');
+    blocker.release();
+  }
+  expect(server.services.progress.stats.failedFlushes).toBe(failedBefore + 1);
+  expect((await seen(id)).progress.done).toBe(0);
+  // The retry writes what the failed flush held, once.
   await flush();
   expect((await seen(id)).progress.done).toBe(33);
   const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND message = 'before the outage'`, [id]);
   expect(rows[0]).toEqual({ n: 1 });
+});
+
+test('the percentage is floored: 999,999 of 1,000,000 is 99.99 % and not yet the 100 % milestone; all of it is 100 %', async () => {
+  const { id, lease } = await claimed('floor');
+  await report({ lease, done: 999_999, total: 1_000_000 });
+  await flush();
+  expect((await seen(id)).progress.percent).toBe(99.99);
+  const milestones = async () =>
+    (await db.pool.query<{ message: string }>(`SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'PROGRESS' ORDER BY id`, [id])).rows.map(
+      (row) => row.message,
+    );
+  expect(await milestones()).toEqual(['25 % done', '50 % done', '75 % done']);
+  await report({ lease, done: 1_000_000 });
+  await flush();
+  expect((await seen(id)).progress.percent).toBe(100);
+  expect(await milestones()).toEqual(['25 % done', '50 % done', '75 % done', '100 % done']);
+  // Small exact fractions are not floored below themselves by float error (29/100 is 29 %, not 28.99 %).
+  const other = await claimed('floor-exact');
+  await report({ lease: other.lease, done: 29, total: 100 });
+  await flush();
+  expect((await seen(other.id)).progress.percent).toBe(29);
+});
+
+test('ending a job writes that job\'s pending progress only; the others wait for their flush', async () => {
+  const ending = await claimed('end-one');
+  const running = await claimed('end-other');
+  await report({ lease: ending.lease, done: 5, total: 10 }, { lease: running.lease, done: 7, total: 10 });
+  const before = server.services.progress.stats.rowsWritten;
+  const completed = await server.gql<{ completeJob: { progress: { done: number } } }>(
+    worker,
+    'mutation($l: String!) { completeJob(lease: $l) { progress { done } } }',
+    { l: ending.lease },
+  );
+  expect(completed.data?.completeJob.progress.done).toBe(5);
+  expect(server.services.progress.stats.rowsWritten - before).toBe(1);
+  expect((await seen(running.id)).progress.done).toBe(0);
+  await flush();
+  expect((await seen(running.id)).progress.done).toBe(7);
+});
+
+describe('rate and ETA', () => {
+  const MINUTE = 60_000;
+  const accept = (lease: string, report: Record<string, unknown>, at: number) => {
+    const [jobId, token] = lease.split('.') as [string, string];
+    server.services.progress.accept([{ jobId, token, actor: 'worker', report: { lease, ...report } }], at);
+  };
+  async function rate(id: string): Promise<{ ratePerMinute: number | null; etaSeconds: number | null }> {
+    const response = await server.gql<{ job: { progress: { ratePerMinute: number | null; etaSeconds: number | null } } }>(
+      admin,
+      'query($id: ID!) { job(id: $id) { progress { ratePerMinute etaSeconds } } }',
+      { id },
+    );
+    return response.data!.job.progress;
+  }
+
+  test('the ETA is what is left at the smoothed rate; a new phase starts with no rate, not the old one', async () => {
+    const { id, lease } = await claimed('eta');
+    const t0 = Date.now() - 5 * MINUTE;
+    accept(lease, { phase: 'copying', done: 0, total: 10_000 }, t0);
+    accept(lease, { done: 1000 }, t0 + MINUTE);
+    await flush();
+    // 1000 a minute, 9000 to go: 9 minutes.
+    expect(await rate(id)).toEqual({ ratePerMinute: 1000, etaSeconds: 540 });
+    accept(lease, { phase: 'verifying', done: 0, total: 500 }, t0 + MINUTE + 1000);
+    await flush();
+    expect(await rate(id)).toEqual({ ratePerMinute: null, etaSeconds: null });
+    const { rows } = await db.pool.query('SELECT progress_rate FROM jobs WHERE id = $1', [id]);
+    expect(rows[0]).toEqual({ progress_rate: null });
+  });
+
+  test('a stalled worker\'s rate decays once its progress is a minute old: the ETA grows, then goes', async () => {
+    const { id, lease } = await claimed('eta-stall');
+    const t0 = Date.now() - 5 * MINUTE;
+    accept(lease, { done: 0, total: 10_000 }, t0);
+    accept(lease, { done: 1000 }, t0 + MINUTE);
+    await flush();
+    expect(await rate(id)).toEqual({ ratePerMinute: 1000, etaSeconds: 540 });
+    // 90 s without news: 30 s past the grace, one time constant of the smoothing: e^-1 of the rate.
+    await db.pool.query(`UPDATE jobs SET progress_updated_at = now() - interval '90 seconds' WHERE id = $1`, [id]);
+    const decayed = await rate(id);
+    expect(decayed.ratePerMinute).toBeGreaterThan(1000 * Math.exp(-1) - 10);
+    expect(decayed.ratePerMinute).toBeLessThan(1000 * Math.exp(-1) + 1);
+    expect(decayed.etaSeconds).toBe(Math.round((9000 / decayed.ratePerMinute!) * 60));
+    await db.pool.query(`UPDATE jobs SET progress_updated_at = now() - interval '10 minutes' WHERE id = $1`, [id]);
+    expect(await rate(id)).toEqual({ ratePerMinute: 0, etaSeconds: null });
+  });
+
+  test('a task that processes again starts with no rate, even when it failed and restarted between two flushes', async () => {
+    const { id, lease } = await claimed('task-rate');
+    const t0 = Date.now() - 5 * MINUTE;
+    accept(lease, { tasks: [{ name: 'orders', status: 'PROCESSING', done: 0, total: 6000 }] }, t0);
+    accept(lease, { tasks: [{ name: 'orders', done: 600 }] }, t0 + MINUTE);
+    await flush();
+    const taskRate = async () => (await db.pool.query('SELECT rate_per_minute FROM tasks WHERE job_id = $1', [id])).rows[0];
+    expect(await taskRate()).toEqual({ rate_per_minute: 600 });
+    // The job's rate is its processing tasks' rates.
+    expect((await rate(id)).ratePerMinute).toBe(600);
+    accept(lease, { tasks: [{ name: 'orders', status: 'FAILED' }] }, t0 + MINUTE + 1000);
+    accept(lease, { tasks: [{ name: 'orders', status: 'PROCESSING', done: 0 }] }, t0 + MINUTE + 2000);
+    await flush();
+    expect(await taskRate()).toEqual({ rate_per_minute: null });
+  });
 });
 
 describe('the smoothed rate behind the ETA', () => {

@@ -143,7 +143,7 @@ describe('the attempt, through its lease', () => {
     expect(seen.data?.job).toEqual({ status: 'FAILED', error: { message: 'connection refused', stack: 'Error: connection refused\n  at connect (db.ts:10)' } });
   });
 
-  test('trap: TRAPPED until a person decides; the heartbeat hands the decision over once', async () => {
+  test('trap: TRAPPED until a person decides; every heartbeat repeats the decision until the next trap', async () => {
     const { id, lease } = await claimOne('life-trap');
     const trapped = await server.gql<{ trapJob: { status: string; trapExpiresAt: string } }>(
       worker,
@@ -155,7 +155,24 @@ describe('the attempt, through its lease', () => {
     expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'TRAPPED', trapDecision: null });
     await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
     expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'RUNNING', trapDecision: 'SKIP' });
-    expect((await heartbeat(lease)).data?.heartbeat.trapDecision).toBeNull();
+    // Had that answer been lost, the worker would hear it again: a decision is never lost.
+    expect((await heartbeat(lease)).data?.heartbeat.trapDecision).toBe('SKIP');
+    // The next trap clears it until someone decides again.
+    await server.gql(worker, 'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full again") { status } }', { lease });
+    expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'TRAPPED', trapDecision: null });
+    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
+    expect((await heartbeat(lease)).data?.heartbeat.trapDecision).toBe('RETRY');
+  });
+
+  test('one invalid report refuses the call and names every invalid report, so a client can drop just those', async () => {
+    const { lease } = await claimOne('invalid-list');
+    const response = await report([
+      { lease, done: 1 },
+      { lease, message: 'x'.repeat(1001) },
+      { lease, done: 2 },
+      { lease, tasks: [{ name: 'y'.repeat(301) }] },
+    ]);
+    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reports[1].message', invalidReports: [1, 3] });
   });
 
   test('trap then ABORT: the job FAILS and the lease is lost', async () => {

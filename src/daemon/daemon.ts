@@ -5,6 +5,7 @@ import type { SqlParams } from '../db/sql-params';
 import { TERMINAL_STATUSES, TRANSITIONS, type TransitionName } from '../jobs/job-status';
 import { changeJobs, type ChangedJob } from '../jobs/transitions/change-jobs';
 import type { TimelineKind } from '../jobs/timeline.types';
+import { RECENT_DAYS, RECENT_RUNS, SLOW_MIN_RUNS } from '../jobs/stats/job-type-stats';
 
 /**
  * Retention, as two statements walking indexes (finished time, tombstone time); ids are joined
@@ -26,22 +27,21 @@ export const RETENTION_TOMBSTONES_SQL = `
   DELETE FROM timeline_events e WHERE e.job_id = ANY(ARRAY(
     SELECT job_id FROM timeline_events WHERE kind = 'DELETED' AND at < now() - make_interval(days => $1) LIMIT $2))`;
 
-/** A type's p95 means something after this many finished runs. */
-const SLOW_MIN_RUNS = 10;
-
 /**
- * Running jobs that have run longer than their type's p95 (over its last 1,000 finished runs in
- * 30 days, like jobTypeStats) get one SLOWER_THAN_USUAL event per attempt, which alert rules can
- * fire on. Only the types that have running jobs are looked at.
+ * Running jobs that have run longer than their type's p95 get one SLOWER_THAN_USUAL event per
+ * attempt, which alert rules can fire on. The p95 is jobTypeStats' (the type's last RECENT_RUNS
+ * finished runs within RECENT_DAYS, the runs that ran), and counts once SLOW_MIN_RUNS of them
+ * ran, like Job.slowerThanUsual. Only the types that have running jobs are looked at.
+ * $1 SLOW_MIN_RUNS, $2 RECENT_DAYS, $3 RECENT_RUNS.
  */
 export const SLOW_JOBS_SQL = `
   WITH types AS (SELECT DISTINCT type FROM jobs WHERE status = 'RUNNING'),
   stats AS (
-    SELECT t.type, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.seconds) AS p95, count(*) AS runs
+    SELECT t.type, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.seconds) AS p95, count(r.seconds) AS runs
       FROM types t CROSS JOIN LATERAL (
         SELECT extract(epoch FROM finished_at - started_at) AS seconds FROM jobs
-         WHERE jobs.type = t.type AND created_at > now() - interval '30 days' AND finished_at IS NOT NULL AND started_at IS NOT NULL
-         ORDER BY created_at DESC LIMIT 1000) r
+         WHERE jobs.type = t.type AND created_at > now() - make_interval(days => $2) AND finished_at IS NOT NULL
+         ORDER BY created_at DESC LIMIT $3) r
      GROUP BY t.type
   ),
   slow AS (
@@ -157,24 +157,35 @@ export class Daemon {
     await this.running;
   }
 
-  /** One pass of every rule; 'skipped' when another instance holds the lock. */
+  /**
+   * One pass of every rule; 'skipped' when another instance holds the lock. `onChanged` hears
+   * of the changed jobs only once they are committed: were the tick rolled back, those jobs
+   * would still be running, and their pending progress must not have been dropped.
+   */
   async tick(): Promise<TickResult | 'skipped'> {
-    return inTransaction(this.pool, async (tx) => {
+    const changed: ChangedJob[] = [];
+    const result = await inTransaction(this.pool, async (tx) => {
       const lock = await tx.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [DAEMON_LOCK]);
-      if (lock?.locked !== true) return 'skipped';
+      if (lock?.locked !== true) return 'skipped' as const;
       const counts: Record<string, number> = {};
       for (const rule of RULES) {
-        const changed = await this.apply(tx, rule);
-        counts[rule.name] = changed.length;
-        if (changed.length > 0) {
-          this.onChanged(changed);
-          this.log.info({ rule: rule.name, jobs: changed.length }, 'daemon changed jobs');
-        }
+        const jobs = await this.apply(tx, rule);
+        counts[rule.name] = jobs.length;
+        changed.push(...jobs);
+        if (jobs.length > 0) this.log.info({ rule: rule.name, jobs: jobs.length }, 'daemon changed jobs');
       }
-      const slow = await tx.execute(SLOW_JOBS_SQL, [SLOW_MIN_RUNS]);
+      const slow = await tx.execute(SLOW_JOBS_SQL, [SLOW_MIN_RUNS, RECENT_DAYS, RECENT_RUNS]);
       const deleted = await this.retention(tx);
       return { ...(counts as Omit<TickResult, 'deleted' | 'slow'>), slow, deleted };
     });
+    if (changed.length > 0) {
+      try {
+        this.onChanged(changed);
+      } catch (error) {
+        this.log.error({ err: error }, 'daemon change listener failed');
+      }
+    }
+    return result;
   }
 
   private apply(tx: Sql, rule: Rule): Promise<ChangedJob[]> {

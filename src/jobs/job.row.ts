@@ -1,5 +1,6 @@
 import { isTerminal, type JobStatus, type JobStep } from './job-status';
 import type { Job } from './job.types';
+import { currentRate } from '../workers/progress/smoothed-rate';
 
 /** The `jobs` columns a reader gets (never `secrets` or `lease_token`). */
 export const JOB_COLUMNS = `id, name, type, scope, owner_id, owner_name, status, step, message, error_message,
@@ -57,7 +58,8 @@ export interface JobRow {
 /** A row as the GraphQL `Job` type. `now` is when "running for" durations are measured. */
 export function toJob(row: JobRow, now = Date.now()): Job {
   const total = row.progress_total;
-  const rate = row.progress_rate;
+  // A stalled worker's last rate decays once its progress is old (the ETA grows, then goes).
+  const rate = isTerminal(row.status) ? row.progress_rate : currentRate(row.progress_rate, row.progress_updated_at, now);
   const indeterminate = total === null;
   const remaining = total === null ? null : Math.max(0, total - row.progress_done);
   const terminal = isTerminal(row.status);

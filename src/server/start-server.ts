@@ -34,7 +34,7 @@ import { PERMISSIONS_CHANNEL, PermissionStore } from '../permissions/permission-
 import { resolveJwtSecret } from '../auth/signing-key';
 import { TokenVerifier } from '../auth/token-verifier';
 import type { Services } from '../services';
-import { LeaseCache } from '../workers/progress/lease-cache';
+import { LEASES_CHANNEL, LeaseCache } from '../workers/progress/lease-cache';
 import { Daemon } from '../daemon/daemon';
 import { NOTIFICATIONS_CHANNEL, NotificationFeed } from '../notifications/notification-feed';
 import { AlertDispatcher, JOB_EVENTS_CHANNEL } from '../alerts/alert-dispatcher';
@@ -78,7 +78,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const listener = new PgListener({
       url: database.url,
-      channels: [PERMISSIONS_CHANNEL, JOBS_CHANNEL, TIMELINE_CHANNEL, NOTIFICATIONS_CHANNEL, JOB_EVENTS_CHANNEL, DELIVERIES_CHANNEL],
+      channels: [PERMISSIONS_CHANNEL, JOBS_CHANNEL, TIMELINE_CHANNEL, NOTIFICATIONS_CHANNEL, JOB_EVENTS_CHANNEL, DELIVERIES_CHANNEL, LEASES_CHANNEL],
       log: log.child({ component: 'listener' }),
     });
     cleanups.push(() => listener.stop());
@@ -91,7 +91,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const jwt = config.jwksUrl === undefined ? resolveJwtSecret(config.jwtSecret, config.dataDir) : undefined;
     if (jwt?.source === 'dev-file') log.warn('JWT_SECRET is not set: using the development secret in the data directory');
-    const leases = new LeaseCache(sql);
+    const leases = new LeaseCache(sql, listener);
     const progress = new ProgressBuffer(sql, leases, config.progressFlushMs, log.child({ component: 'progress' }));
     progress.start();
     cleanups.push(() => progress.stop());

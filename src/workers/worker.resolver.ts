@@ -10,7 +10,7 @@ import { toJob } from '../jobs/job.row';
 import { Job } from '../jobs/job.types';
 import { changeJobs } from '../jobs/transitions/change-jobs';
 import { formatLease, parseLease, type Lease } from './lease';
-import { validateReports } from './progress/validate-report';
+import { parseReports } from './progress/validate-report';
 import { claimJob, type ClaimedRow } from './sql/claim-job';
 import { Claim, HeartbeatResult, ProgressReport } from './worker.types';
 import { applyWorkerTransition, explainWorkerRefusal, type WorkerTransition } from './worker-transitions';
@@ -90,18 +90,16 @@ export class WorkerResolver {
     const id = params.add(lease.jobId);
     const token = params.add(lease.token);
     const held = params.add(WORKER_HELD_STATUSES);
-    // The decision after a trap is handed over once: read under the row lock, then cleared.
+    // The decision after a trap is answered on every heartbeat until the worker traps again (the
+    // trap clears it) or the attempt ends: a lost answer is never a lost decision.
     const row = await ctx.services.sql.one<{ status: HeartbeatResult['status']; trap_decision: TrapDecision | null }>(
-      `WITH current AS (
-         SELECT id, trap_decision FROM jobs WHERE id = ${id} AND lease_token = ${token} AND status = ANY(${held}::text[]) FOR UPDATE
-       )
-       UPDATE jobs j SET heartbeat_at = now(), trap_decision = NULL FROM current
-        WHERE j.id = current.id AND ${jobPredicate(ctx.ability, 'execute', params, 'j')}
-       RETURNING j.status, current.trap_decision`,
+      `UPDATE jobs j SET heartbeat_at = now()
+        WHERE j.id = ${id} AND j.lease_token = ${token} AND j.status = ANY(${held}::text[]) AND ${jobPredicate(ctx.ability, 'execute', params, 'j')}
+       RETURNING j.status, j.trap_decision`,
       params.values,
     );
     if (row === undefined) throw await explainWorkerRefusal(ctx, lease, WORKER_HELD_STATUSES);
-    return { status: row.status, cancelRequested: row.status === 'CANCELLING', trapDecision: row.trap_decision };
+    return { status: row.status, cancelRequested: row.status === 'CANCELLING', trapDecision: row.status === 'RUNNING' ? row.trap_decision : null };
   }
 
   @Mutation(() => Int, {
@@ -112,8 +110,7 @@ export class WorkerResolver {
     @Ctx() ctx: Context,
     @Arg('reports', () => [ProgressReport], { description: 'The reports.', validate: false }) reports: ProgressReport[],
   ): Promise<number> {
-    validateReports(reports);
-    const parsed = reports.map((report, index) => ({ report, lease: parseLease(report.lease, `reports[${index}].lease`) }));
+    const parsed = parseReports(reports);
     const current = await ctx.services.leases.current(parsed.map(({ lease }) => lease));
     const accepted = [];
     for (const { report, lease } of parsed) {
@@ -176,7 +173,8 @@ export class WorkerResolver {
       set: {
         kind: 'update',
         set: (params) =>
-          `status = 'TRAPPED', error_message = ${params.add(error)}, trap_timeout_at = now() + make_interval(secs => ${params.add(timeout)})`,
+          `status = 'TRAPPED', error_message = ${params.add(error)}, trap_timeout_at = now() + make_interval(secs => ${params.add(timeout)}),
+           trap_decision = NULL`,
       },
       event: { kind: 'TRAPPED', message: error, data: { timeoutSeconds: timeout } },
     });
@@ -205,16 +203,20 @@ export class WorkerResolver {
     });
   }
 
+  /** A move of the attempt (trap, rollback): that job's pending progress is written first, so the person deciding sees it. */
   private async move(ctx: Context, lease: Lease, move: WorkerTransition): Promise<Job> {
+    await ctx.services.progress.flush(lease.jobId);
     return toJob(await applyWorkerTransition(ctx, lease, move));
   }
 
-  /** Ends an attempt: its pending progress is written first, then nothing more is taken for it. */
+  /**
+   * Ends an attempt: its pending progress is written first (that job's only: with many jobs
+   * ending, the others still wait for their PROGRESS_FLUSH_MS), then nothing more is taken for it.
+   */
   private async end(ctx: Context, lease: Lease, move: WorkerTransition): Promise<Job> {
-    await ctx.services.progress.flush();
     const job = await this.move(ctx, lease, move);
-    ctx.services.progress.forget(lease.jobId);
-    ctx.services.leases.forget(lease.jobId);
+    ctx.services.progress.forget(lease.jobId, lease.token);
+    ctx.services.leases.forget(lease.jobId, lease.token);
     return job;
   }
 }

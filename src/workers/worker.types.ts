@@ -4,6 +4,7 @@ import { TaskStatus } from '../jobs/job.enums';
 import { JobStatus, JobStep } from '../jobs/job-status';
 import { Job } from '../jobs/job.types';
 import { TrapDecision } from '../jobs/actions/trap-decision';
+import { REPORT_LIMITS } from './progress/report-limits';
 
 // Progress reports are validated by hand (validate-report.ts) in one pass: at tens of
 // thousands of reports a second, per-property decorators cost more than the flush itself.
@@ -30,14 +31,15 @@ export class HeartbeatResult {
 
   @Field(() => TrapDecision, {
     nullable: true,
-    description: 'Once, after a trap is resolved with RETRY or SKIP: what to do. Null otherwise.',
+    description:
+      'After a trap is resolved with RETRY or SKIP: what to do. Repeated on every heartbeat while RUNNING until the worker traps again (so a lost answer loses nothing); act on it once. Null otherwise.',
   })
   trapDecision!: TrapDecision | null;
 }
 
 @InputType({ description: "Progress of one of a job's tasks (a table, a file, a mailbox folder)." })
 export class TaskReport {
-  @Field(() => String, { description: 'Task name, unique within the job (at most 300 characters).' })
+  @Field(() => String, { description: `Task name, unique within the job (at most ${REPORT_LIMITS.taskNameChars} characters).` })
   name!: string;
 
   @Field(() => TaskStatus, { nullable: true, description: 'WAITING, PROCESSING, COMPLETED or FAILED; unchanged when omitted.' })
@@ -52,7 +54,7 @@ export class TaskReport {
   @Field(() => String, { nullable: true, description: 'What is counted.' })
   unit?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'A status line (at most 1000 characters).' })
+  @Field(() => String, { nullable: true, description: `A status line (at most ${REPORT_LIMITS.messageChars} characters).` })
   message?: string | null;
 }
 
@@ -76,15 +78,18 @@ export class ProgressReport {
   @Field(() => String, { nullable: true, description: 'The phase ("counting", "copying").' })
   phase?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'A status line for the monitor (at most 1000 characters).' })
+  @Field(() => String, { nullable: true, description: `A status line for the monitor (at most ${REPORT_LIMITS.messageChars} characters).` })
   message?: string | null;
 
   @Field(() => JobStep, { nullable: true, description: 'The step now running.' })
   step?: JobStep | null;
 
-  @Field(() => [TaskReport], { nullable: true, description: 'Task progress (at most 500 per report).' })
+  @Field(() => [TaskReport], { nullable: true, description: `Task progress (at most ${REPORT_LIMITS.tasksPerReport} per report).` })
   tasks?: TaskReport[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Log lines for the timeline (at most 50 per report, 2000 characters each).' })
+  @Field(() => [String], {
+    nullable: true,
+    description: `Log lines for the timeline (at most ${REPORT_LIMITS.logLinesPerReport} per report, ${REPORT_LIMITS.logLineChars} characters each).`,
+  })
   log?: string[] | null;
 }

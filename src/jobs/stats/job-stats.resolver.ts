@@ -5,7 +5,7 @@ import { SqlParams } from '../../db/sql-params';
 import { jobPredicate } from '../../permissions/rules-to-sql';
 import { JOB_TYPE_PATTERN } from '../create-job.input';
 import { Job } from '../job.types';
-import { JobTypeStats, jobTypeStats } from './job-type-stats';
+import { JobTypeStats, SLOW_MIN_RUNS, jobTypeStats } from './job-type-stats';
 
 @Resolver(() => Job)
 export class JobStatsResolver {
@@ -22,10 +22,11 @@ export class JobStatsResolver {
 
   @FieldResolver(() => Boolean, {
     description:
-      "True while the job runs and has already run longer than its type's p95 duration, as jobTypeStats gives it to the viewer: worth a look.",
+      `True while the job runs and has already run longer than its type's p95 duration, as jobTypeStats gives it to the viewer, once at least ${SLOW_MIN_RUNS} of the type's recent runs ran: worth a look.`,
   })
   async slowerThanUsual(@Root() job: Job, @Ctx() ctx: Context): Promise<boolean> {
     if (job.status !== 'RUNNING' || job.duration === null) return false;
+    // The loader's p95 is null while fewer than SLOW_MIN_RUNS runs ran (slowThreshold).
     const p95 = await ctx.loaders.typeP95.load(job.type);
     return p95 !== null && job.duration > p95;
   }

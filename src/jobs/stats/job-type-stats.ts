@@ -5,6 +5,11 @@ import type { SqlParams } from '../../db/sql-params';
 /** "Recent runs": the last this-many finished runs of a type within the window below. */
 export const RECENT_RUNS = 1000;
 export const RECENT_DAYS = 30;
+/**
+ * A type's p95 says what "longer than usual" is once this many of its recent runs ran: the
+ * daemon's SLOWER_THAN_USUAL event and Job.slowerThanUsual both wait for it.
+ */
+export const SLOW_MIN_RUNS = 10;
 
 @ObjectType({ description: `How a job type has been doing: its last ${RECENT_RUNS} finished runs within ${RECENT_DAYS} days.` })
 export class JobTypeStats {
@@ -30,9 +35,18 @@ export class JobTypeStats {
   p95Duration!: number | null;
 }
 
+/** The stats, with how many of the runs ran (have a duration): not part of the schema. */
+export type TypeStats = JobTypeStats & { readonly ran: number };
+
+/** The duration past which a running job of this type is slower than usual; null while too few runs ran. */
+export function slowThreshold(stats: TypeStats): number | null {
+  return stats.ran >= SLOW_MIN_RUNS ? stats.p95Duration : null;
+}
+
 interface StatsRow {
   type: string;
   count: number;
+  ran: number;
   succeeded: number;
   failed: number;
   p50: number | null;
@@ -49,9 +63,10 @@ export async function jobTypeStats(
   types: readonly string[],
   params: SqlParams,
   visible: string,
-): Promise<JobTypeStats[]> {
+): Promise<TypeStats[]> {
   const rows = await sql.rows<StatsRow>(
     `SELECT t.type, count(r.id)::int AS count,
+            count(r.seconds)::int AS ran,
             count(r.id) FILTER (WHERE r.status = 'SUCCEEDED')::int AS succeeded,
             count(r.id) FILTER (WHERE r.status IN ('FAILED', 'ABENDED', 'EXPIRED'))::int AS failed,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds) AS p50,
@@ -75,6 +90,7 @@ export async function jobTypeStats(
       count,
       succeeded: row?.succeeded ?? 0,
       failed: row?.failed ?? 0,
+      ran: row?.ran ?? 0,
       successRate: count === 0 ? null : (row?.succeeded ?? 0) / count,
       p50Duration: row?.p50 == null ? null : Math.round(row.p50 * 1000) / 1000,
       p95Duration: row?.p95 == null ? null : Math.round(row.p95 * 1000) / 1000,

@@ -4,21 +4,27 @@ import { WORKER_HELD_STATUSES, type JobStep } from '../../jobs/job-status';
 import type { TaskStatus } from '../../jobs/job.enums';
 import type { ProgressReport } from '../worker.types';
 import type { LeaseCache } from './lease-cache';
+import { REPORT_LIMITS } from './report-limits';
 import { SmoothedRate } from './smoothed-rate';
 
-const MILESTONES = [25, 50, 75, 100];
-const MAX_QUEUED_EVENTS_PER_JOB = 500;
 /** Jobs not reported for this long are forgotten (their worker is gone or the job ended). */
 const IDLE_TRACK_MS = 10 * 60_000;
 
+/**
+ * What this instance heard of one task. A field it never heard of is absent (or null for the
+ * status and done), and the flush then keeps what the database has: another instance, or this
+ * one before a restart, may have heard more.
+ */
 interface TaskState {
   position: number;
-  status: TaskStatus;
-  done: number;
-  total: number | null;
-  unit: string | null;
-  message: string | null;
+  status: TaskStatus | null;
+  done: number | null;
+  total?: number | null;
+  unit?: string | null;
+  message?: string | null;
   rate: SmoothedRate;
+  /** Seen here going (back) to PROCESSING, and no new rate yet: the stored one is the old run's. */
+  restarted: boolean;
 }
 
 interface QueuedEvent {
@@ -32,7 +38,11 @@ interface QueuedEvent {
 interface Track {
   token: string;
   actor: string;
-  /** Fields reported so far; a field never reported is left as the database has it. */
+  /**
+   * Fields reported so far; a field never reported is left as the database has it. `done` and
+   * `total` are only the worker's own figures: a job whose worker reports only tasks gets their
+   * sums, computed by the flush statement from the tasks table.
+   */
   fields: {
     done?: number;
     total?: number | null;
@@ -42,22 +52,22 @@ interface Track {
     step?: JobStep;
   };
   rate: SmoothedRate;
-  /** The worker reports the job's own done/total: then they are never derived from its tasks. */
-  ownFigures: boolean;
   tasks: Map<string, TaskState>;
   dirtyTasks: Set<string>;
   events: QueuedEvent[];
-  flushedPercent: number | null;
   touchedAt: number;
 }
 
 /**
  * Coalesces progress reports per job and writes them at most every `flushMs`, in one statement
- * per flush for every job, task and timeline milestone together. Within an attempt the
- * percentage never goes backwards (the statement keeps the greatest) nor passes 100; `done`
- * never goes backwards while the phase and the total stay the same; `total: null` means
- * indeterminate. A flush that fails is retried with everything it held; a flush refused for a
- * job (its lease is no longer current) drops that job's track.
+ * per flush for every job, task and timeline event together. The statement, not this memory,
+ * decides what the figures are, so they come out right whatever instance received which report
+ * and across restarts: the percentage never goes backwards within an attempt (the stored one is
+ * kept when greater) nor passes 100, `done` never goes backwards while the phase and the total
+ * stay the same, `total: null` means indeterminate, a job reported only through its tasks gets
+ * the sums of all its tasks in the table, and a milestone is written when the stored percentage
+ * crosses it. A flush that fails is retried with everything it held; a flush refused for a job
+ * (its lease is no longer current) drops that attempt's track, never a newer attempt's.
  */
 export class ProgressBuffer {
   private readonly tracks = new Map<string, Track>();
@@ -90,18 +100,7 @@ export class ProgressBuffer {
     for (const { jobId, token, actor, report } of reports) {
       let track = this.tracks.get(jobId);
       if (track === undefined || track.token !== token) {
-        track = {
-          token,
-          actor,
-          fields: {},
-          rate: new SmoothedRate(),
-          ownFigures: false,
-          tasks: new Map(),
-          dirtyTasks: new Set(),
-          events: [],
-          flushedPercent: null,
-          touchedAt: now,
-        };
+        track = { token, actor, fields: {}, rate: new SmoothedRate(), tasks: new Map(), dirtyTasks: new Set(), events: [], touchedAt: now };
         this.tracks.set(jobId, track);
       }
       merge(track, report, now);
@@ -110,18 +109,24 @@ export class ProgressBuffer {
     }
   }
 
-  /** Forgets a job (its attempt ended through this instance). */
-  forget(jobId: string): void {
+  /** Forgets a job's track: only the attempt `token` names when given (a newer attempt's stays). */
+  forget(jobId: string, token?: string): void {
+    const track = this.tracks.get(jobId);
+    if (track === undefined || (token !== undefined && track.token !== token)) return;
     this.tracks.delete(jobId);
     this.dirty.delete(jobId);
   }
 
-  /** Writes what is pending now, after any flush already running. */
-  async flush(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing;
-    if (this.dirty.size === 0) return;
-    this.flushing = this.write().finally(() => (this.flushing = undefined));
-    await this.flushing;
+  /**
+   * Writes what is pending now (only for `jobId` when given: an attempt about to end), after any
+   * flush already running.
+   */
+  async flush(jobId?: string): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing.catch(() => undefined);
+    if (jobId === undefined ? this.dirty.size === 0 : !this.dirty.has(jobId)) return;
+    const flushing = this.write(jobId === undefined ? [...this.dirty] : [jobId]).finally(() => (this.flushing = undefined));
+    this.flushing = flushing;
+    await flushing;
   }
 
   private async flushSoon(): Promise<void> {
@@ -132,21 +137,18 @@ export class ProgressBuffer {
     await this.flush().catch(() => undefined);
   }
 
-  private async write(): Promise<void> {
-    const ids = [...this.dirty];
-    this.dirty.clear();
+  private async write(ids: readonly string[]): Promise<void> {
     const rows: unknown[] = [];
     const taskRows: unknown[] = [];
     const eventRows: unknown[] = [];
-    const taken = new Map<string, { events: QueuedEvent[]; tasks: Set<string> }>();
+    const taken = new Map<string, { track: Track; events: QueuedEvent[]; tasks: Set<string> }>();
     for (const id of ids) {
+      this.dirty.delete(id);
       const track = this.tracks.get(id);
       if (track === undefined) continue;
-      const row: Record<string, unknown> = { id, token: track.token, ...track.fields };
+      const row: Record<string, unknown> = { id, token: track.token, actor: track.actor, ...track.fields };
       const rate = track.rate.perMinute;
       if (rate !== null) row['rate'] = rate;
-      const percent = percentOf(track);
-      if (percent !== undefined) row['percent'] = percent;
       rows.push(row);
       for (const name of track.dirtyTasks) {
         const task = track.tasks.get(name) as TaskState;
@@ -160,17 +162,17 @@ export class ProgressBuffer {
           unit: task.unit,
           message: task.message,
           rate: task.rate.perMinute,
+          ...(task.restarted ? { restarted: true } : {}),
         });
       }
-      const events = [...track.events, ...milestones(track, percent)];
-      for (const event of events) eventRows.push({ job: id, ...event });
-      taken.set(id, { events: track.events, tasks: track.dirtyTasks });
+      for (const event of track.events) eventRows.push({ job: id, ...event });
+      taken.set(id, { track, events: track.events, tasks: track.dirtyTasks });
       track.events = [];
       track.dirtyTasks = new Set();
     }
     if (rows.length === 0) return;
     try {
-      const written = await this.sql.rows<{ id: string; progress_percent: number | null }>(FLUSH_SQL, [
+      const written = await this.sql.rows<{ id: string }>(FLUSH_SQL, [
         JSON.stringify(rows),
         WORKER_HELD_STATUSES,
         JSON.stringify(taskRows),
@@ -178,25 +180,20 @@ export class ProgressBuffer {
       ]);
       this.stats.flushes += 1;
       this.stats.rowsWritten += written.length;
-      const writtenIds = new Set<string>();
-      for (const row of written) {
-        writtenIds.add(row.id);
-        const track = this.tracks.get(row.id);
-        if (track !== undefined) track.flushedPercent = row.progress_percent;
-      }
-      for (const id of taken.keys()) {
+      const writtenIds = new Set(written.map((row) => row.id));
+      for (const [id, { track }] of taken) {
         if (writtenIds.has(id)) continue;
-        // The lease is no longer current (the attempt ended, or another began): stop tracking it.
-        this.forget(id);
-        this.leases.forget(id);
+        // That lease is no longer current (the attempt ended, or another began): stop tracking
+        // it. A newer attempt's track, accepted while this flush ran, stays.
+        this.forget(id, track.token);
+        this.leases.forget(id, track.token);
       }
     } catch (error) {
       this.stats.failedFlushes += 1;
       this.log.warn({ err: error, jobs: rows.length }, 'progress flush failed; it will be retried');
-      for (const [id, { events, tasks }] of taken) {
-        const track = this.tracks.get(id);
-        if (track === undefined) continue;
-        track.events = [...events, ...track.events].slice(-MAX_QUEUED_EVENTS_PER_JOB);
+      for (const [id, { track, events, tasks }] of taken) {
+        if (this.tracks.get(id) !== track) continue;
+        track.events = [...events, ...track.events].slice(-REPORT_LIMITS.queuedEventsPerJob);
         for (const name of tasks) track.dirtyTasks.add(name);
         this.dirty.add(id);
       }
@@ -217,10 +214,10 @@ function merge(track: Track, report: ProgressReport, now: number): void {
   track.touchedAt = now;
   const phaseChanged = report.phase !== undefined && report.phase !== fields.phase;
   const totalChanged = report.total !== undefined && report.total !== fields.total;
-  if (report.done != null || report.total !== undefined) track.ownFigures = true;
   if (phaseChanged) {
     fields.phase = report.phase ?? null;
-    // A new phase counts something else: its rate starts afresh.
+    // A new phase counts something else: its rate starts afresh (the flush then writes the
+    // new rate, null until there is one, instead of keeping the old phase's).
     track.rate = new SmoothedRate();
     if (report.phase != null) track.events.push({ kind: 'PROGRESS', message: `Phase: ${report.phase}`, data: { phase: report.phase }, actor: track.actor });
   }
@@ -231,110 +228,171 @@ function merge(track: Track, report: ProgressReport, now: number): void {
   if (report.total !== undefined) fields.total = report.total;
   if (report.unit !== undefined) fields.unit = report.unit;
   if (report.message !== undefined) fields.message = report.message;
-  if (report.tasks != null) {
-    for (const taskReport of report.tasks) {
-      let task = track.tasks.get(taskReport.name);
-      if (task === undefined) {
-        task = { position: track.tasks.size, status: 'WAITING', done: 0, total: null, unit: null, message: null, rate: new SmoothedRate() };
-        track.tasks.set(taskReport.name, task);
-      }
-      if (taskReport.total !== undefined && taskReport.total !== task.total) {
-        task.total = taskReport.total;
-        if (taskReport.done != null) task.done = taskReport.done;
-      } else if (taskReport.done != null) {
-        task.done = Math.max(task.done, taskReport.done);
-      }
-      if (taskReport.status != null && taskReport.status !== task.status) {
-        // Time spent waiting is not slowness: the rate starts when the task starts.
-        if (taskReport.status === 'PROCESSING') task.rate = new SmoothedRate();
-        task.status = taskReport.status;
-      }
-      if (taskReport.unit !== undefined) task.unit = taskReport.unit;
-      if (taskReport.message !== undefined) task.message = taskReport.message;
-      task.rate.observe(task.done, now);
-      track.dirtyTasks.add(taskReport.name);
+  for (const taskReport of report.tasks ?? []) {
+    let task = track.tasks.get(taskReport.name);
+    if (task === undefined) {
+      task = { position: track.tasks.size, status: null, done: null, rate: new SmoothedRate(), restarted: false };
+      track.tasks.set(taskReport.name, task);
     }
+    if (taskReport.total !== undefined && taskReport.total !== task.total) {
+      task.total = taskReport.total;
+      if (taskReport.done != null) task.done = taskReport.done;
+    } else if (taskReport.done != null) {
+      task.done = Math.max(task.done ?? 0, taskReport.done);
+    }
+    if (taskReport.status != null && taskReport.status !== task.status) {
+      // Time spent waiting is not slowness: the rate starts when the task starts (again).
+      if (taskReport.status === 'PROCESSING') {
+        task.rate = new SmoothedRate();
+        task.restarted = task.status !== null;
+      }
+      task.status = taskReport.status;
+    }
+    if (taskReport.unit !== undefined) task.unit = taskReport.unit;
+    if (taskReport.message !== undefined) task.message = taskReport.message;
+    if (task.done !== null) task.rate.observe(task.done, now);
+    if (task.rate.perMinute !== null) task.restarted = false;
+    track.dirtyTasks.add(taskReport.name);
   }
-  // The job's figures: as reported, or, for a worker that only ever reports tasks, their sums.
-  let done = report.done ?? undefined;
-  if (!track.ownFigures && report.tasks != null && track.tasks.size > 0) {
-    const tasks = [...track.tasks.values()];
-    done = tasks.reduce((sum, task) => sum + task.done, 0);
-    fields.total = tasks.every((task) => task.total !== null) ? tasks.reduce((sum, task) => sum + (task.total as number), 0) : null;
-  }
-  if (done !== undefined) {
+  if (report.done != null) {
     // Reports can arrive out of order: within one phase and total, done only grows.
-    fields.done = phaseChanged || totalChanged || fields.done === undefined ? done : Math.max(fields.done, done);
+    fields.done = phaseChanged || totalChanged || fields.done === undefined ? report.done : Math.max(fields.done, report.done);
     track.rate.observe(fields.done, now);
   }
   for (const line of report.log ?? []) track.events.push({ kind: 'LOG', message: line, actor: track.actor });
-  if (track.events.length > MAX_QUEUED_EVENTS_PER_JOB) track.events.splice(0, track.events.length - MAX_QUEUED_EVENTS_PER_JOB);
+  if (track.events.length > REPORT_LIMITS.queuedEventsPerJob) track.events.splice(0, track.events.length - REPORT_LIMITS.queuedEventsPerJob);
 }
 
-/** The percentage the fields give, or undefined when they give none (indeterminate or unknown). */
-function percentOf(track: Track): number | undefined {
-  const { done, total } = track.fields;
-  if (done === undefined || total === undefined || total === null) return undefined;
-  if (total === 0) return 100;
-  return Math.min(100, Math.round((done / total) * 10_000) / 100);
-}
+// ---------------------------------------------------------------------------------------------
+// The flush statement. Its pieces are named here so that each rule is written once.
+// ---------------------------------------------------------------------------------------------
 
-function milestones(track: Track, percent: number | undefined): QueuedEvent[] {
-  if (percent === undefined) return [];
-  const before = track.flushedPercent ?? 0;
-  return MILESTONES.filter((milestone) => before < milestone && percent >= milestone).map((milestone) => ({
-    kind: 'PROGRESS' as const,
-    message: `${milestone} % done`,
-    data: { percent: milestone },
-    actor: track.actor,
-  }));
-}
+/** A task after this flush, from the stored row `t` (null when new) and the input `x`. */
+const TASK = {
+  status: `coalesce(x.status, t.status, 'WAITING')`,
+  // Within one total, done only grows (out-of-order reports, several instances); a new total restarts it.
+  done: `CASE WHEN t.done IS NULL THEN coalesce(x.done, 0) WHEN x.done IS NULL THEN t.done
+    WHEN x.has_total AND x.total IS DISTINCT FROM t.total THEN x.done ELSE greatest(t.done, x.done) END`,
+  total: `CASE WHEN x.has_total THEN x.total ELSE t.total END`,
+  // A task that (re)starts processing has a new rate, null until there is one; `restarted` says
+  // so when it went through another status between two flushes.
+  rate: `CASE WHEN x.restarted OR (x.status = 'PROCESSING' AND t.status IS DISTINCT FROM 'PROCESSING') THEN x.rate
+    ELSE coalesce(x.rate, t.rate_per_minute) END`,
+};
+
+/** The job's figures come from its tasks: the worker never reported done/total in this attempt. */
+const DERIVED = `(NOT i.own AND NOT coalesce(j.progress_own, false) AND s.job_id IS NOT NULL)`;
+const PHASE_CHANGED = `(i.e ? 'phase' AND (i.e->>'phase') IS DISTINCT FROM j.progress_phase)`;
+/** When the reported done may go below the stored one: a new phase, a new total, or the first own figures. */
+const DONE_RESTARTS = `(NOT coalesce(j.progress_own, false) OR ${PHASE_CHANGED}
+  OR (i.e ? 'total' AND (i.e->>'total')::float8 IS DISTINCT FROM j.progress_total))`;
+const DONE = `CASE WHEN ${DERIVED} THEN s.done
+  WHEN i.e ? 'done' THEN CASE WHEN ${DONE_RESTARTS} THEN (i.e->>'done')::float8 ELSE greatest(j.progress_done, (i.e->>'done')::float8) END
+  ELSE j.progress_done END`;
+const TOTAL = `CASE WHEN ${DERIVED} THEN s.total WHEN i.e ? 'total' THEN (i.e->>'total')::float8 ELSE j.progress_total END`;
+/** Floored to 0.01 (99.999 % is not 100 %), exact (numeric); done = total is 100. */
+const PERCENT_OF = (done: string, total: string) =>
+  `(CASE WHEN ${total} = 0 OR ${done} >= ${total} THEN 100 ELSE floor((${done})::numeric * 10000 / (${total})::numeric) / 100 END)::real`;
 
 /**
- * One statement for a whole flush: jobs (guarded by their current lease and a held status), then
- * their tasks and timeline events, only for the jobs that were written. Absent keys keep the
- * stored value; the percentage keeps the greatest value of the attempt.
+ * One statement for a whole flush: jobs (guarded by their current lease and a held status),
+ * then their tasks and timeline events, only for the jobs that were written. Absent keys keep
+ * the stored value. A job reported only through tasks gets the sums over all its tasks: those
+ * stored (as this statement's snapshot has them) with this flush's merged in. Milestones are
+ * the quarters the stored percentage crosses (`o` is the row as it was). Two instances flushing
+ * the same job at the same instant may each miss the other's tasks in the sums; the next flush
+ * of that job puts them right.
  */
 const FLUSH_SQL = `
 WITH input AS (
-  SELECT (e->>'id')::uuid AS id, (e->>'token')::uuid AS token, e FROM jsonb_array_elements($1::jsonb) e
+  SELECT (e->>'id')::uuid AS id, (e->>'token')::uuid AS token, e->>'actor' AS actor, (e ?| array['done', 'total']) AS own, e
+    FROM jsonb_array_elements($1::jsonb) e
+),
+task_input AS (
+  SELECT (x.t->>'job')::uuid AS job_id, x.t->>'name' AS name, (x.t->>'position')::int AS position, x.t->>'status' AS status,
+         (x.t->>'done')::float8 AS done, x.t ? 'total' AS has_total, (x.t->>'total')::float8 AS total,
+         x.t->>'unit' AS unit, x.t->>'message' AS message, (x.t->>'rate')::float8 AS rate, x.t ? 'restarted' AS restarted
+    FROM jsonb_array_elements($3::jsonb) x(t)
+),
+sums AS (
+  SELECT a.job_id, sum(a.done) AS done, CASE WHEN bool_and(a.total IS NOT NULL) THEN sum(a.total) END AS total,
+         sum(a.rate) FILTER (WHERE a.status = 'PROCESSING') AS rate
+    FROM (
+      SELECT x.job_id, ${TASK.done} AS done, ${TASK.total} AS total, ${TASK.status} AS status, ${TASK.rate} AS rate
+        FROM task_input x LEFT JOIN tasks t ON t.job_id = x.job_id AND t.name = x.name
+      UNION ALL
+      SELECT t.job_id, t.done, t.total, t.status, t.rate_per_minute FROM tasks t
+       WHERE t.job_id IN (SELECT job_id FROM task_input)
+         AND NOT EXISTS (SELECT 1 FROM task_input x WHERE x.job_id = t.job_id AND x.name = t.name)
+    ) a
+   WHERE a.job_id IN (SELECT id FROM input WHERE NOT own)
+   GROUP BY a.job_id
 ),
 updated AS (
   UPDATE jobs j SET
-    progress_done = CASE WHEN i.e ? 'done' THEN (i.e->>'done')::float8 ELSE j.progress_done END,
-    progress_total = CASE WHEN i.e ? 'total' THEN (i.e->>'total')::float8 ELSE j.progress_total END,
+    progress_done = ${DONE},
+    progress_total = ${TOTAL},
     progress_unit = CASE WHEN i.e ? 'unit' THEN i.e->>'unit' ELSE j.progress_unit END,
     progress_phase = CASE WHEN i.e ? 'phase' THEN i.e->>'phase' ELSE j.progress_phase END,
     message = CASE WHEN i.e ? 'message' THEN i.e->>'message' ELSE j.message END,
     step = CASE WHEN i.e ? 'step' THEN i.e->>'step' ELSE j.step END,
-    progress_rate = CASE WHEN i.e ? 'rate' THEN (i.e->>'rate')::float8 ELSE j.progress_rate END,
-    progress_percent = CASE WHEN i.e ? 'percent'
-      THEN least(100, greatest(coalesce(j.progress_percent, 0), (i.e->>'percent')::real)) ELSE j.progress_percent END,
+    progress_rate = CASE WHEN ${DERIVED} THEN s.rate
+      WHEN ${PHASE_CHANGED} OR i.e ? 'rate' THEN (i.e->>'rate')::float8 ELSE j.progress_rate END,
+    progress_percent = CASE WHEN (${TOTAL}) IS NULL THEN j.progress_percent
+      ELSE least(100, greatest(coalesce(j.progress_percent, 0), ${PERCENT_OF(DONE, TOTAL)})) END,
+    progress_own = CASE WHEN i.own THEN true ELSE j.progress_own END,
     progress_updated_at = now(),
     updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
-  FROM input i
+  FROM input i JOIN jobs o ON o.id = i.id LEFT JOIN sums s ON s.job_id = i.id
   WHERE j.id = i.id AND j.lease_token = i.token AND j.status = ANY($2::text[])
-  RETURNING j.id, j.attempt, j.step, j.scope, j.type, j.owner_id, j.progress_percent
+  RETURNING j.id, j.attempt, j.step, j.scope, j.type, j.owner_id, j.progress_percent, o.progress_percent AS old_percent, i.actor
+),
+tasks_changed AS (
+  UPDATE tasks t SET
+    status = ${TASK.status}, done = ${TASK.done}, total = ${TASK.total},
+    unit = coalesce(x.unit, t.unit), message = coalesce(x.message, t.message), rate_per_minute = ${TASK.rate},
+    started_at = coalesce(t.started_at, CASE WHEN ${TASK.status} <> 'WAITING' THEN now() END),
+    finished_at = CASE WHEN ${TASK.status} IN ('COMPLETED', 'FAILED') THEN coalesce(t.finished_at, now()) END,
+    updated_at = now()
+    FROM task_input x JOIN updated u ON u.id = x.job_id
+   WHERE t.job_id = x.job_id AND t.name = x.name
 ),
 task_rows AS (
   INSERT INTO tasks AS t (job_id, name, position, status, done, total, unit, message, rate_per_minute, started_at, finished_at, updated_at)
-  SELECT u.id, x.t->>'name', (x.t->>'position')::int, x.t->>'status', (x.t->>'done')::float8, (x.t->>'total')::float8,
-         x.t->>'unit', x.t->>'message', (x.t->>'rate')::float8,
-         CASE WHEN x.t->>'status' <> 'WAITING' THEN now() END,
-         CASE WHEN x.t->>'status' IN ('COMPLETED', 'FAILED') THEN now() END, now()
-    FROM jsonb_array_elements($3::jsonb) x(t) JOIN updated u ON u.id = (x.t->>'job')::uuid
+  SELECT x.job_id, x.name,
+         -- New tasks go after the stored ones (which another instance may have added), in the order first heard of.
+         (SELECT coalesce(max(e.position) + 1, 0) FROM tasks e WHERE e.job_id = x.job_id)
+           + row_number() OVER (PARTITION BY x.job_id ORDER BY x.position) - 1,
+         coalesce(x.status, 'WAITING'), coalesce(x.done, 0), x.total, x.unit, x.message, x.rate,
+         CASE WHEN coalesce(x.status, 'WAITING') <> 'WAITING' THEN now() END,
+         CASE WHEN x.status IN ('COMPLETED', 'FAILED') THEN now() END, now()
+    FROM task_input x JOIN updated u ON u.id = x.job_id
+   WHERE NOT EXISTS (SELECT 1 FROM tasks e WHERE e.job_id = x.job_id AND e.name = x.name)
+  -- Only when another instance added the same task in the same instant.
   ON CONFLICT (job_id, name) DO UPDATE SET
-    status = EXCLUDED.status, done = EXCLUDED.done, total = coalesce(EXCLUDED.total, t.total),
+    status = CASE WHEN EXCLUDED.status = 'WAITING' THEN t.status ELSE EXCLUDED.status END, done = greatest(EXCLUDED.done, t.done),
+    total = coalesce(EXCLUDED.total, t.total),
     unit = coalesce(EXCLUDED.unit, t.unit), message = coalesce(EXCLUDED.message, t.message),
     rate_per_minute = coalesce(EXCLUDED.rate_per_minute, t.rate_per_minute),
     started_at = coalesce(t.started_at, EXCLUDED.started_at),
     finished_at = CASE WHEN EXCLUDED.status IN ('COMPLETED', 'FAILED') THEN coalesce(t.finished_at, now()) END,
     updated_at = now()
 ),
+milestones AS (
+  SELECT u.id AS job_id, u.actor, m.percent FROM updated u CROSS JOIN unnest(ARRAY[25, 50, 75, 100]) m(percent)
+   WHERE u.progress_percent >= m.percent AND coalesce(u.old_percent, 0) < m.percent
+),
 events AS (
   INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, attempt, step, message, data, job_scope, job_type, job_owner_id)
-  SELECT u.id, x.v->>'kind', x.v->>'actor', 'WORKER', u.attempt, u.step, x.v->>'message', x.v->'data', u.scope, u.type, u.owner_id
-    FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY x(v, n) JOIN updated u ON u.id = (x.v->>'job')::uuid
-   ORDER BY x.n
+  SELECT u.id, v.kind, v.actor, 'WORKER', u.attempt, u.step, v.message, v.data, u.scope, u.type, u.owner_id
+    FROM (
+      SELECT (x.v->>'job')::uuid AS job_id, x.v->>'kind' AS kind, x.v->>'actor' AS actor, x.v->>'message' AS message,
+             x.v->'data' AS data, 0 AS g, x.n
+        FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY x(v, n)
+      UNION ALL
+      SELECT m.job_id, 'PROGRESS', m.actor, m.percent || ' % done', jsonb_build_object('percent', m.percent), 1, m.percent
+        FROM milestones m
+    ) v JOIN updated u ON u.id = v.job_id
+   ORDER BY v.g, v.n
 )
-SELECT id, progress_percent FROM updated`;
+SELECT id FROM updated`;

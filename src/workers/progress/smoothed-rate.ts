@@ -32,3 +32,21 @@ export class SmoothedRate {
     return this.rate === null ? null : Math.round(this.rate * 100) / 100;
   }
 }
+
+/** For this long after the last progress write, the stored rate stands (a worker reports far more often). */
+export const STALL_GRACE_MS = 60_000;
+
+/**
+ * The rate to show for a held job, `now`: the stored smoothed rate while progress keeps coming,
+ * then, once nothing has been written for STALL_GRACE_MS, decaying the way the smoothed rate
+ * would had the worker kept reporting no progress; 0 once under 1 % of it. So a worker that
+ * stalls (or vanished, until the daemon ABENDs it) shows a falling rate and a growing ETA, then
+ * none, instead of its last figures forever. Computed when read, never written.
+ */
+export function currentRate(rate: number | null, updatedAt: Date | string | null, now: number): number | null {
+  if (rate === null || updatedAt === null) return rate;
+  const stalled = now - new Date(updatedAt).getTime() - STALL_GRACE_MS;
+  if (!(stalled > 0)) return rate;
+  const factor = Math.exp(-stalled / TIME_CONSTANT_MS);
+  return factor < 0.01 ? 0 : Math.round(rate * factor * 100) / 100;
+}

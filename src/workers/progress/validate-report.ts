@@ -1,50 +1,92 @@
-import { BadUserInputError } from '../../graphql/errors';
+import { AppError, BadUserInputError, ErrorCode } from '../../graphql/errors';
 import { STEP_ORDER } from '../../jobs/job-status';
+import { parseLease, type Lease } from '../lease';
 import type { ProgressReport } from '../worker.types';
+import { REPORT_LIMITS as LIMITS } from './report-limits';
 
-export const MAX_REPORTS_PER_CALL = 1000;
-const MAX_COUNT = 2 ** 53 - 1;
 const TASK_STATUSES = new Set(['WAITING', 'PROCESSING', 'COMPLETED', 'FAILED']);
+/** The invalid reports an error lists by index; past this many, the first ones. */
+const LISTED_INVALID = 100;
+
+class Invalid extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
 
 function count(value: number | null | undefined, field: string): void {
   if (value == null) return;
-  if (!Number.isFinite(value) || value < 0 || value > MAX_COUNT) {
-    throw new BadUserInputError(`${field} must be a number from 0 to 2^53`, field);
-  }
+  if (!Number.isFinite(value) || value < 0 || value > LIMITS.maxCount) throw new Invalid(`${field} must be a number from 0 to 2^53`, field);
 }
 
 function text(value: string | null | undefined, max: number, field: string): void {
-  if (value != null && value.length > max) throw new BadUserInputError(`${field} must be at most ${max} characters`, field);
+  if (value != null && value.length > max) throw new Invalid(`${field} must be at most ${max} characters`, field);
 }
 
-/** Checks a batch of reports at the boundary; the message names the report and the field. */
-export function validateReports(reports: readonly ProgressReport[]): void {
-  if (reports.length > MAX_REPORTS_PER_CALL) {
-    throw new BadUserInputError(`reports may hold at most ${MAX_REPORTS_PER_CALL} reports per call`, 'reports');
+function checkReport(report: ProgressReport, at: string): Lease {
+  let lease: Lease;
+  try {
+    lease = parseLease(report.lease, `${at}.lease`);
+  } catch (error) {
+    throw new Invalid((error as Error).message, `${at}.lease`);
   }
+  count(report.done, `${at}.done`);
+  count(report.total, `${at}.total`);
+  text(report.unit, LIMITS.unitChars, `${at}.unit`);
+  text(report.phase, LIMITS.phaseChars, `${at}.phase`);
+  text(report.message, LIMITS.messageChars, `${at}.message`);
+  if (report.step != null && !STEP_ORDER.includes(report.step)) throw new Invalid(`${at}.step is not a step`, `${at}.step`);
+  if (report.log != null) {
+    if (report.log.length > LIMITS.logLinesPerReport) throw new Invalid(`${at}.log may hold at most ${LIMITS.logLinesPerReport} lines`, `${at}.log`);
+    report.log.forEach((line, lineIndex) => text(line, LIMITS.logLineChars, `${at}.log[${lineIndex}]`));
+  }
+  if (report.tasks != null) {
+    if (report.tasks.length > LIMITS.tasksPerReport) throw new Invalid(`${at}.tasks may hold at most ${LIMITS.tasksPerReport} tasks`, `${at}.tasks`);
+    report.tasks.forEach((task, taskIndex) => {
+      const where = `${at}.tasks[${taskIndex}]`;
+      if (task.name.length === 0 || task.name.length > LIMITS.taskNameChars) {
+        throw new Invalid(`${where}.name must be 1 to ${LIMITS.taskNameChars} characters`, `${where}.name`);
+      }
+      if (task.status != null && !TASK_STATUSES.has(task.status)) throw new Invalid(`${where}.status is not a task status`, `${where}.status`);
+      count(task.done, `${where}.done`);
+      count(task.total, `${where}.total`);
+      text(task.unit, LIMITS.unitChars, `${where}.unit`);
+      text(task.message, LIMITS.messageChars, `${where}.message`);
+    });
+  }
+  return lease;
+}
+
+/**
+ * Checks a batch of reports at the boundary and parses their leases. A batch with an invalid
+ * report is refused whole (BAD_USER_INPUT naming the first bad field), and the error lists the
+ * index of every invalid report in `extensions.invalidReports`, so that a client can drop
+ * exactly those and send the rest again instead of being stuck on one bad report.
+ */
+export function parseReports(reports: readonly ProgressReport[]): Array<{ report: ProgressReport; lease: Lease }> {
+  if (reports.length > LIMITS.reportsPerCall) {
+    throw new BadUserInputError(`reports may hold at most ${LIMITS.reportsPerCall} reports per call`, 'reports');
+  }
+  const parsed: Array<{ report: ProgressReport; lease: Lease }> = [];
+  const invalid: number[] = [];
+  let invalidCount = 0;
+  let first: Invalid | undefined;
   reports.forEach((report, index) => {
-    const at = `reports[${index}]`;
-    count(report.done, `${at}.done`);
-    count(report.total, `${at}.total`);
-    text(report.unit, 50, `${at}.unit`);
-    text(report.phase, 100, `${at}.phase`);
-    text(report.message, 1000, `${at}.message`);
-    if (report.step != null && !STEP_ORDER.includes(report.step)) throw new BadUserInputError(`${at}.step is not a step`, `${at}.step`);
-    if (report.log != null) {
-      if (report.log.length > 50) throw new BadUserInputError(`${at}.log may hold at most 50 lines`, `${at}.log`);
-      report.log.forEach((line, lineIndex) => text(line, 2000, `${at}.log[${lineIndex}]`));
-    }
-    if (report.tasks != null) {
-      if (report.tasks.length > 500) throw new BadUserInputError(`${at}.tasks may hold at most 500 tasks`, `${at}.tasks`);
-      report.tasks.forEach((task, taskIndex) => {
-        const where = `${at}.tasks[${taskIndex}]`;
-        if (task.name.length === 0 || task.name.length > 300) throw new BadUserInputError(`${where}.name must be 1 to 300 characters`, `${where}.name`);
-        if (task.status != null && !TASK_STATUSES.has(task.status)) throw new BadUserInputError(`${where}.status is not a task status`, `${where}.status`);
-        count(task.done, `${where}.done`);
-        count(task.total, `${where}.total`);
-        text(task.unit, 50, `${where}.unit`);
-        text(task.message, 1000, `${where}.message`);
-      });
+    try {
+      parsed.push({ report, lease: checkReport(report, `reports[${index}]`) });
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      first ??= error;
+      invalidCount += 1;
+      if (invalid.length < LISTED_INVALID) invalid.push(index);
     }
   });
+  if (first !== undefined) {
+    const more = invalidCount > 1 ? ` (and ${invalidCount - 1} more invalid reports, see invalidReports)` : '';
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${first.message}${more}`, { field: first.field, invalidReports: invalid });
+  }
+  return parsed;
 }

@@ -8,6 +8,7 @@ export type ClaimedRow = JobRow & { lease_token: string; secrets: Buffer | null 
  * Claims the next runnable job in one statement: the oldest PENDING job whose schedule has come
  * (and whose deadline has not passed), of the wanted types, that this worker may execute. Rows
  * other workers are claiming are skipped, never waited for, so N workers claim N different jobs.
+ * A new attempt has not yet said whether it reports its own done/total (`progress_own`).
  */
 export async function claimJob(
   sql: Sql,
@@ -25,6 +26,7 @@ export async function claimJob(
      ),
      claimed AS (
        UPDATE jobs j SET status = 'RUNNING', worker_id = ${params.add(options.workerId)}, lease_token = gen_random_uuid(),
+              progress_own = NULL,
               heartbeat_at = now(), started_at = now(), trap_decision = NULL, updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
          FROM next WHERE j.id = next.id
        RETURNING j.*
