@@ -137,3 +137,245 @@ test('the secrets reach the handler; cancelling aborts its signal and the job en
   expect(aborted).toMatchObject({ name: 'JobAbortedError', reason: 'cancelled' });
   await worker.stop();
 });
+
+/** A promise with its resolver, for handlers that wait on the test. */
+function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+async function newWorker(type: string, options: Partial<ConstructorParameters<typeof JobwatchWorker>[0]> & Pick<ConstructorParameters<typeof JobwatchWorker>[0], 'handler'>) {
+  const worker = new JobwatchWorker({
+    url: server.url,
+    token: await token('sdk-worker'),
+    workerId: `sdk-${type}`,
+    types: [type],
+    pollIntervalMs: 20,
+    heartbeatIntervalMs: 50,
+    // Progress goes out when the test says so (flushProgress) or when a job ends.
+    progressIntervalMs: 3_600_000,
+    ...options,
+  });
+  workers.push(worker);
+  worker.start();
+  return worker;
+}
+
+async function stored(id: string) {
+  await server.services.progress.flush();
+  const { rows } = await db.pool.query('SELECT progress_done, progress_total, progress_unit, message FROM jobs WHERE id = $1', [id]);
+  return rows[0] as { progress_done: number; progress_total: number | null; progress_unit: string | null; message: string | null };
+}
+
+describe('progress through the SDK', () => {
+  test('is throttled and batched: a thousand updates of three jobs are one call, with the last values', async () => {
+    let calls = 0;
+    const countingFetch: typeof fetch = (input, init) => {
+      if (typeof init?.body === 'string' && init.body.includes('reportProgress')) calls += 1;
+      return fetch(input, init);
+    };
+    const release = gate();
+    const running = new Set<string>();
+    const allRunning = gate();
+    const worker = await newWorker('batched', {
+      concurrency: 3,
+      fetch: countingFetch,
+      handler: async (job, ctx) => {
+        for (let done = 1; done <= 1000; done += 1) ctx.progress({ done, total: 1000, message: `row ${done}` });
+        running.add(job.id);
+        if (running.size === 3) allRunning.open();
+        await release.promise;
+      },
+    });
+    const ids = [await createJob('batched'), await createJob('batched'), await createJob('batched')];
+    await allRunning.promise;
+    expect(calls).toBe(0);
+    await worker.flushProgress();
+    expect(calls).toBe(1);
+    for (const id of ids) expect(await stored(id)).toMatchObject({ progress_done: 1000, progress_total: 1000, message: 'row 1000' });
+    release.open();
+    for (const id of ids) expect(await until(id, ['SUCCEEDED'])).toMatchObject({ status: 'SUCCEEDED' });
+    // Nothing new was recorded: ending the jobs sent no more progress.
+    expect(calls).toBe(1);
+    await worker.stop();
+  });
+
+  test('texts are cut to what the server takes, an impossible task name throws where it is recorded', async () => {
+    const release = gate();
+    const recorded = gate<unknown>();
+    const worker = await newWorker('clamped', {
+      handler: async (_job, ctx) => {
+        ctx.progress({ done: 1, total: 2, unit: 'u'.repeat(80), message: 'm'.repeat(5000) });
+        ctx.task('orders', { status: 'PROCESSING', message: 't'.repeat(3000) });
+        ctx.log('l'.repeat(5000));
+        try {
+          ctx.task('n'.repeat(301), { done: 1 });
+        } catch (error) {
+          recorded.open(error);
+        }
+        await release.promise;
+      },
+    });
+    const id = await createJob('clamped');
+    expect(await recorded.promise).toBeInstanceOf(RangeError);
+    await worker.flushProgress();
+    const job = await stored(id);
+    expect(job.progress_unit).toHaveLength(50);
+    expect(job.message).toHaveLength(1000);
+    expect(job.message!.endsWith('…')).toBe(true);
+    const { rows: tasks } = await db.pool.query<{ name: string; len: number }>('SELECT name, length(message)::int AS len FROM tasks WHERE job_id = $1', [id]);
+    expect(tasks).toEqual([{ name: 'orders', len: 1000 }]);
+    const { rows: lines } = await db.pool.query<{ len: number }>(`SELECT length(message)::int AS len FROM timeline_events WHERE job_id = $1 AND kind = 'LOG'`, [id]);
+    expect(lines).toEqual([{ len: 2000 }]);
+    release.open();
+    await until(id, ['SUCCEEDED']);
+    await worker.stop();
+  });
+
+  test('a report the server refuses is dropped, not sent forever: the other jobs and later reports get through', async () => {
+    const errors: unknown[] = [];
+    const release = gate();
+    const bothReported = gate();
+    const again = gate();
+    let reported = 0;
+    const worker = await newWorker('refused', {
+      concurrency: 2,
+      onError: (error) => errors.push(error),
+      handler: async (job, ctx) => {
+        if (job.name === 'refused bad') {
+          // A JavaScript caller, no types to stop it: the server refuses the step.
+          ctx.progress({ done: 1, total: 10, step: 'LATER' as JobStep });
+          if ((reported += 1) === 2) bothReported.open();
+          await again.promise;
+          ctx.progress({ done: 5 });
+        } else {
+          ctx.progress({ done: 7, total: 10 });
+          if ((reported += 1) === 2) bothReported.open();
+        }
+        await release.promise;
+      },
+    });
+    const bad = (await server.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "refused bad", type: "refused", scope: "acme" }) { id } }')).data!.createJob.id;
+    const good = (await server.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "refused good", type: "refused", scope: "acme" }) { id } }')).data!.createJob.id;
+    await bothReported.promise;
+    await worker.flushProgress();
+    expect(errors.map(String)).toEqual([expect.stringMatching(/refused and dropped.*reports\[\d\]\.step/)]);
+    // The good job's report was put back, and goes with the next call.
+    await worker.flushProgress();
+    expect(await stored(good)).toMatchObject({ progress_done: 7 });
+    // The bad job is not stuck either: its next report is taken.
+    again.open();
+    await new Promise((resolve) => setImmediate(resolve));
+    await worker.flushProgress();
+    expect(await stored(bad)).toMatchObject({ progress_done: 5 });
+    release.open();
+    await until(bad, ['SUCCEEDED']);
+    await until(good, ['SUCCEEDED']);
+    await worker.stop();
+  });
+
+  test('every log line reaches the timeline, over as many reports as it takes', async () => {
+    const release = gate();
+    const logged = gate();
+    const worker = await newWorker('many-lines', {
+      handler: async (_job, ctx) => {
+        for (let line = 1; line <= 120; line += 1) ctx.log(`line ${line}`);
+        logged.open();
+        await release.promise;
+      },
+    });
+    const id = await createJob('many-lines');
+    await logged.promise;
+    await worker.flushProgress();
+    await server.services.progress.flush();
+    const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'LOG' ORDER BY id`, [id]);
+    expect(rows.map((row) => row.message)).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
+    release.open();
+    await until(id, ['SUCCEEDED']);
+    await worker.stop();
+  });
+});
+
+describe('traps through the SDK', () => {
+  test('a trapJob that fails rejects trap() only: a later abort is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const cancelled = gate();
+      let trapError: unknown;
+      const worker = await newWorker('trap-fails', {
+        handler: async (_job, ctx) => {
+          await cancelled.promise;
+          // CANCELLING: trapping is not allowed any more.
+          trapError = await ctx.trap('too late').catch((error: unknown) => error);
+          await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
+          ctx.signal.throwIfAborted();
+        },
+      });
+      const id = await createJob('trap-fails');
+      await until(id, ['RUNNING']);
+      await server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+      cancelled.open();
+      expect(await until(id, ['CANCELLED'])).toMatchObject({ status: 'CANCELLED' });
+      expect(trapError).toMatchObject({ code: 'CONFLICT' });
+      // The abort came long before CANCELLED was seen; rejections are reported at the end of a tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      await worker.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  test('a second trap waits for its own decision, never the repeated answer to the first', async () => {
+    const decisions: string[] = [];
+    // Heartbeat answers are held back while the second trap is being set up, as a slow network would.
+    let hold: Promise<void> | undefined;
+    const heartbeatSent = gate();
+    const trapAnswered = gate();
+    let traps = 0;
+    let answered = 0;
+    const answerWaiters: Array<{ count: number; open: () => void }> = [];
+    const heartbeatsAnswered = (more: number) => new Promise<void>((open) => answerWaiters.push({ count: answered + more, open }));
+    const slowFetch: typeof fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      const held = hold;
+      if (held !== undefined && body.includes('heartbeat(')) heartbeatSent.open();
+      const response = await fetch(input, init);
+      if (body.includes('trapJob(') && (traps += 1) === 2) trapAnswered.open();
+      if (!body.includes('heartbeat(')) return response;
+      // Read here, so that the worker has the answer as soon as it is let through.
+      const text = await response.text();
+      if (held !== undefined) await held;
+      answered += 1;
+      for (const waiter of answerWaiters.filter((w) => answered >= w.count)) waiter.open();
+      return new Response(text, { status: response.status, headers: response.headers });
+    };
+    const worker = await newWorker('two-traps', {
+      fetch: slowFetch,
+      handler: async (_job, ctx) => {
+        decisions.push(await ctx.trap('first'));
+        // From now on, heartbeat answers wait until the second trapJob has answered.
+        hold = trapAnswered.promise.then(() => new Promise((resolve) => setTimeout(resolve, 10)));
+        await heartbeatSent.promise;
+        decisions.push(await ctx.trap('second'));
+        return decisions.join(',');
+      },
+    });
+    const id = await createJob('two-traps');
+    await until(id, ['TRAPPED']);
+    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
+    // The second trap: a heartbeat sent before it, still saying RETRY, answered after it. Once
+    // two more heartbeats have been answered, that answer has long been taken (or ignored).
+    await trapAnswered.promise;
+    await hold;
+    await heartbeatsAnswered(2);
+    expect(await until(id, ['TRAPPED'])).toMatchObject({ status: 'TRAPPED' });
+    expect(decisions).toEqual(['RETRY']);
+    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
+    expect(await until(id, ['SUCCEEDED'])).toMatchObject({ status: 'SUCCEEDED', message: 'RETRY,SKIP' });
+    await worker.stop();
+  });
+});

@@ -137,8 +137,8 @@ const mailMigration: Handler = async (job, ctx) => {
   ctx.log(`Signed in to ${source} as ${mailbox} and to ${destination} (credentials from the job's secrets)`);
 
   // Counting: each folder must be opened to count its messages; until then the total is
-  // unknown and the progress indeterminate. `total: null` goes with every report of this phase,
-  // or the server would derive a total from the folder tasks counted so far.
+  // unknown and the progress indeterminate. Having reported its own figures (total: null), the
+  // job keeps them: the server never sums its folder tasks instead.
   let counted = 0;
   const counts: Array<{ folder: string; messages: number }> = [];
   ctx.progress({ phase: 'counting', unit: 'messages', done: 0, total: null, message: `Counting messages in ${folders.length} folders` });
@@ -148,13 +148,12 @@ const mailMigration: Handler = async (job, ctx) => {
     counted += messages;
     counts.push({ folder, messages });
     ctx.task(folder, { status: 'WAITING', done: 0, total: messages, unit: 'messages' });
-    ctx.progress({ done: 0, total: null, message: `Counting: ${index + 1} of ${folders.length} folders opened, ${fmt(counted)} messages so far` });
+    ctx.progress({ message: `Counting: ${index + 1} of ${folders.length} folders opened, ${fmt(counted)} messages so far` });
     ctx.log(`Counted ${fmt(messages)} messages in ${folder}`);
   }
 
   // Copying: the total is known now, and done grows.
   ctx.log(`${fmt(counted)} messages in ${folders.length} folders: copying`);
-  await sleep(600, ctx.signal); // the counting reports go out before the phase changes
   const budgetMs = between(25_000, 55_000);
   let copied = 0;
   let inFolder = 0;

@@ -1,4 +1,6 @@
+import { REPORT_LIMITS } from '../progress/report-limits';
 import { GraphQLClient, JobwatchError, type ClientOptions } from './graphql-client';
+import { PendingProgress, type Part, type Report } from './pending-progress';
 
 /**
  * The TypeScript worker SDK: a claim loop, heartbeats, throttled and batched progress, and an
@@ -60,11 +62,14 @@ export interface JobContext {
   readonly secrets: Record<string, unknown> | null;
   /** The step this attempt starts from. */
   readonly step: JobStep;
-  /** Records progress; sent batched, at most every `progressIntervalMs`. */
+  /**
+   * Records progress; sent batched, at most every `progressIntervalMs`. Texts longer than the
+   * server takes are cut; a count that is not a number from 0 to 2^53 throws a RangeError.
+   */
   progress(update: ProgressUpdate): void;
-  /** Records a task's progress (a table, a file, a folder). */
+  /** Records a task's progress (a table, a file, a folder). A name must be 1 to 300 characters (RangeError). */
   task(name: string, update: TaskUpdate): void;
-  /** A line for the job's timeline. */
+  /** A line for the job's timeline (every line is sent, over as many reports as it takes). */
   log(line: string): void;
   /** Traps an error and waits for a person's decision: RETRY or SKIP (ABORT ends the job: the signal aborts). */
   trap(error: string | Error, options?: { timeoutSeconds?: number }): Promise<TrapDecision>;
@@ -92,16 +97,10 @@ export interface WorkerOptions extends ClientOptions {
 const JOB_FIELDS = 'id name type scope owner attempt step config asset scheduledAt';
 const STEPS: readonly JobStep[] = ['PRE', 'RUN', 'POST'];
 
-interface PendingReport {
-  fields: ProgressUpdate;
-  tasks: Map<string, TaskUpdate & { name: string }>;
-  log: string[];
-}
-
 class ActiveJob implements JobContext {
   readonly controller = new AbortController();
-  pending: PendingReport = { fields: {}, tasks: new Map(), log: [] };
-  hasPending = false;
+  readonly pending = new PendingProgress();
+  /** Set while trap() waits, only once trapJob has answered: a heartbeat sent before cannot answer it. */
   trapWaiter: ((decision: TrapDecision) => void) | undefined;
 
   constructor(
@@ -128,67 +127,46 @@ class ActiveJob implements JobContext {
   }
 
   progress(update: ProgressUpdate): void {
-    Object.assign(this.pending.fields, update);
-    this.hasPending = true;
+    this.pending.progress(update);
   }
 
   task(name: string, update: TaskUpdate): void {
-    this.pending.tasks.set(name, { ...this.pending.tasks.get(name), ...update, name });
-    this.hasPending = true;
+    this.pending.task(name, update);
   }
 
   log(line: string): void {
-    this.pending.log.push(line.slice(0, 2000));
-    this.hasPending = true;
-  }
-
-  /** Puts back a report that could not be sent, under anything newer recorded since. */
-  restore(taken: PendingReport): void {
-    const newer = this.pending;
-    this.pending = {
-      fields: { ...taken.fields, ...newer.fields },
-      tasks: new Map([...taken.tasks, ...[...newer.tasks].map(([name, task]) => [name, { ...taken.tasks.get(name), ...task }] as const)]),
-      log: [...taken.log, ...newer.log].slice(-500),
-    };
-    this.hasPending = true;
-  }
-
-  /** Takes what is pending: the report to send and what to restore if sending fails. */
-  take(): { report: Record<string, unknown>; taken: PendingReport } | undefined {
-    if (!this.hasPending) return undefined;
-    const taken = this.pending;
-    const { fields, tasks, log } = taken;
-    this.pending = { fields: {}, tasks: new Map(), log: [] };
-    this.hasPending = false;
-    return { taken, report: {
-      lease: this.lease,
-      ...fields,
-      ...(tasks.size > 0 ? { tasks: [...tasks.values()] } : {}),
-      ...(log.length > 0 ? { log: log.slice(-50) } : {}),
-    } };
+    this.pending.log(line);
   }
 
   async trap(error: string | Error, options: { timeoutSeconds?: number } = {}): Promise<TrapDecision> {
-    const message = typeof error === 'string' ? error : error.message;
-    await this.worker.flushProgress();
-    const decision = new Promise<TrapDecision>((resolve, reject) => {
-      this.trapWaiter = resolve;
-      this.signal.addEventListener('abort', () => reject(this.signal.reason), { once: true });
-    });
+    const message = (typeof error === 'string' ? error : error.message).slice(0, 10_000) || 'Trapped';
+    await this.worker.flushProgress().catch((flushError: unknown) => this.worker.reportError(flushError, this.job));
+    // If this throws, nothing waits for a decision: the error is the handler's to handle.
     await this.worker.call('mutation($lease: String!, $error: String!, $timeout: Int) { trapJob(lease: $lease, error: $error, timeoutSeconds: $timeout) { status } }', {
       lease: this.lease,
       error: message,
       timeout: options.timeoutSeconds ?? null,
     });
-    try {
-      return await decision;
-    } finally {
-      this.trapWaiter = undefined;
-    }
+    return new Promise<TrapDecision>((resolve, reject) => {
+      if (this.signal.aborted) {
+        reject(this.signal.reason);
+        return;
+      }
+      const onAbort = () => {
+        this.trapWaiter = undefined;
+        reject(this.signal.reason);
+      };
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      this.trapWaiter = (decision) => {
+        this.trapWaiter = undefined;
+        this.signal.removeEventListener('abort', onAbort);
+        resolve(decision);
+      };
+    });
   }
 
   async rollback(reason?: string): Promise<void> {
-    await this.worker.flushProgress();
+    await this.worker.flushProgress().catch((flushError: unknown) => this.worker.reportError(flushError, this.job));
     await this.worker.call('mutation($lease: String!, $reason: String) { startRollback(lease: $lease, reason: $reason) { status } }', {
       lease: this.lease,
       reason: reason ?? null,
@@ -254,26 +232,42 @@ export class JobwatchWorker {
     await this.flushProgress().catch(() => undefined);
   }
 
-  /** Sends all pending progress now, one call for every running job. */
+  /**
+   * Sends all pending progress now: one call for every running job (more only past the
+   * server's reports per call). A report the server refuses as invalid is dropped (and told to
+   * onError), never sent again: the others go on. Anything else that fails is kept for the next try.
+   */
   flushProgress(): Promise<void> {
     const run = this.flushing.then(async () => {
-      const taken = [...this.active.values()].flatMap((job) => {
-        const next = job.take();
-        return next === undefined ? [] : [{ job, ...next }];
-      });
-      if (taken.length === 0) return;
-      try {
-        await this.call('mutation($reports: [ProgressReport!]!) { reportProgress(reports: $reports) }', {
-          reports: taken.map(({ report }) => report),
-        });
-      } catch (error) {
-        // Not sent (the server is unreachable, or refused the batch): keep it for the next try.
-        for (const { job, taken: pending } of taken) if (this.active.has(job.lease)) job.restore(pending);
-        throw error;
+      const parts = [...this.active.values()].flatMap((job) => (job.pending.hasPending ? job.pending.take(job.lease).map((taken) => ({ job, ...taken })) : []));
+      let failure: unknown;
+      for (const batch of batches(parts)) {
+        try {
+          await this.call('mutation($reports: [ProgressReport!]!) { reportProgress(reports: $reports) }', {
+            reports: batch.flatMap(({ reports }) => reports),
+          });
+        } catch (error) {
+          const refused = error instanceof JobwatchError && error.code === 'BAD_USER_INPUT' ? refusedParts(error, batch) : undefined;
+          if (refused !== undefined) this.report(new JobwatchError(`progress refused and dropped: ${(error as Error).message}`, 'BAD_USER_INPUT'));
+          else failure ??= error;
+          // Put back what was not refused (in order, before anything newer), for the next try.
+          const back = new Map<ActiveJob, Part[]>();
+          for (const entry of batch) {
+            if (refused?.has(entry) === true || !this.active.has(entry.job.lease)) continue;
+            back.set(entry.job, [...(back.get(entry.job) ?? []), entry.part]);
+          }
+          for (const [job, kept] of back) job.pending.restore(kept);
+        }
       }
+      if (failure !== undefined) throw failure;
     });
     this.flushing = run.catch(() => undefined);
     return run;
+  }
+
+  /** @internal */
+  reportError(error: unknown, job?: ClaimedJob): void {
+    this.report(error, job);
   }
 
   /** @internal */
@@ -359,13 +353,16 @@ export class JobwatchWorker {
   private async heartbeatAll(): Promise<void> {
     await Promise.all(
       [...this.active.values()].map(async (job) => {
+        // The server repeats a decision until the next trap: only a heartbeat sent while this
+        // trap waits (after trapJob answered) may answer it, never one about an earlier trap.
+        const waiter = job.trapWaiter;
         try {
           const { heartbeat } = await this.call<{ heartbeat: { cancelRequested: boolean; trapDecision: TrapDecision | null } }>(
             'mutation($lease: String!) { heartbeat(lease: $lease) { cancelRequested trapDecision } }',
             { lease: job.lease },
           );
           if (heartbeat.cancelRequested) job.abort('cancelled');
-          if (heartbeat.trapDecision !== null) job.trapWaiter?.(heartbeat.trapDecision);
+          if (heartbeat.trapDecision !== null && waiter !== undefined && job.trapWaiter === waiter) waiter(heartbeat.trapDecision);
         } catch (error) {
           if (error instanceof JobwatchError && error.leaseLost) job.abort('lease-lost');
           else this.report(error, job.job);
@@ -390,6 +387,46 @@ export class JobwatchWorker {
   private report(error: unknown, job?: ClaimedJob): void {
     this.options.onError?.(error, job);
   }
+}
+
+type Taken = { job: ActiveJob; part: Part; reports: Report[] };
+
+/** Parts in calls of at most the server's reports per call; a part is never split between calls. */
+function batches(parts: readonly Taken[]): Taken[][] {
+  const result: Taken[][] = [];
+  let batch: Taken[] = [];
+  let size = 0;
+  for (const entry of parts) {
+    if (batch.length > 0 && size + entry.reports.length > REPORT_LIMITS.reportsPerCall) {
+      result.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(entry);
+    size += entry.reports.length;
+  }
+  if (batch.length > 0) result.push(batch);
+  return result;
+}
+
+/**
+ * The parts holding the reports a BAD_USER_INPUT names: the server lists them
+ * (`invalidReports`), GraphQL's own input errors name them in the message ("reports[3]").
+ * Naming none, the whole batch is refused.
+ */
+function refusedParts(error: JobwatchError, batch: readonly Taken[]): Set<Taken> {
+  const listed = error.extensions['invalidReports'];
+  const indexes = Array.isArray(listed)
+    ? listed.filter((index): index is number => typeof index === 'number')
+    : [...error.message.matchAll(/\breports\[(\d+)\]/g)].map((match) => Number(match[1]));
+  if (indexes.length === 0) return new Set(batch);
+  const wanted = new Set(indexes);
+  const refused = new Set<Taken>();
+  let index = 0;
+  for (const entry of batch) {
+    for (let i = 0; i < entry.reports.length; i += 1, index += 1) if (wanted.has(index)) refused.add(entry);
+  }
+  return refused;
 }
 
 export { GraphQLClient, JobwatchError };
