@@ -275,6 +275,29 @@ describe('progress through the SDK', () => {
     await worker.stop();
   });
 
+  test("a new phase does not swallow the old one: its last figures are sent first, in order", async () => {
+    const release = gate();
+    const recorded = gate();
+    const worker = await newWorker('phases', {
+      handler: async (_job, ctx) => {
+        ctx.progress({ phase: 'counting', done: 0, total: null, unit: 'messages' });
+        ctx.progress({ done: 1200, message: 'counted 1200' });
+        ctx.progress({ phase: 'copying', done: 0, total: 1200 });
+        recorded.open();
+        await release.promise;
+      },
+    });
+    const id = await createJob('phases');
+    await recorded.promise;
+    await worker.flushProgress();
+    expect(await stored(id)).toMatchObject({ progress_done: 0, progress_total: 1200, message: 'counted 1200' });
+    const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'PROGRESS' ORDER BY id`, [id]);
+    expect(rows.map((row) => row.message)).toEqual(['Phase: counting', 'Phase: copying']);
+    release.open();
+    await until(id, ['SUCCEEDED']);
+    await worker.stop();
+  });
+
   test('every log line reaches the timeline, over as many reports as it takes', async () => {
     const release = gate();
     const logged = gate();
