@@ -55,6 +55,75 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     await expectRefused(await server.gql(admin, LIST, { after }), 'BAD_USER_INPUT');
   });
 
+  // Values JavaScript's Date.parse reads but Postgres refuses (or reads differently): a cursor
+  // holds exactly what the server wrote, an instant from toISOString, or it is not a cursor.
+  test.each([
+    ['a bare number', '1'],
+    ['a year', '2020'],
+    ['a month and day', 'March 7'],
+    ['a date that does not exist', '2026-02-30T00:00:00.000Z'],
+    ['year 0', '0000-01-01T00:00:00.000Z'],
+    ['a date with an offset instead of Z', '2026-01-01T01:00:00.000+01:00'],
+    ['an extended year', '+012026-01-01T00:00:00.000Z'],
+    ['infinity', 'infinity'],
+  ])('a CREATED_AT cursor whose value is %s', async (_label, v) => {
+    await expectRefused(await server.gql(admin, LIST, { after: cursorFor({ ...goodRow, v }) }), 'BAD_USER_INPUT');
+  });
+
+  test('a STARTED_AT cursor with a value Postgres refuses', async () => {
+    const orderBy = { field: 'STARTED_AT', direction: 'DESC' };
+    const after = cursorFor({ ...goodRow, f: 'STARTED_AT', v: 'March 7' });
+    await expectRefused(await server.gql(admin, LIST, { orderBy, after }), 'BAD_USER_INPUT');
+    // null is the value of a job not started yet: that cursor is fine.
+    expect((await server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'STARTED_AT', v: null }) })).errors).toBeUndefined();
+  });
+
+  test.each([
+    ['a NUL character', 'job\u0000name'],
+    ['a lone surrogate', 'job\ud800name'],
+    ['more code points than a name may have', '\u{1F600}'.repeat(201)],
+    ['an empty name', ''],
+    ['a number', 7],
+  ])('a NAME cursor with %s', async (_label, v) => {
+    const orderBy = { field: 'NAME', direction: 'ASC' };
+    await expectRefused(await server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'NAME', d: 'ASC', v }) }), 'BAD_USER_INPUT');
+  });
+
+  test('a NAME cursor with a maximum-length name of 4-byte characters is accepted', async () => {
+    const orderBy = { field: 'NAME', direction: 'ASC' };
+    const after = cursorFor({ ...goodRow, f: 'NAME', d: 'ASC', v: '\u{1F600}'.repeat(200) });
+    expect((await server.gql(admin, LIST, { orderBy, after })).errors).toBeUndefined();
+  });
+
+  describe('timeline cursors', () => {
+    const TIMELINE = 'query($id: ID!, $after: String) { job(id: $id) { timeline(after: $after) { nodes { id } } } }';
+    const timelineCursor = (text: string) => Buffer.from(text).toString('base64url');
+    let jobId: string;
+    beforeAll(async () => {
+      jobId = (await insertJobs(db.pool, [{ name: 'with a timeline' }]))[0]!.id;
+    });
+
+    test.each([
+      ['an id above the bigint range', 't1:9999999999999999999'],
+      ['the bigint maximum plus one', 't1:9223372036854775808'],
+      ['a negative id', 't1:-1'],
+      ['leading zeros', 't1:007'],
+      ['no id', 't1:'],
+      ['another prefix', 'j1:5'],
+    ])('%s', async (_label, text) => {
+      await expectRefused(await server.gql(admin, TIMELINE, { id: jobId, after: timelineCursor(text) }), 'BAD_USER_INPUT');
+    });
+
+    test('the bigint maximum is a cursor (past the end: an empty page)', async () => {
+      const response = await server.gql<{ job: { timeline: { nodes: unknown[] } } }>(admin, TIMELINE, {
+        id: jobId,
+        after: timelineCursor('t1:9223372036854775807'),
+      });
+      expect(response.errors).toBeUndefined();
+      expect(response.data?.job.timeline.nodes).toEqual([]);
+    });
+  });
+
   test('a well-formed cursor of this order is accepted', async () => {
     const response = await server.gql(admin, LIST, { after: cursorFor(goodRow) });
     expect(response.errors).toBeUndefined();

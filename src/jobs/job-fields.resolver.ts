@@ -6,12 +6,16 @@ import { Job } from './job.types';
 import { countTasks, Task, TaskCounts } from './task.types';
 import { TimelineConnection, toTimelineEvent } from './timeline.types';
 
-const TIMELINE_CURSOR = /^t1:(\d{1,19})$/;
+const TIMELINE_CURSOR = /^t1:(0|[1-9]\d{0,18})$/;
+/** timeline_events.id is a bigint: a larger id would be refused by Postgres, not by us. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
 function decodeTimelineCursor(after: string): string {
   const decoded = Buffer.from(after, 'base64url').toString('utf8');
   const match = TIMELINE_CURSOR.exec(decoded);
-  if (match === null) throw new BadUserInputError('`after` is not a cursor returned by this timeline', 'after');
+  if (match === null || BigInt(match[1] as string) > MAX_BIGINT) {
+    throw new BadUserInputError('`after` is not a cursor returned by this timeline', 'after');
+  }
   return match[1] as string;
 }
 
