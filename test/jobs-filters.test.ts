@@ -18,7 +18,18 @@ const jobs: Seeded[] = [];
 const NAMES = ['Mask customers', 'Import products.csv', 'Deploy billing-api', 'Migrate mailbox', 'Export orders_50%', 'Tag PII columns'];
 const TYPES = ['masking', 'import', 'deployment', 'mail-migration', 'export'];
 const OWNERS = ['alice', 'bob', 'carol', 'dave'];
-const SCOPES = ['acme', 'acme/payments', 'acme/payments/prod', 'acme/paymentsx/prod', 'acme/crm/prod', 'globex/shop/dev'];
+// Siblings of acme/payments that share its prefix, with characters sorting after it ('x') and
+// before '/' ('-', '.'): a subtree filter written as a range must leave them all out.
+const SCOPES = [
+  'acme',
+  'acme/payments',
+  'acme/payments/prod',
+  'acme/paymentsx/prod',
+  'acme/payments-eu/prod',
+  'acme/payments.old',
+  'acme/crm/prod',
+  'globex/shop/dev',
+];
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -131,7 +142,11 @@ const CASES: Array<[string, Filter]> = [
   ['scope at the root', { scope: 'acme' }],
   ['created range', { createdAfter: at(10), createdBefore: at(20) }],
   ['started after', { startedAfter: at(30) }],
-  ['finished before', { finishedBefore: at(15) }],
+  ['started before: a job not started never matches', { startedBefore: at(30) }],
+  ['a started range', { startedAfter: at(10), startedBefore: at(40) }],
+  ['finished after', { finishedAfter: at(30) }],
+  ['finished before: a job not finished never matches', { finishedBefore: at(15) }],
+  ['a finished range', { finishedAfter: at(20), finishedBefore: at(50) }],
   ['combined: type, owner, tab and scope', { types: ['masking', 'import'], owners: ['alice', 'carol'], tab: 'ALL', scope: 'acme' }],
   [
     'combined: name, statuses and every range',
@@ -163,7 +178,11 @@ test('the reference itself is not trivial: the cases select different, non-empty
   const sizes = CASES.map(([, filter]) => reference(filter).size);
   expect(new Set(sizes).size).toBeGreaterThan(10);
   expect(reference({ scope: 'acme/payments' }).size).toBeGreaterThan(0);
-  expect(jobs.some((job) => job.scope === 'acme/paymentsx/prod')).toBe(true);
+  for (const sibling of ['acme/paymentsx/prod', 'acme/payments-eu/prod', 'acme/payments.old']) {
+    expect([sibling, jobs.some((job) => job.scope === sibling)]).toEqual([sibling, true]);
+  }
+  // Jobs not started or not finished exist, so the "before" cases above can tell them apart.
+  expect(jobs.some((job) => job.started_at == null) && jobs.some((job) => job.finished_at == null)).toBe(true);
 });
 
 test('jobCounts lists every status, zeros included, for an empty result', async () => {

@@ -1,3 +1,10 @@
+import type { Pool } from 'pg';
+import { encodeCursor } from '../src/jobs/cursor';
+import type { JobFilter } from '../src/jobs/job-filter.input';
+import { jobFilterConditions } from '../src/jobs/job-filter.sql';
+import type { JobRow } from '../src/jobs/job.row';
+import type { JobOrderField, OrderDirection } from '../src/jobs/job.enums';
+import { listJobsStatement } from '../src/jobs/sql/list-jobs';
 import { insertJobs, grant, type JobSeed } from './support/fixtures';
 import { random } from './support/random';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -102,4 +109,140 @@ test('the keyset queries are served by indexes, not by sorting the table', async
     expect(plan).toMatch(/Index Scan Backward|Index Only Scan Backward/);
     expect(plan).not.toMatch(/Sort/);
   }
+});
+
+/**
+ * The list's filtered queries, as the API builds them, on a table large enough for the planner
+ * to care: each first page (and a deep page) must come from an index range that yields the
+ * page in order, not from reading and discarding or sorting a large part of the table.
+ */
+describe('filtered list queries are index-backed', () => {
+  const ROWS = 30_000;
+  /** Rows a page may read beyond the 51 it returns: ~3% of the table, twenty pages' worth. */
+  const READ_BUDGET = 1000;
+  const T0 = Date.parse('2026-01-01T00:00:00Z');
+  const DAY = 86_400_000;
+  let big: TestDatabase;
+
+  beforeAll(async () => {
+    big = await createTestDatabase();
+    // Deterministic draws (hashes of the row number), created times spread over 90 days in row
+    // order, starts and finishes shortly after: the shapes (and correlations) of real data.
+    await big.pool.query(`
+      INSERT INTO jobs (name, type, scope, owner_id, status, created_at, started_at, finished_at)
+      SELECT name, 'import', 'acme/payments/prod', owner_id, status, created, started,
+             CASE WHEN status IN ('SUCCEEDED','FAILED','CANCELLED','ABENDED','EXPIRED')
+               THEN coalesce(started, created) + r4 * interval '1 hour' END
+        FROM (
+          SELECT *, CASE WHEN status IN ('PENDING','CREATED','EXPIRED') THEN NULL ELSE created + r3 * interval '10 minutes' END AS started
+            FROM (
+              SELECT n, r3, r4,
+                to_timestamp(${T0 / 1000} + n * ${(90 * DAY) / 1000 / ROWS}) AS created,
+                CASE WHEN n % 1500 = 7 THEN 'Mask needle table'
+                     WHEN n % 10 = 0 THEN 'Mask customers ' || (n % 97)
+                     ELSE 'Import orders ' || (n % 89) END AS name,
+                CASE WHEN r2 < 0.4 THEN 'svc' WHEN r2 < 0.43 THEN 'rare' ELSE 'user-' || (n % 40) END AS owner_id,
+                CASE WHEN r1 < 0.62 THEN 'SUCCEEDED' WHEN r1 < 0.74 THEN 'FAILED' WHEN r1 < 0.76 THEN 'ABENDED'
+                     WHEN r1 < 0.77 THEN 'EXPIRED' WHEN r1 < 0.85 THEN 'PENDING' WHEN r1 < 0.91 THEN 'RUNNING'
+                     WHEN r1 < 0.92 THEN 'TRAPPED' WHEN r1 < 0.96 THEN 'CANCELLED' ELSE 'CREATED' END AS status
+                FROM generate_series(1, ${ROWS}) AS n
+                CROSS JOIN LATERAL (SELECT
+                  (hashint4(n) & 2147483647) / 2147483647.0 AS r1, (hashint4(n + 1000003) & 2147483647) / 2147483647.0 AS r2,
+                  (hashint4(n + 2000003) & 2147483647) / 2147483647.0 AS r3, (hashint4(n + 3000017) & 2147483647) / 2147483647.0 AS r4) r
+            ) a
+        ) b`);
+    // Small enough that ANALYZE reads every row: the same statistics, so the same plans, every run.
+    await big.pool.query('ANALYZE jobs');
+  });
+
+  afterAll(async () => {
+    await big?.drop();
+  });
+
+  interface PlanNode {
+    'Node Type': string;
+    'Relation Name'?: string;
+    'Index Name'?: string;
+    'Actual Rows': number;
+    'Actual Loops': number;
+    'Rows Removed by Filter'?: number;
+    'Rows Removed by Index Recheck'?: number;
+    Plans?: PlanNode[];
+  }
+
+  const flatten = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(flatten)];
+
+  async function explain(pool: Pool, statement: { text: string; values: unknown[] }): Promise<PlanNode[]> {
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${statement.text}`,
+      statement.values,
+    );
+    return flatten(rows[0]!['QUERY PLAN'][0]!.Plan);
+  }
+
+  const day = (days: number) => new Date(T0 + days * DAY);
+
+  interface Case {
+    readonly label: string;
+    readonly filter: JobFilter;
+    readonly field: JobOrderField;
+    readonly direction: OrderDirection;
+    /** The matches are few and may be sorted; every other list comes in index order, unsorted. */
+    readonly sorts?: boolean;
+  }
+  const c = (label: string, filter: JobFilter, field: JobOrderField, direction: OrderDirection, sorts = false): Case => ({
+    label,
+    filter,
+    field,
+    direction,
+    sorts,
+  });
+  const CASES: Case[] = [
+    c('a rare status (1%) by CREATED_AT', { statuses: ['TRAPPED'] }, 'CREATED_AT', 'DESC'),
+    c('a rare status (1%) by STARTED_AT', { statuses: ['TRAPPED'] }, 'STARTED_AT', 'DESC'),
+    c('a rare status (1%) by NAME', { statuses: ['TRAPPED'] }, 'NAME', 'ASC'),
+    c('a rare finished status (1%) by FINISHED_AT', { statuses: ['EXPIRED'] }, 'FINISHED_AT', 'DESC'),
+    c('a common status by NAME', { statuses: ['FAILED'] }, 'NAME', 'DESC'),
+    c('tab FAILED (three statuses) by CREATED_AT', { tab: 'FAILED' }, 'CREATED_AT', 'DESC'),
+    c('an owner (3%) and a 30-day created range', { owners: ['rare'], createdAfter: day(30), createdBefore: day(60) }, 'CREATED_AT', 'DESC'),
+    c('an owner (3%) by STARTED_AT: the own-jobs default view', { owners: ['rare'] }, 'STARTED_AT', 'DESC'),
+    c('an owner (3%) by FINISHED_AT', { owners: ['rare'] }, 'FINISHED_AT', 'DESC'),
+    c('startedAfter, oldest first', { startedAfter: day(85) }, 'STARTED_AT', 'ASC'),
+    c('startedBefore, newest first', { startedBefore: day(5) }, 'STARTED_AT', 'DESC'),
+    c('a one-day started range', { startedAfter: day(40), startedBefore: day(41) }, 'STARTED_AT', 'ASC'),
+    c('finishedAfter, oldest first', { finishedAfter: day(85) }, 'FINISHED_AT', 'ASC'),
+    c('finishedBefore, newest first', { finishedBefore: day(5) }, 'FINISHED_AT', 'DESC'),
+    c('a rare name substring', { name: 'NEEDLE' }, 'CREATED_AT', 'DESC', true),
+    c('a status and a common name substring', { statuses: ['SUCCEEDED'], name: 'customer' }, 'CREATED_AT', 'DESC'),
+  ];
+
+  async function checkPlan({ filter, field, direction, sorts }: Case, after: string | null) {
+    const statement = listJobsStatement({ where: (params) => jobFilterConditions(filter, params), field, direction, first: 50, after });
+    const nodes = await explain(big.pool, statement);
+    const scans = nodes.filter((node) => /Scan/.test(node['Node Type']));
+    const summary = nodes.map((node) => `${node['Node Type']}${node['Index Name'] === undefined ? '' : ` ${node['Index Name']}`}`).join(' <- ');
+    expect([summary, scans.some((node) => /Index/.test(node['Node Type']))]).toEqual([summary, true]);
+    expect(summary).not.toMatch(sorts === true ? /Seq Scan/ : /Seq Scan|Sort/);
+    // Every row a scan produced or discarded (per loop): what the page cost to read.
+    const read = scans
+      .filter((node) => node['Node Type'] !== 'Bitmap Index Scan')
+      .reduce(
+        (sum, node) =>
+          sum + (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops'],
+        0,
+      );
+    expect([summary, read <= 51 + READ_BUDGET ? 'within budget' : read]).toEqual([summary, 'within budget']);
+    return nodes[0]!['Actual Rows'];
+  }
+
+  test.each(CASES)('$label', async (list) => {
+    expect(await checkPlan(list, null)).toBeGreaterThan(0);
+    if (list.sorts === true) return;
+    // A deep page: after the 200th row of the same list, by keyset.
+    const { field, direction, filter } = list;
+    const deep = listJobsStatement({ where: (params) => jobFilterConditions(filter, params), field, direction, first: 200, after: null });
+    const { rows } = await big.pool.query<JobRow>(deep.text, deep.values);
+    expect(rows.length).toBeGreaterThan(200);
+    await checkPlan(list, encodeCursor(rows[199]!, field, direction));
+  });
 });

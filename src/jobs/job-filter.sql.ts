@@ -4,6 +4,12 @@ import { assertScope, subtreeBounds } from '../permissions/scope';
 import { ALL_STATUSES, type JobStatus, TAB_STATUSES } from './job-status';
 import type { JobFilter } from './job-filter.input';
 
+/** Started/finished as their indexes store them: `-infinity` while the job has not started/finished. */
+const NOT_YET = {
+  started: `coalesce(started_at, '-infinity')`,
+  finished: `coalesce(finished_at, '-infinity')`,
+} as const;
+
 /** `value LIKE` pattern that matches `text` literally anywhere. */
 export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
@@ -60,16 +66,21 @@ export function jobFilterConditions(filter: JobFilter | null | undefined, params
   const statuses = filterStatuses(filter);
   if (statuses !== undefined && statuses.length < ALL_STATUSES.length) conditions.push(oneOf('status', statuses, params));
   if (filter.scope != null) conditions.push(scopeSubtreeSql('scope', assertScope(filter.scope, 'filter.scope'), params));
-  const ranges: Array<[Date | null | undefined, string, '>=' | '<']> = [
-    [filter.createdAfter, 'created_at', '>='],
-    [filter.createdBefore, 'created_at', '<'],
-    [filter.startedAfter, 'started_at', '>='],
-    [filter.startedBefore, 'started_at', '<'],
-    [filter.finishedAfter, 'finished_at', '>='],
-    [filter.finishedBefore, 'finished_at', '<'],
+  // Started/finished compare the expressions their indexes are built on (`coalesce(x, '-infinity')`,
+  // the keyset order of list-jobs.ts), so a range is an index range. `-infinity` stands for "not
+  // yet": it is below every "after" bound by itself, and "before" bounds exclude it explicitly.
+  const ranges: Array<[Date | null | undefined, string, '>=' | '<', boolean]> = [
+    [filter.createdAfter, 'created_at', '>=', false],
+    [filter.createdBefore, 'created_at', '<', false],
+    [filter.startedAfter, NOT_YET.started, '>=', true],
+    [filter.startedBefore, NOT_YET.started, '<', true],
+    [filter.finishedAfter, NOT_YET.finished, '>=', true],
+    [filter.finishedBefore, NOT_YET.finished, '<', true],
   ];
-  for (const [value, column, operator] of ranges) {
-    if (value != null) conditions.push(`${column} ${operator} ${params.add(value)}`);
+  for (const [value, expression, operator, nullable] of ranges) {
+    if (value == null) continue;
+    if (nullable && operator === '<') conditions.push(`${expression} > '-infinity'`);
+    conditions.push(`${expression} ${operator} ${params.add(value)}`);
   }
   return conditions;
 }

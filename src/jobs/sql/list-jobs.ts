@@ -21,8 +21,8 @@ export interface ListJobsQuery {
   readonly after: string | null;
 }
 
-/** One page of jobs by keyset: `first + 1` rows are read to know whether another page follows. */
-export async function listJobs(sql: Sql, query: ListJobsQuery): Promise<{ rows: JobRow[]; hasNextPage: boolean }> {
+/** The statement of one page by keyset: `first + 1` rows, to know whether another page follows. */
+export function listJobsStatement(query: ListJobsQuery): { text: string; values: unknown[] } {
   const params = new SqlParams();
   const conditions = query.where(params);
   const key = SORT_KEY[query.field];
@@ -35,11 +35,15 @@ export async function listJobs(sql: Sql, query: ListJobsQuery): Promise<{ rows: 
     );
   }
   const where = conditions.length === 0 ? 'TRUE' : conditions.join(' AND ');
-  const rows = await sql.rows<JobRow>(
-    `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where}
-      ORDER BY ${key.expression} ${direction}, id ${direction} LIMIT ${params.add(query.first + 1)}`,
-    params.values,
-  );
+  const text = `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where}
+      ORDER BY ${key.expression} ${direction}, id ${direction} LIMIT ${params.add(query.first + 1)}`;
+  return { text, values: params.values };
+}
+
+/** One page of jobs by keyset. */
+export async function listJobs(sql: Sql, query: ListJobsQuery): Promise<{ rows: JobRow[]; hasNextPage: boolean }> {
+  const statement = listJobsStatement(query);
+  const rows = await sql.rows<JobRow>(statement.text, statement.values);
   const hasNextPage = rows.length > query.first;
   if (hasNextPage) rows.pop();
   return { rows, hasNextPage };
