@@ -19,7 +19,18 @@ interface Seed {
 }
 const jobs: Seed[] = [];
 
-const SCOPES = ['acme/payments/prod', 'acme/payments/staging', 'acme/payments', 'acme/paymentsx/prod', 'acme/crm/prod', 'globex/shop/prod'];
+// acme/payments has siblings sharing its prefix: one sorting after '/' ('x') and two sorting
+// before it ('-' and '.'), which a subtree written as a range of scopes must leave out.
+const SCOPES = [
+  'acme/payments/prod',
+  'acme/payments/staging',
+  'acme/payments',
+  'acme/paymentsx/prod',
+  'acme/payments-eu/prod',
+  'acme/payments.old',
+  'acme/crm/prod',
+  'globex/shop/prod',
+];
 const OWNERS = ['owen', 'alice', 'bob'];
 const TYPES = ['deployment', 'masking'];
 const STATUSES: JobStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
@@ -32,6 +43,8 @@ const USERS: Record<string, (job: Seed) => boolean> = {
   viewer: () => true,
   operator: () => true,
   scoped: (job) => under(job.scope, 'acme/payments'),
+  'scoped-eu': (job) => under(job.scope, 'acme/payments-eu'),
+  'scoped-old': (job) => under(job.scope, 'acme/payments.old'),
   owen: (job) => job.owner === 'owen',
   nobody: () => false,
   worker: () => false,
@@ -60,6 +73,8 @@ beforeAll(async () => {
   await grant(db.pool, 'viewer', 'viewer');
   await grant(db.pool, 'operator', 'operator');
   await grant(db.pool, 'scoped', 'viewer', 'acme/payments');
+  await grant(db.pool, 'scoped-eu', 'viewer', 'acme/payments-eu');
+  await grant(db.pool, 'scoped-old', 'operator', 'acme/payments.old');
   await grant(db.pool, 'owen', 'own-jobs');
   await grant(db.pool, 'worker', 'worker');
   await grant(db.pool, 'two-scopes', 'viewer', 'acme/crm');
