@@ -100,6 +100,7 @@ export const TRANSITIONS = {
   startRollback: { from: ['RUNNING'], by: 'worker', to: 'ROLLBACK' },
   complete: { from: ['RUNNING'], by: 'worker', to: 'SUCCEEDED' },
   fail: { from: ['RUNNING', 'ROLLBACK'], by: 'worker', to: 'FAILED' },
+  secretsUnreadable: { from: ['RUNNING'], by: 'worker', to: 'FAILED', note: 'at claim: the secrets cannot be decrypted' },
   heartbeatLost: { from: ['RUNNING', 'CANCELLING', 'ROLLBACK', 'TRAPPED'], by: 'daemon', to: 'ABENDED' },
   restartJob: { from: TERMINAL_STATUSES, by: 'user', to: 'PENDING_OR_APPROVAL', note: 'attempt + 1' },
   deleteJob: { from: ['CREATED', ...TERMINAL_STATUSES], by: 'user', to: 'DELETED' },

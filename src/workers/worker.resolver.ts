@@ -5,7 +5,7 @@ import { jobSubject } from '../permissions/ability';
 import { jobPredicate } from '../permissions/rules-to-sql';
 import { SqlParams } from '../db/sql-params';
 import { JOB_TYPE_PATTERN } from '../jobs/create-job.input';
-import { WORKER_HELD_STATUSES } from '../jobs/job-status';
+import { TRANSITIONS, WORKER_HELD_STATUSES } from '../jobs/job-status';
 import { toJob } from '../jobs/job.row';
 import { Job } from '../jobs/job.types';
 import { changeJobs } from '../jobs/transitions/change-jobs';
@@ -70,10 +70,10 @@ export class WorkerResolver {
       ctx.log.error({ err: error, jobId: row.id }, 'job secrets could not be decrypted');
       await changeJobs(ctx.services.sql, {
         target: { ids: [row.id] },
-        from: ['RUNNING'],
+        from: TRANSITIONS.secretsUnreadable.from,
         operation: {
           kind: 'update',
-          set: () => `status = 'FAILED', error_message = 'Its secrets could not be decrypted (was SECRETS_KEY changed?)'`,
+          set: () => `status = '${TRANSITIONS.secretsUnreadable.to}', error_message = 'Its secrets could not be decrypted (was SECRETS_KEY changed?)'`,
         },
         event: { kind: 'FAILED', actorId: null, actorKind: 'SYSTEM', message: 'Secrets could not be decrypted' },
       });

@@ -1,6 +1,11 @@
 import type { Sql } from '../../db/sql';
 import { SqlParams } from '../../db/sql-params';
 import { JOB_COLUMNS, type JobRow } from '../../jobs/job.row';
+import { TRANSITIONS } from '../../jobs/job-status';
+
+/** Literals, not parameters: the partial index of claimable jobs (status = 'PENDING') stays usable. */
+const [FROM] = TRANSITIONS.claim.from;
+const TO = TRANSITIONS.claim.to;
 
 export type ClaimedRow = JobRow & { lease_token: string; secrets: Buffer | null };
 
@@ -19,13 +24,13 @@ export async function claimJob(
   return sql.one<ClaimedRow>(
     `WITH next AS (
        SELECT j.id FROM jobs j
-        WHERE j.status = 'PENDING' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+        WHERE j.status = '${FROM}' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
           AND (j.max_start_at IS NULL OR j.max_start_at > now()) ${typeFilter} AND ${options.executable(params)}
         ORDER BY j.scheduled_at NULLS FIRST, j.created_at
         LIMIT 1 FOR UPDATE SKIP LOCKED
      ),
      claimed AS (
-       UPDATE jobs j SET status = 'RUNNING', worker_id = ${params.add(options.workerId)}, lease_token = gen_random_uuid(),
+       UPDATE jobs j SET status = '${TO}', worker_id = ${params.add(options.workerId)}, lease_token = gen_random_uuid(),
               progress_own = NULL,
               heartbeat_at = now(), started_at = now(), trap_decision = NULL, updated_at = greatest(clock_timestamp(), j.updated_at + interval '1 millisecond')
          FROM next WHERE j.id = next.id
@@ -34,7 +39,7 @@ export async function claimJob(
      event AS (
        INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, from_status, to_status, attempt, step, message, data,
                                     job_scope, job_type, job_owner_id)
-       SELECT id, 'CLAIMED', ${params.add(options.actorId)}, 'WORKER', 'PENDING', 'RUNNING', attempt, step, NULL,
+       SELECT id, 'CLAIMED', ${params.add(options.actorId)}, 'WORKER', '${FROM}', '${TO}', attempt, step, NULL,
               jsonb_build_object('workerId', worker_id), scope, type, owner_id
          FROM claimed
      )
