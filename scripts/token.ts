@@ -1,11 +1,11 @@
 /**
  * Prints a signed development token: npm run token -- <sub> [--name "Display Name"] [--ttl 1h]
- * Signs with JWT_SECRET, or with the development secret that `npm start` uses when it is unset.
+ * Signs with JWT_SECRET, or with the development secret that `npm start` uses when it is unset,
+ * and sets `iss` and `aud` when JWT_ISSUER and JWT_AUDIENCE are set, like the server expects.
  */
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
+import { signDevToken } from '../src/auth/dev-token';
 import { loadConfig } from '../src/config';
-import { resolveJwtSecret } from '../src/auth/signing-key';
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -18,19 +18,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
-  if (config.jwksUrl !== undefined && config.jwtSecret === undefined) {
+  if (config.jwksUrl !== undefined) {
     process.stderr.write('JWKS_URL is set: tokens come from your identity provider, not from this script\n');
     process.exit(2);
   }
-  const { secret } = resolveJwtSecret(config.jwtSecret, config.dataDir);
-  const claims = values.name === undefined ? {} : { name: values.name };
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime(values.ttl ?? '1h')
-    .sign(secret);
-  process.stdout.write(`${token}\n`);
+  process.stdout.write(`${await signDevToken(config, sub, { name: values.name, ttl: values.ttl ?? '1h' })}\n`);
 }
 
 main().catch((error: unknown) => {

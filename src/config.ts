@@ -9,6 +9,10 @@ export interface Config {
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
   readonly jwksUrl: string | undefined;
+  /** When set, tokens must carry this `iss` (HS256 and JWKS alike). */
+  readonly jwtIssuer: string | undefined;
+  /** When set, tokens must name this audience in `aud`. */
+  readonly jwtAudience: string | undefined;
   readonly bootstrapAdmins: readonly string[];
   readonly secretsKey: string | undefined;
   readonly retentionDays: number;
@@ -67,6 +71,15 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+/** A claim value to match exactly: printable, no spaces (an issuer URL, an audience id). */
+function claimValue(env: Env, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw !== undefined && !/^[\x21-\x7e]{1,500}$/.test(raw)) {
+    throw new ConfigError(`${name} must be 1 to 500 printable ASCII characters without spaces`);
+  }
+  return raw;
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
   const raw = optional(env, name);
   if (raw === undefined) return undefined;
@@ -105,6 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: optional(env, 'DATA_DIR') ?? '.data',
     jwtSecret,
     jwksUrl,
+    jwtIssuer: claimValue(env, 'JWT_ISSUER'),
+    jwtAudience: claimValue(env, 'JWT_AUDIENCE'),
     bootstrapAdmins: list(env, 'BOOTSTRAP_ADMINS'),
     secretsKey,
     retentionDays: integer(env, 'RETENTION_DAYS', 7, 0, 36500),

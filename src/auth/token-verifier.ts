@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { UnauthenticatedError } from '../graphql/errors';
 import type { Principal } from './principal';
 
@@ -7,19 +7,38 @@ const MAX_TOKEN_LENGTH = 8192;
 
 export type VerifierKey = { kind: 'secret'; secret: Uint8Array } | { kind: 'jwks'; url: string };
 
+/**
+ * Claims a token must carry when configured (JWT_ISSUER, JWT_AUDIENCE). With a JWKS shared by
+ * many applications of one identity provider, the audience is what keeps a token minted for
+ * another application out; the issuer keeps out another tenant of the same key set.
+ */
+export interface ExpectedClaims {
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+}
+
 /** Verifies bearer tokens with jose: HS256 with a shared secret, or RS256/ES256 from a JWKS. */
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
-  private readonly algorithms: string[];
+  private readonly options: JWTVerifyOptions;
 
-  constructor(key: VerifierKey) {
+  constructor(key: VerifierKey, expected: ExpectedClaims = {}) {
+    let algorithms: string[];
     if (key.kind === 'secret') {
       this.key = key.secret;
-      this.algorithms = ['HS256'];
+      algorithms = ['HS256'];
     } else {
       this.key = createRemoteJWKSet(new URL(key.url), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
-      this.algorithms = ['RS256', 'ES256'];
+      // Asymmetric only: an HS256 token "signed" with a public key must never pass.
+      algorithms = ['RS256', 'ES256'];
     }
+    this.options = {
+      algorithms,
+      requiredClaims: ['sub', 'exp'],
+      clockTolerance: 5,
+      ...(expected.issuer === undefined ? {} : { issuer: expected.issuer }),
+      ...(expected.audience === undefined ? {} : { audience: expected.audience }),
+    };
   }
 
   /** The principal of an `Authorization` header value (`Bearer <JWT>`); UNAUTHENTICATED otherwise. */
@@ -33,11 +52,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<Principal> {
     if (token.length > MAX_TOKEN_LENGTH) throw new UnauthenticatedError('The token is too long');
     try {
-      const { payload } = await jwtVerify(token, this.key as Uint8Array, {
-        algorithms: this.algorithms,
-        requiredClaims: ['sub', 'exp'],
-        clockTolerance: 5,
-      });
+      // One call for both key kinds: jose picks the overload from the key at run time.
+      const { payload } = await jwtVerify(token, this.key as Uint8Array, this.options);
       const sub = payload.sub;
       if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) {
         throw new UnauthenticatedError('The token has no usable "sub" claim');
@@ -54,13 +70,21 @@ export class TokenVerifier {
 }
 
 function describe(error: InstanceType<typeof errors.JOSEError>): string {
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return 'wrong issuer';
+      case 'aud':
+        return 'wrong audience';
+      default:
+        return `"${error.claim}" check failed`;
+    }
+  }
   switch (error.code) {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return 'bad signature';
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return 'algorithm not allowed';
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      return 'claim check failed';
     case 'ERR_JWKS_NO_MATCHING_KEY':
       return 'no matching key';
     default:

@@ -117,7 +117,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       listener,
       permissions,
       secrets,
-      tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }),
+      tokens: new TokenVerifier(jwt === undefined ? { kind: 'jwks', url: config.jwksUrl as string } : { kind: 'secret', secret: jwt.secret }, {
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+      }),
       leases,
       progress,
       daemon,
