@@ -1,4 +1,4 @@
-import { grant } from './support/fixtures';
+import { createRole, grant } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
 
@@ -12,6 +12,12 @@ beforeAll(async () => {
   await grant(db.pool, 'viewer', 'viewer');
   await grant(db.pool, 'owen', 'own-jobs');
   await grant(db.pool, 'ops', 'operator', 'acme/payments');
+  // Submit-only: may create jobs, may not see any.
+  await createRole(db.pool, 'submitter', [{ action: 'create', subject: 'Job' }]);
+  await grant(db.pool, 'submit-only', 'submitter');
+  // Creates anywhere, sees only acme/crm.
+  await grant(db.pool, 'crm-watcher', 'submitter');
+  await grant(db.pool, 'crm-watcher', 'viewer', 'acme/crm');
 });
 afterAll(async () => {
   await server?.close();
@@ -76,6 +82,60 @@ test('create needs the create permission on the scope and type', async () => {
   expect(outside.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   const { rows } = await db.pool.query(`SELECT 1 FROM jobs WHERE owner_id IN ('viewer') OR scope = 'acme/crm/prod'`);
   expect(rows).toHaveLength(0);
+});
+
+describe('a caller who may create a job but not view it', () => {
+  const RECEIPT = `mutation($input: CreateJobInput!) {
+    createJob(input: $input) { id name type scope owner status attempt config tasks { name } taskCounts { waiting }
+      timeline { nodes { kind } pageInfo { hasNextPage } } }
+  }`;
+
+  test('gets the job as created, with no tasks and an empty timeline; then the job does not exist for them', async () => {
+    const bearer = await token('submit-only');
+    const response = await server.gql<{ createJob: Record<string, unknown> & { id: string } }>(bearer, RECEIPT, {
+      input: { ...base, config: { tables: ['t'] } },
+    });
+    expect(response.errors).toBeUndefined();
+    const id = response.data!.createJob.id;
+    expect(response.data?.createJob).toEqual({
+      id,
+      ...base,
+      owner: 'submit-only',
+      status: 'PENDING',
+      attempt: 1,
+      config: { tables: ['t'] },
+      tasks: [],
+      taskCounts: { waiting: 0 },
+      timeline: { nodes: [], pageInfo: { hasNextPage: false } },
+    });
+    // It was created, with its history, for everyone who may see it.
+    const { rows } = await db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [id]);
+    expect(rows).toEqual([{ kind: 'CREATED' }]);
+    const seen = await server.gql<{ job: unknown; jobs: { totalCount: number } }>(
+      bearer,
+      'query($id: ID!) { job(id: $id) { id } jobs { totalCount } }',
+      { id },
+    );
+    expect(seen.data).toEqual({ job: null, jobs: { totalCount: 0 } });
+    expect((await server.gql(bearer, START, { id })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+  });
+
+  test('in one operation, the jobs they may view keep their history and the others do not', async () => {
+    const bearer = await token('crm-watcher');
+    const response = await server.gql<Record<string, { scope: string; timeline: { nodes: Array<{ kind: string }> } }>>(
+      bearer,
+      `mutation($hidden: CreateJobInput!, $visible: CreateJobInput!) {
+        hidden: createJob(input: $hidden) { scope timeline { nodes { kind } } }
+        visible: createJob(input: $visible) { scope timeline { nodes { kind } } }
+      }`,
+      { hidden: base, visible: { ...base, scope: 'acme/crm/prod' } },
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({
+      hidden: { scope: base.scope, timeline: { nodes: [] } },
+      visible: { scope: 'acme/crm/prod', timeline: { nodes: [{ kind: 'CREATED' }] } },
+    });
+  });
 });
 
 describe('startJob', () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import DataLoader from 'dataloader';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
+import type { Loaders, TimelinePageKey } from '../graphql/loaders';
 import { BadUserInputError, ForbiddenError } from '../graphql/errors';
 import { jobSubject } from '../permissions/ability';
 import { assertScope } from '../permissions/scope';
@@ -16,9 +18,32 @@ function assertJsonSize(value: unknown, max: number, field: string): void {
   if (Buffer.byteLength(JSON.stringify(value)) > max) throw new BadUserInputError(`${field} must be at most ${max / 1024} KB of JSON`, field);
 }
 
+/**
+ * The request's loaders, except that nothing of `jobId` is read: its tasks and timeline answer
+ * empty. Everything else (other jobs in the same operation) still goes through `loaders`.
+ */
+function withoutJob(loaders: Loaders, jobId: string): Loaders {
+  return {
+    ...loaders,
+    tasksByJob: new DataLoader((ids: readonly string[]) => Promise.all(ids.map((id) => (id === jobId ? [] : loaders.tasksByJob.load(id)))), {
+      cache: false,
+    }),
+    timelinePage: new DataLoader(
+      (keys: readonly TimelinePageKey[]) => Promise.all(keys.map((key) => (key.jobId === jobId ? [] : loaders.timelinePage.load(key)))),
+      { cache: false },
+    ),
+  };
+}
+
 @Resolver()
 export class JobMutationsResolver {
-  @Mutation(() => Job, { description: 'Creates a job (permission `create` on its scope and type); submits it unless `start: false`.' })
+  @Mutation(() => Job, {
+    description:
+      'Creates a job (permission `create` on its scope and type); submits it unless `start: false`. Answers the job as created. ' +
+      'A caller who may create the job but not view it (a submit-only role: `create` without `view_monitor`) gets the same answer, ' +
+      'which then holds only what they sent and what the server assigned (id, status, step, attempt, times), with no tasks and an empty ' +
+      'timeline: from then on the job does not exist for them (job(id) is null; lists, counts, subscriptions and actions leave it out).',
+  })
   async createJob(@Ctx() ctx: Context, @Arg('input', () => CreateJobInput, { description: 'The job to create.' }) input: CreateJobInput): Promise<Job> {
     const scope = assertScope(input.scope, 'input.scope');
     const config = input.config ?? {};
@@ -51,6 +76,11 @@ export class JobMutationsResolver {
       maxStartAt: input.maxStartAt ?? null,
       asset: input.asset ?? null,
     });
+    // The answer is a receipt. For a caller who may not view the job, nested fields must not
+    // read what happens to it next (a worker's claim, its log lines): they answer empty.
+    if (!ctx.ability.can('view_monitor', jobSubject({ scope, type: input.type, ownerId: owner.id, approvers: row.approvers }))) {
+      ctx.loaders = withoutJob(ctx.loaders, id);
+    }
     return toJob(row);
   }
 }
