@@ -1,17 +1,20 @@
 /**
- * Fills the database with realistic demo jobs: npm run seed -- [--jobs N] [--reset]
+ * Fills the database with realistic demo jobs: npm run seed -- [--jobs N] [--reset] [--days D]
  * Uses DATABASE_URL, or the embedded Postgres when it is unset; applies pending migrations first.
  * Also grants the demo users their roles (alice admin, bob operator, carol viewer, dave own-jobs,
  * erin viewer of acme, worker-1 worker).
+ *
+ * The history spans RETENTION_DAYS (the same setting the server reads; 7 by default, at most
+ * 90) unless --days says otherwise, so a server started with the same settings keeps every job.
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
-import { SEED_HISTORY_DAYS, seedDemoGrants, seedJobs } from '../src/demo/seed-jobs';
+import { historyDaysFor, MAX_HISTORY_DAYS, seedDemoGrants, seedJobs } from '../src/demo/seed-jobs';
 import { createLogger } from '../src/logger';
 
-const USAGE = 'usage: npm run seed -- [--jobs N] [--reset] [--parallel CONNECTIONS]\n';
+const USAGE = 'usage: npm run seed -- [--jobs N] [--reset] [--days DAYS_OF_HISTORY] [--parallel CONNECTIONS]\n';
 
 async function main(): Promise<void> {
   let values;
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
         jobs: { type: 'string', default: '10000' },
         reset: { type: 'boolean', default: false },
         parallel: { type: 'string' },
+        days: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -45,6 +49,11 @@ async function main(): Promise<void> {
   }
 
   const config = loadConfig();
+  const days = values.days === undefined ? historyDaysFor(config.retentionDays) : Number(values.days);
+  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_HISTORY_DAYS) {
+    process.stderr.write(`--days must be an integer from 1 to ${MAX_HISTORY_DAYS}, got "${values.days}"\n${USAGE}`);
+    process.exit(2);
+  }
   const log = createLogger(config.logLevel);
   const print = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
       reset: values.reset,
       log: print,
       signal: abort.signal,
+      historyDays: days,
       ...(parallel === undefined ? {} : { parallel }),
     });
     const rate = result.seconds > 0 ? Math.round(result.jobs / result.seconds) : result.jobs;
@@ -75,14 +85,18 @@ async function main(): Promise<void> {
         `(${rate.toLocaleString('en-US')} rows/s); total ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     // The server's daemon applies retention and heartbeat timeouts to these rows like any other.
-    if (result.jobs > 0 && config.retentionDays < SEED_HISTORY_DAYS) {
-      print(
-        `note: the history spans ${SEED_HISTORY_DAYS} days; a server with RETENTION_DAYS=${config.retentionDays} deletes the jobs that ` +
-          `finished earlier than that. Start it with RETENTION_DAYS=${SEED_HISTORY_DAYS} to keep them.`,
-      );
-    }
     if (result.jobs > 0) {
-      print('note: no worker heartbeats the seeded RUNNING/TRAPPED/... jobs; the daemon marks them ABENDED after HEARTBEAT_TIMEOUT_MS.');
+      print(`history: ${days} days (jobs created and finished since ${new Date(Date.now() - days * 86_400_000).toISOString()})`);
+      if (config.retentionDays < days) {
+        print(
+          `note: a server with RETENTION_DAYS=${config.retentionDays} deletes the finished jobs older than ${config.retentionDays} days ` +
+            `at once; start it with RETENTION_DAYS=${days} (or more) to keep them.`,
+        );
+      }
+      print(
+        'note: no worker holds the seeded RUNNING, TRAPPED, CANCELLING and ROLLBACK jobs: within HEARTBEAT_TIMEOUT_MS of now ' +
+          '(30 s by default) a running server marks them ABENDED. PENDING jobs wait for a worker (npm run demo runs some).',
+      );
     }
   } finally {
     await database.close();

@@ -29,6 +29,12 @@ export interface SeedOptions {
   readonly batchSize?: number;
   /** Stops after the batches in flight; the indexes are still recreated. */
   readonly signal?: AbortSignal;
+  /**
+   * How many days back creation times go (default SEED_HISTORY_DAYS). Every seeded job is
+   * created, and every finished one finished, within that window: a server whose RETENTION_DAYS
+   * is at least this keeps them all (`historyDaysFor` picks the window for a retention).
+   */
+  readonly historyDays?: number;
 }
 
 export interface SeedResult {
@@ -37,8 +43,21 @@ export interface SeedResult {
 }
 
 const DAY = 86_400;
-/** How far back creation times go. */
+/**
+ * How far back creation times go unless told: three months of history, for benchmarks (which
+ * run their server with a retention long enough to keep it). `npm run seed` uses
+ * `historyDaysFor(RETENTION_DAYS)` instead, so that a server with the same settings keeps it.
+ */
 export const SEED_HISTORY_DAYS = 90;
+export const MAX_HISTORY_DAYS = 3650;
+
+/**
+ * The history a server with this RETENTION_DAYS keeps: the whole retention window, up to
+ * SEED_HISTORY_DAYS, and at least one day (with 0, finished jobs are deleted at once anyway).
+ */
+export function historyDaysFor(retentionDays: number): number {
+  return Math.max(1, Math.min(SEED_HISTORY_DAYS, retentionDays));
+}
 /** The newest share of the jobs that also get tasks and timeline events. */
 const RECENT_SHARE = 0.05;
 /** Amplitude of the daily rhythm of job creation (0: flat), and its busiest hour (UTC). */
@@ -361,7 +380,7 @@ interface Batch {
  * The statement for one batch of rows `lo..hi` out of `total` (row numbers drive creation
  * time, oldest first). `now` is the seed's reference time in epoch seconds.
  */
-function batchStatement(batch: Batch, total: number, now: number): { text: string; values: unknown[] } {
+function batchStatement(batch: Batch, total: number, now: number, historyDays: number): { text: string; values: unknown[] } {
   const p = new SqlParams();
   const text = (values: readonly string[]) => `${p.add(values)}::text[]`;
   const floats = (values: readonly number[]) => `${p.add(values)}::float8[]`;
@@ -408,7 +427,7 @@ function batchStatement(batch: Batch, total: number, now: number): { text: strin
 
   const typeIndex = (type: string) => JOB_TYPES.findIndex((t) => t.type === type) + 1;
   const t1 = p.add(now);
-  const span = SEED_HISTORY_DAYS * DAY;
+  const span = historyDays * DAY;
   const t0 = now - span;
   // The daily rhythm: t = tl - A/(2π)·DAY·sin(2π(tl/DAY - peak/24))·g(tl) moves creation times
   // toward the peak hour of each day (densest there, by 1/(1 - A)); g ramps from 0 to 1 over the
@@ -946,6 +965,10 @@ export async function seedJobs(pool: Pool, options: SeedOptions): Promise<SeedRe
   if (!Number.isSafeInteger(total) || total < 0) throw new Error(`jobs must be a non-negative integer, got ${options.jobs}`);
   const parallel = Math.max(1, Math.floor(options.parallel ?? defaultParallel()));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 50_000));
+  const historyDays = options.historyDays ?? SEED_HISTORY_DAYS;
+  if (!Number.isInteger(historyDays) || historyDays < 1 || historyDays > MAX_HISTORY_DAYS) {
+    throw new Error(`historyDays must be an integer from 1 to ${MAX_HISTORY_DAYS}, got ${options.historyDays}`);
+  }
   const started = Date.now();
 
   if (options.reset === true) {
@@ -989,7 +1012,7 @@ export async function seedJobs(pool: Pool, options: SeedOptions): Promise<SeedRe
       parallel,
       batches,
       async (client, batch) => {
-        const statement = batchStatement(batch, total, now);
+        const statement = batchStatement(batch, total, now, historyDays);
         await bulk(client, { jit: 'off', work_mem: '64MB' }, () => client.query(statement.text, statement.values));
         loaded += batch.hi - batch.lo + 1;
         log(`  ${loaded.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} jobs (${seconds(phase)} s)`);
