@@ -33,6 +33,8 @@ export interface Config {
   readonly rateLimit: { readonly perSecond: number; readonly burst: number; readonly workerPerSecond: number; readonly workerBurst: number };
   readonly production: boolean;
   readonly logLevel: string;
+  /** After SIGTERM, a shutdown still running this long is cut short (pending progress written first). */
+  readonly shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -143,5 +145,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     production,
     logLevel: optional(env, 'LOG_LEVEL') ?? (env['NODE_ENV'] === 'test' ? 'silent' : 'info'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 1_000, 600_000),
   });
 }

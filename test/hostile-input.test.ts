@@ -6,6 +6,7 @@ import {
   isLeafType,
   isListType,
   isNonNullType,
+  isObjectType,
   isScalarType,
   type GraphQLInputType,
   type GraphQLObjectType,
@@ -14,8 +15,9 @@ import {
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { jobwatchSchema } from '../src/graphql/schema';
 import { LIMITS } from '../src/graphql/limits';
+import { workerMutations } from '../src/graphql/operation-guard';
 import { grant, insertJobs } from './support/fixtures';
-import { bearer, http, LEAK, removeJob, snapshot, startLoggedServer, wsOnce, type Outcome, type OperationPayload, type Snapshot, type WsOptions } from './support/hostile';
+import { bearer, http, LEAK, removeJob, snapshot, startLoggedServer, wsOnce, wsSession, type Outcome, type OperationPayload, type Snapshot, type WsOptions } from './support/hostile';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, TEST_JWT_SECRET, token, type TestServer } from './support/test-server';
 import { subscribe, wsClient } from './support/ws-client';
@@ -48,7 +50,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db);
   await grant(db.pool, 'admin-user', 'admin');
-  for (const principal of ['rl-alias-http', 'rl-alias-ws']) await grant(db.pool, principal, 'admin');
+  for (const principal of ['rl-alias-http', 'rl-alias-ws', 'rl-fragment-http', 'rl-fragment-ws']) await grant(db.pool, principal, 'admin');
   admin = await token('admin-user');
   target = await createTarget();
   const day = 86_400_000;
@@ -114,7 +116,7 @@ async function expectAlive(on: TestServer, principal = 'admin-user'): Promise<vo
 
 function send(transport: Transport, on: { url: string }, bearerToken: string | undefined, payload: OperationPayload, options: WsOptions = {}): Promise<Outcome> {
   return transport === 'http'
-    ? http(on.url, { headers: bearer(bearerToken), body: payload })
+    ? http(on.url, { headers: { ...bearer(bearerToken), ...(options.requestId === undefined ? {} : { 'x-request-id': options.requestId }) }, body: payload })
     : wsOnce(on.url, payload, { authorization: bearerToken === undefined ? undefined : `Bearer ${bearerToken}`, ...options });
 }
 
@@ -222,18 +224,42 @@ describe('2. aliases of a mutation', () => {
       await strict?.close();
     });
 
-    test.each(TRANSPORTS)('%s: 4 aliased cancels are refused whole (RATE_LIMITED), 3 pass, then the next one is limited', async (transport) => {
+    /** Four cancels of the real PENDING job, written as plain aliases, in an inline fragment, in a named one, or half and half. */
+    const FOUR: ReadonlyArray<readonly [string, string]> = [
+      ['aliases', aliased(4)],
+      ['an inline fragment', `mutation($id:ID!){ ... on Mutation { ${[0, 1, 2, 3].map((i) => `a${i}:cancelJob(id:$id){id}`).join(' ')} } }`],
+      ['a named fragment', `mutation($id:ID!){ ...Four } fragment Four on Mutation { ${[0, 1, 2, 3].map((i) => `a${i}:cancelJob(id:$id){id}`).join(' ')} }`],
+      ['two aliases and two in nested fragments', `mutation($id:ID!){ a0:cancelJob(id:$id){id} a1:cancelJob(id:$id){id} ...Two } fragment Two on Mutation { ... on Mutation { a2:cancelJob(id:$id){id} } a3:cancelJob(id:$id){id} }`],
+    ];
+    const DRY_RUN = (alias: string) => `${alias}: cancelJobs(filter: { types: ["no-such-type"] }, dryRun: true) { matched }`;
+
+    test.each(TRANSPORTS)('%s: 4 cancels (aliases or fragments) are more than the burst: refused whole with EXCEEDS_BURST; nothing is spent, 3 pass, then the next one is limited', async (transport) => {
       const principal = await token(`rl-alias-${transport}`);
-      const four = await send(transport, strict, principal, { query: aliased(4), variables: { id: target } });
-      expectRefused(four, 'RATE_LIMITED');
-      expect(four.errors?.[0]?.extensions?.['retryAfterSeconds']).toBeGreaterThanOrEqual(1);
-      // Three fit in the burst: all three run (dry runs of a bulk cancel: nothing changes).
-      const three = await send(transport, strict, principal, {
-        query: `mutation { ${[0, 1, 2].map((i) => `d${i}: cancelJobs(filter: { types: ["no-such-type"] }, dryRun: true) { matched }`).join(' ')} }`,
-      });
+      for (const [label, query] of FOUR) {
+        const four = await send(transport, strict, principal, { query, variables: { id: target } });
+        expectRefused(four, 'RATE_LIMITED', { message: /holds 4 mutations, more than the 3 allowed at once/ });
+        // Waiting would never help: no retryAfterSeconds, no Retry-After.
+        expect({ label, extensions: four.errors?.[0]?.extensions, retryAfter: four.headers?.get('retry-after') ?? null }).toEqual({
+          label,
+          extensions: { code: 'RATE_LIMITED', reason: 'EXCEEDS_BURST', retryable: false },
+          retryAfter: null,
+        });
+      }
+      // Three fit in the burst (none was spent above): all three run (dry runs of a bulk cancel: nothing changes).
+      const three = await send(transport, strict, principal, { query: `mutation { ${['d0', 'd1', 'd2'].map(DRY_RUN).join(' ')} }` });
       expect({ errors: three.errors, data: three.data }).toEqual({ errors: undefined, data: { d0: { matched: 0 }, d1: { matched: 0 }, d2: { matched: 0 } } });
       const fourth = await send(transport, strict, principal, { query: aliased(1), variables: { id: target } });
-      expectRefused(fourth, 'RATE_LIMITED');
+      expectRefused(fourth, 'RATE_LIMITED', { message: /retry after/ });
+      expect(fourth.errors?.[0]?.extensions?.['retryAfterSeconds']).toBeGreaterThanOrEqual(1);
+    });
+
+    test.each(TRANSPORTS)('%s: mutations inside fragments are charged one each: 3 in a fragment spend the burst, the next one is limited', async (transport) => {
+      const principal = await token(`rl-fragment-${transport}`);
+      const three = await send(transport, strict, principal, {
+        query: `mutation { ...Three } fragment Three on Mutation { d0: cancelJobs(filter: { types: ["no-such-type"] }, dryRun: true) { matched } ... on Mutation { ${['d1', 'd2'].map(DRY_RUN).join(' ')} } }`,
+      });
+      expect({ errors: three.errors, data: three.data }).toEqual({ errors: undefined, data: { d0: { matched: 0 }, d1: { matched: 0 }, d2: { matched: 0 } } });
+      expectRefused(await send(transport, strict, principal, { query: aliased(1), variables: { id: target } }), 'RATE_LIMITED');
     });
   });
 });
@@ -308,7 +334,7 @@ describe('4. a 1 MB document', () => {
   });
 });
 
-/** The hostile strings, each set in turn into every String and ID argument, and into every JSON argument. */
+/** The hostile strings, each set in turn into every String, ID and DateTime argument, and into every JSON argument. */
 const HOSTILE: ReadonlyArray<readonly [string, string]> = [
   ['SQL: quote, paren, DROP TABLE, comment', "x'); DROP TABLE jobs; --"],
   ['SQL: LIKE wildcards and a backslash', '%_\\'],
@@ -319,6 +345,7 @@ const HOSTILE: ReadonlyArray<readonly [string, string]> = [
 ];
 
 type Column = 'name' | 'asset' | 'approvers' | 'config' | 'secrets';
+type ProbeKind = 'string' | 'json';
 interface Probe {
   readonly label: string;
   readonly query: string;
@@ -334,16 +361,40 @@ function hostileJson(typeName: string, where: readonly string[], hostile: string
 }
 
 /**
- * Every Query and Mutation field, called once per String/ID argument (kind "string") or JSON
- * argument (kind "json"), top-level or inside an input object, lists included, with the hostile
- * string there and sane values elsewhere, through variables. Sane values never change anything:
- * ids and leases nothing has, a role name that exists (createRole conflicts), role names that do
- * not (grantRole, updateRole, deleteRole: NOT_FOUND), start: false, bulk actions filtered to a
- * type nobody has.
+ * How each object type is reached from Query through fields without required arguments (lists
+ * asked for one item), e.g. Job by `jobs(first: 1) { nodes`: where its fields' arguments are
+ * probed, on real rows.
  */
-function probesFor(schema: GraphQLSchema, hostile: string, kind: 'string' | 'json' = 'string'): Probe[] {
-  const isTarget = (scalar: string) => (kind === 'string' ? scalar === 'String' || scalar === 'ID' : scalar === 'JSON' || scalar === 'JSONObject');
-  const sane = (typeName: string, where: string[]): unknown => {
+function pathsFromQuery(schema: GraphQLSchema): Map<string, string[]> {
+  const query = schema.getQueryType() as GraphQLObjectType;
+  const paths = new Map<string, string[]>([[query.name, []]]);
+  const queue: GraphQLObjectType[] = [query];
+  for (let type = queue.shift(); type !== undefined; type = queue.shift()) {
+    for (const field of Object.values(type.getFields())) {
+      const named = getNamedType(field.type);
+      if (!isObjectType(named) || paths.has(named.name)) continue;
+      if (field.args.some((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined)) continue;
+      const step = field.args.some((arg) => arg.name === 'first') ? `${field.name}(first: 1)` : field.name;
+      paths.set(named.name, [...(paths.get(type.name) as string[]), step]);
+      queue.push(named);
+    }
+  }
+  return paths;
+}
+
+/**
+ * Every field with a String/ID/DateTime argument (kind "string") or a JSON argument (kind
+ * "json"), top-level or inside an input object, lists included: the fields of Query, Mutation
+ * and Subscription, and the fields of the object types below them (reached on real rows, see
+ * pathsFromQuery). One probe per such argument, with the hostile value there and sane values
+ * elsewhere, through variables. Sane values never change anything: ids and leases nothing has
+ * (a real job's id for subscriptions, which only read), a role name that exists (createRole
+ * conflicts), role names that do not (grantRole, updateRole, deleteRole: NOT_FOUND), start:
+ * false, bulk actions filtered to a type nobody has.
+ */
+function probesFor(schema: GraphQLSchema, hostile: string, kind: ProbeKind = 'string'): Probe[] {
+  const isTarget = (scalar: string) => (kind === 'string' ? ['String', 'ID', 'DateTime'].includes(scalar) : scalar === 'JSON' || scalar === 'JSONObject');
+  const sane = (typeName: string, where: string[], operation: string): unknown => {
     const path = where.join('.');
     const named = schema.getType(typeName);
     if (named !== undefined && isEnumType(named)) return named.getValues()[0]!.value;
@@ -360,7 +411,7 @@ function probesFor(schema: GraphQLSchema, hostile: string, kind: 'string' | 'jso
       case 'JSONObject':
         return {};
       case 'ID':
-        return MISSING;
+        return operation === 'subscription' ? target : MISSING;
       default: {
         const last = where.at(-1) ?? '';
         if (last === 'lease') return `${MISSING}.${MISSING}`;
@@ -376,20 +427,20 @@ function probesFor(schema: GraphQLSchema, hostile: string, kind: 'string' | 'jso
     }
   };
   /** A value of `type`, with the hostile value at `hostilePath` (relative), if given. */
-  const valueOf = (type: GraphQLInputType, hostilePath: string[] | undefined, where: string[]): unknown => {
-    if (isNonNullType(type)) return valueOf(type.ofType, hostilePath, where);
-    if (isListType(type)) return [valueOf(type.ofType as GraphQLInputType, hostilePath, where)];
+  const valueOf = (type: GraphQLInputType, hostilePath: string[] | undefined, where: string[], operation: string): unknown => {
+    if (isNonNullType(type)) return valueOf(type.ofType, hostilePath, where, operation);
+    if (isListType(type)) return [valueOf(type.ofType as GraphQLInputType, hostilePath, where, operation)];
     if (isInputObjectType(type)) {
       const value: Record<string, unknown> = {};
       for (const field of Object.values(type.getFields())) {
-        if (hostilePath?.[0] === field.name) value[field.name] = valueOf(field.type, hostilePath.slice(1), [...where, field.name]);
-        else if (isNonNullType(field.type)) value[field.name] = valueOf(field.type, undefined, [...where, field.name]);
+        if (hostilePath?.[0] === field.name) value[field.name] = valueOf(field.type, hostilePath.slice(1), [...where, field.name], operation);
+        else if (isNonNullType(field.type)) value[field.name] = valueOf(field.type, undefined, [...where, field.name], operation);
       }
       return value;
     }
     const scalar = getNamedType(type).name;
     if (hostilePath !== undefined && hostilePath.length === 0) return kind === 'string' ? hostile : hostileJson(scalar, where, hostile);
-    return sane(scalar, where);
+    return sane(scalar, where, operation);
   };
   const targetPaths = (type: GraphQLInputType, prefix: string[], seen: ReadonlySet<string>): string[][] => {
     const named = getNamedType(type);
@@ -398,41 +449,48 @@ function probesFor(schema: GraphQLSchema, hostile: string, kind: 'string' | 'jso
     return Object.values(named.getFields()).flatMap((field) => targetPaths(field.type, [...prefix, field.name], new Set([...seen, named.name])));
   };
 
+  const roots = new Map<GraphQLObjectType, string>();
+  for (const [operation, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()], ['subscription', schema.getSubscriptionType()]] as const) {
+    if (root != null) roots.set(root, operation);
+  }
+  const below = [...pathsFromQuery(schema)].filter(([name]) => name !== schema.getQueryType()?.name);
+  const owners: Array<{ type: GraphQLObjectType; operation: string; path: string[] }> = [
+    ...[...roots].map(([type, operation]) => ({ type, operation, path: [] })),
+    ...below.map(([name, path]) => ({ type: schema.getType(name) as GraphQLObjectType, operation: 'query', path })),
+  ];
   const probes: Probe[] = [];
-  for (const [operation, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as Array<[string, GraphQLObjectType]>) {
-    for (const field of Object.values(root.getFields())) {
+  for (const { type, operation, path: reach } of owners) {
+    for (const field of Object.values(type.getFields())) {
       const selection = isLeafType(getNamedType(field.type)) ? '' : getNamedType(field.type).name === 'Job' ? ' { __typename id }' : ' { __typename }';
       for (const argument of field.args) {
         for (const path of targetPaths(argument.type, [argument.name], new Set())) {
           const variables: Record<string, unknown> = {};
           for (const other of field.args) {
-            if (other.name === argument.name) variables[other.name] = valueOf(other.type, path.slice(1), [field.name, other.name]);
-            else if (isNonNullType(other.type)) variables[other.name] = valueOf(other.type, undefined, [field.name, other.name]);
+            if (other.name === argument.name) variables[other.name] = valueOf(other.type, path.slice(1), [field.name, other.name], operation);
+            else if (isNonNullType(other.type)) variables[other.name] = valueOf(other.type, undefined, [field.name, other.name], operation);
             // Bulk actions without a filter would act on every job: keep them to a type nobody has.
             else if (operation === 'mutation' && other.name === 'filter') variables[other.name] = { types: ['no-such-type'] };
+          }
+          // Even with the hostile value in their filter (a name: it could match a job another
+          // probe has just created), unless the hostile value is the types themselves.
+          if (operation === 'mutation' && argument.name === 'filter' && path[1] !== 'types') {
+            variables['filter'] = { ...(variables['filter'] as Record<string, unknown>), types: ['no-such-type'] };
           }
           const used = field.args.filter((arg) => arg.name in variables);
           const definitions = used.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
           const args = used.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+          const call = `${field.name}${args === '' ? '' : `(${args})`}${selection}`;
           const column = field.name === 'createJob' ? path[1] : undefined;
           const sent = column === undefined ? undefined : (variables['input'] as Record<string, unknown>)[column];
           probes.push({
-            label: `${field.name}(${path.join('.')})`,
-            query: `${operation} Probe${definitions === '' ? '' : `(${definitions})`} { ${field.name}${args === '' ? '' : `(${args})`}${selection} }`,
+            label: `${reach.length === 0 ? '' : `${type.name}.`}${field.name}(${path.join('.')})`,
+            query: `${operation} Probe${definitions === '' ? '' : `(${definitions})`} { ${reach.map((step) => `${step} { `).join('')}${call}${' }'.repeat(reach.length)} }`,
             variables,
             creates: column === 'name' || column === 'asset' || column === 'approvers' || column === 'config' || column === 'secrets' ? { column, sent } : undefined,
           });
         }
       }
     }
-  }
-  if (kind === 'string') {
-    // A string argument below the root: a job's timeline cursor.
-    probes.push({
-      label: 'job.timeline(after)',
-      query: 'query Probe($id: ID!, $after: String) { job(id: $id) { timeline(first: 5, after: $after) { nodes { id } } } }',
-      variables: { id: target, after: hostile },
-    });
   }
   return probes;
 }
@@ -445,19 +503,34 @@ function viaUtf8(value: unknown): unknown {
   return value;
 }
 
+/** The socket's limit is 64 KB a message: the hostile string cut until every probe's subscribe message fits. */
+function fitForSocket(schema: GraphQLSchema, hostile: string, kind: ProbeKind): string {
+  const fits = (value: string) =>
+    probesFor(schema, value, kind).every((probe) => Buffer.byteLength(JSON.stringify({ id: '1000', type: 'subscribe', payload: { query: probe.query, variables: probe.variables } })) < 63 * 1024);
+  let value = hostile;
+  while (!fits(value)) value = value.slice(0, Math.floor(value.length * 0.8));
+  return value;
+}
+
 /**
- * Runs every probe over HTTP. Answers what went wrong (a 5xx, a code outside DOMAIN.md, a leak).
- * A job createJob legitimately made must hold exactly what was sent; it is removed at once.
+ * Runs every probe over the transport (over the socket one connection, 20 operations at once).
+ * Answers what went wrong: a 5xx or a closed socket, a code outside DOMAIN.md, a leak. A job
+ * createJob legitimately made must hold exactly what was sent; it is removed at once.
  */
-async function sweep(probes: readonly Probe[], hostile: string): Promise<{ problems: Array<Record<string, unknown>>; created: number }> {
+async function sweep(probes: readonly Probe[], hostile: string, transport: Transport): Promise<{ problems: Array<Record<string, unknown>>; created: number }> {
   const problems: Array<Record<string, unknown>> = [];
   let created = 0;
-  for (const probe of probes) {
-    const outcome = await http(server.url, { headers: bearer(admin), body: { query: probe.query, variables: probe.variables } });
+  const session = transport === 'ws' ? wsSession(server.url, `Bearer ${admin}`) : undefined;
+  const check = async (probe: Probe) => {
+    const payload = { query: probe.query, variables: probe.variables };
+    const outcome = session === undefined ? await http(server.url, { headers: bearer(admin), body: payload }) : await session.run(payload, { subscriptionWaitMs: 200 });
     const codes = codesOf(outcome);
     const leak = LEAK.exec(withoutEcho(outcome.text, hostile))?.[0];
-    if ((outcome.status ?? 500) >= 500 || codes.some((code) => !CODES.includes(code as string)) || leak !== undefined) {
-      problems.push({ probe: probe.label, status: outcome.status, codes, message: messagesOf(outcome).slice(0, 200), leak });
+    const broken = transport === 'http' ? (outcome.status ?? 500) >= 500 : outcome.closed !== undefined;
+    // A name filter is a literal substring: jobUpdated's snapshot finds nothing.
+    const matched = probe.label === 'jobUpdated(filter.name)' && transport === 'ws' && outcome.errors === undefined && outcome.silent !== true;
+    if (broken || matched || codes.some((code) => !CODES.includes(code as string)) || leak !== undefined) {
+      problems.push({ probe: probe.label, status: outcome.status, closed: outcome.closed, codes, message: messagesOf(outcome).slice(0, 200), leak, matched });
     }
     const job = (outcome.data as { createJob?: { id: string } } | null | undefined)?.createJob;
     if (job !== undefined) {
@@ -472,6 +545,12 @@ async function sweep(probes: readonly Probe[], hostile: string): Promise<{ probl
       const expected = column === 'secrets' ? true : viaUtf8(probe.creates?.sent);
       expect({ probe: probe.label, rows }).toEqual({ probe: probe.label, rows: [{ value: expected, status: 'CREATED' }] });
     }
+  };
+  try {
+    if (session === undefined) for (const probe of probes) await check(probe);
+    else for (let i = 0; i < probes.length; i += 20) await Promise.all(probes.slice(i, i + 20).map(check));
+  } finally {
+    await session?.close();
   }
   return { problems, created };
 }
@@ -482,23 +561,32 @@ describe('5. SQL metacharacters and very long strings in every string argument',
     schema = await jobwatchSchema();
   });
 
-  test('the sweep covers every root field with a string argument, and the input objects', () => {
+  test('the sweep covers every field with a string argument (roots, subscriptions, object fields), and the input objects', () => {
     const labels = probesFor(schema, 'x').map((probe) => probe.label);
     for (const expected of [
       'jobs(filter.name)', 'jobs(filter.scope)', 'jobs(filter.types)', 'jobs(filter.owners)', 'jobs(after)', 'job(id)', 'jobCounts(filter.name)', 'jobTypeStats(type)', 'grants(userId)',
-      'createJob(input.name)', 'createJob(input.type)', 'createJob(input.scope)', 'createJob(input.asset)', 'createJob(input.approvers)',
+      'createJob(input.name)', 'createJob(input.type)', 'createJob(input.scope)', 'createJob(input.asset)', 'createJob(input.approvers)', 'createJob(input.scheduledAt)',
       'cancelJob(reason)', 'cancelJobs(filter.name)', 'cancelJobs(reason)', 'createRole(input.name)', 'createRole(input.description)', 'updateRole(name)',
       'grantRole(userId)', 'grantRole(role)', 'grantRole(scope)', 'revokeGrant(id)', 'claimJob(workerId)', 'claimJob(types)', 'heartbeat(lease)',
       'reportProgress(reports.lease)', 'reportProgress(reports.log)', 'reportProgress(reports.tasks.name)', 'reportProgress(reports.tasks.message)',
       'failJob(error)', 'failJob(stack)', 'trapJob(error)', 'startRollback(reason)', 'confirmCancel(lease)', 'rescheduleJob(id)', 'approveJob(comment)',
+      'rescheduleJob(scheduledAt)', 'rescheduleJob(maxStartAt)',
+      'jobProgress(id)', 'jobTimeline(id)', 'jobTimeline(after)', 'jobUpdated(filter.name)', 'jobUpdated(filter.scope)', 'jobUpdated(filter.types)',
+      'Job.timeline(after)',
     ]) {
       expect(labels).toContain(expected);
     }
-    expect(labels.length).toBeGreaterThan(70);
+    expect(labels.length).toBeGreaterThan(90);
+    const timeline = probesFor(schema, 'x').find((probe) => probe.label === 'Job.timeline(after)');
+    expect(timeline?.query).toMatch(/^query Probe\(\$after: String, \$first: Int!\) \{ jobs\(first: 1\) \{ .*timeline\(after: \$after, first: \$first\)/);
   });
 
-  test.each(HOSTILE)('http: every string argument set to %s: refused or harmless, never an internal error', async (_label, hostile) => {
-    const { problems, created } = await sweep(probesFor(schema, hostile, 'string'), hostile);
+  const CASES = TRANSPORTS.flatMap((transport) => HOSTILE.map(([label, hostile]) => [transport, label, hostile] as const));
+
+  test.each(CASES)('%s: every string argument set to %s: refused or harmless, never an internal error', async (transport, _label, hostile) => {
+    const value = transport === 'ws' ? fitForSocket(schema, hostile, 'string') : hostile;
+    if (hostile.length > 50_000) expect(value.length).toBeGreaterThan(transport === 'ws' ? 10_000 : 50_000);
+    const { problems, created } = await sweep(probesFor(schema, value, 'string'), value, transport);
     expect(problems).toEqual([]);
     // Nothing else changed (afterEach compares every table); the jobs table is still there.
     const { rows } = await db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
@@ -506,12 +594,13 @@ describe('5. SQL metacharacters and very long strings in every string argument',
     expect(created).toBeLessThanOrEqual(3);
   });
 
-  test.each(HOSTILE)('http: every JSON argument carrying %s (keys, values, rule conditions): refused or stored as sent, never an internal error', async (_label, hostile) => {
-    const probes = probesFor(schema, hostile, 'json');
+  test.each(CASES)('%s: every JSON argument carrying %s (keys, values, rule conditions): refused or stored as sent, never an internal error', async (transport, _label, hostile) => {
+    const value = transport === 'ws' ? fitForSocket(schema, hostile, 'json') : hostile;
+    const probes = probesFor(schema, value, 'json');
     expect(probes.map((probe) => probe.label)).toEqual(
       expect.arrayContaining(['createJob(input.config)', 'createJob(input.secrets)', 'restartJob(secrets)', 'createRole(input.rules)', 'updateRole(input.rules)']),
     );
-    const { problems, created } = await sweep(probes, hostile);
+    const { problems, created } = await sweep(probes, value, transport);
     expect(problems).toEqual([]);
     expect(created).toBeLessThanOrEqual(2);
   });
@@ -528,37 +617,6 @@ describe('5. SQL metacharacters and very long strings in every string argument',
       const total = response.data?.jobs?.totalCount ?? response.data?.jobCounts?.reduce((sum, row) => sum + row.count, 0);
       expect(total).toBe(0);
     }
-  });
-
-  /** The socket's limit is 64 KB a message: its long string is 30,000 characters (about 42 KB as JSON). */
-  const forSocket = HOSTILE.map(([label, value]) => [label.replace('100,000', '30,000'), value.length > 30_000 ? value.slice(0, 30_000) : value] as const);
-  test.each(forSocket)('ws: a query, mutations and subscriptions with %s: refused or harmless', async (_label, hostile) => {
-    const payloads: Array<[string, OperationPayload]> = [
-      ['jobs(filter.name)', { query: 'query($v: String) { jobs(filter: { name: $v }) { totalCount } }', variables: { v: hostile } }],
-      ['jobs(filter.scope)', { query: 'query($v: String!) { jobs(filter: { scope: $v }) { totalCount } }', variables: { v: hostile } }],
-      ['jobs(filter.owners, types)', { query: 'query($v: String!) { jobs(filter: { owners: [$v], types: [$v] }) { totalCount } }', variables: { v: hostile } }],
-      ['job(id)', { query: 'query($v: ID!) { job(id: $v) { id } }', variables: { v: hostile } }],
-      ['cancelJob(id)', { query: 'mutation($v: ID!) { cancelJob(id: $v) { id } }', variables: { v: hostile } }],
-      ['cancelJob(reason) of a missing job', { query: `mutation($v: String) { cancelJob(id: "${MISSING}", reason: $v) { id } }`, variables: { v: hostile } }],
-      ['claimJob(workerId)', { query: 'mutation($v: String!) { claimJob(workerId: $v) { lease } }', variables: { v: hostile } }],
-      ['grantRole(userId)', { query: 'mutation($v: String!) { grantRole(userId: $v, role: "no-such-role") { id } }', variables: { v: hostile } }],
-      ['jobProgress(id)', { query: 'subscription($v: ID!) { jobProgress(id: $v) { id } }', variables: { v: hostile } }],
-      ['jobUpdated(filter.name)', { query: 'subscription($v: String) { jobUpdated(filter: { name: $v }) { id } }', variables: { v: hostile } }],
-      ['jobUpdated(filter.scope)', { query: 'subscription($v: String) { jobUpdated(filter: { scope: $v }) { id } }', variables: { v: hostile } }],
-      ['jobTimeline(after)', { query: 'subscription($id: ID!, $v: ID) { jobTimeline(id: $id, after: $v) { id } }', variables: { id: target, v: hostile } }],
-    ];
-    const problems: Array<Record<string, unknown>> = [];
-    for (const [label, payload] of payloads) {
-      const outcome = await wsOnce(server.url, payload, { authorization: `Bearer ${admin}`, subscriptionWaitMs: 200 });
-      const codes = codesOf(outcome);
-      const leak = LEAK.exec(withoutEcho(outcome.text, hostile))?.[0];
-      if (outcome.closed !== undefined || codes.some((code) => !CODES.includes(code as string)) || leak !== undefined) {
-        problems.push({ probe: label, closed: outcome.closed, codes, message: messagesOf(outcome).slice(0, 200), leak });
-      }
-      // A name filter is a literal substring: the snapshot of jobUpdated finds nothing.
-      if (label === 'jobUpdated(filter.name)' && outcome.errors === undefined) expect(outcome.silent).toBe(true);
-    }
-    expect(problems).toEqual([]);
   });
 
   test('ws: jobUpdated refuses the filters the jobs list refuses (a name over 200 characters, 101 types)', async () => {
@@ -636,6 +694,9 @@ describe('5. SQL metacharacters and very long strings in every string argument',
     } finally {
       await db.pool.query(`DELETE FROM grants WHERE role_name = 'hostile-rules'`);
       await db.pool.query(`DELETE FROM roles WHERE name = 'hostile-rules'`);
+      // Creating and granting the role moved the permissions version on (it never goes back).
+      const version = (await snapshot(db.pool))['permissions_version'];
+      if (version !== undefined) before['permissions_version'] = version;
     }
   });
 });
@@ -739,6 +800,52 @@ describe('7. transport rules', () => {
     expect(foreign.handshakeRefused).toMatch(/Unexpected server response: 40\d/);
     const own = await wsOnce(server.url, { query: '{ me { id } }' }, { authorization: `Bearer ${admin}`, origin: new URL(server.url).origin });
     expect(own.data).toEqual({ me: { id: 'admin-user' } });
+  });
+
+  test.each([
+    ['jobUpdated', 'subscription { jobUpdated { id } }', undefined],
+    ['jobProgress of the real job', 'subscription($id: ID!) { jobProgress(id: $id) { id status } }', 'target'],
+    ['jobTimeline, named, beside a fragment', 'subscription S($id: ID!) { ...T } fragment T on Subscription { jobTimeline(id: $id) { id } }', 'target'],
+  ])('http: a subscription (%s) sent as a POST is refused with 400 BAD_USER_INPUT pointing to graphql-ws; no resolver runs', async (_label, query, id) => {
+    const outcome = await http(server.url, { headers: bearer(admin), body: { query, variables: id === undefined ? {} : { id: target } } });
+    expectRefused(outcome, 'BAD_USER_INPUT', { status: 400, message: /subscriptions are served over graphql-ws on this path/ });
+    expect(outcome.data ?? null).toBeNull();
+  });
+
+  test('http: a subscription over GET (with apollo-require-preflight) is refused too (405, as any non-query over GET)', async () => {
+    const search = `?query=${encodeURIComponent('subscription { jobUpdated { id } }')}`;
+    const outcome = await http(server.url, { method: 'GET', headers: { ...bearer(admin), 'apollo-require-preflight': '1' }, search });
+    expectRefused(outcome, 'BAD_USER_INPUT', { status: 405, message: /only support query operations/ });
+  });
+
+  describe('with CORS_ORIGINS=*', () => {
+    let open: TestServer;
+    beforeAll(async () => {
+      open = await startTestServer(db, { CORS_ORIGINS: '*' });
+    });
+    afterAll(async () => {
+      await open?.close();
+    });
+
+    test.each(['https://anywhere.example', 'http://localhost:5173'])('http: %s passes: the preflight and the request carry Access-Control-Allow-Origin', async (origin) => {
+      const preflight = await http(open.url, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      });
+      expect({ status: preflight.status, allowOrigin: preflight.headers?.get('access-control-allow-origin') }).toEqual({ status: 204, allowOrigin: '*' });
+      expect(preflight.headers?.get('access-control-allow-headers')).toMatch(/authorization/i);
+      const outcome = await http(open.url, { headers: { ...bearer(admin), origin }, body: { query: '{ me { id } }' } });
+      expect({ status: outcome.status, data: outcome.data, allowOrigin: outcome.headers?.get('access-control-allow-origin') }).toEqual({
+        status: 200,
+        data: { me: { id: 'admin-user' } },
+        allowOrigin: '*',
+      });
+    });
+
+    test('ws: any origin opens', async () => {
+      const outcome = await wsOnce(open.url, { query: '{ me { id } }' }, { authorization: `Bearer ${admin}`, origin: 'https://anywhere.example' });
+      expect(outcome.data).toEqual({ me: { id: 'admin-user' } });
+    });
   });
 
   describe('with CORS_ORIGINS=https://monitor.example', () => {
@@ -863,6 +970,27 @@ describe('9. rate limiting (RATE_LIMIT_PER_SECOND=1, RATE_LIMIT_BURST=3, WORKER_
     expectRefused(await send(transport, strict, principal, heartbeat), 'RATE_LIMITED');
   });
 
+  test.each(TRANSPORTS)("%s: worker mutations inside a fragment are charged to the workers' budget, not the people's", async (transport) => {
+    const principal = await token(`rl-worker-fragment-${transport}-${randomUUID()}`);
+    const beats = await send(transport, strict, principal, {
+      query: `mutation($l: String!) { ...Beats } fragment Beats on Mutation { ${['h0', 'h1', 'h2'].map((alias) => `${alias}: heartbeat(lease: $l) { cancelRequested }`).join(' ')} }`,
+      variables: heartbeat.variables,
+    });
+    expect(codesOf(beats)).not.toContain('RATE_LIMITED');
+    expect(codesOf(beats).every((code) => CODES.includes(code as string))).toBe(true);
+    // The people's budget is whole: three mutations get their real answer.
+    for (let i = 0; i < 3; i += 1) expect(codesOf(await send(transport, strict, principal, missingCancel))).toEqual(['NOT_FOUND']);
+    // The workers' budget was spent by the three in the fragment.
+    expectRefused(await send(transport, strict, principal, heartbeat), 'RATE_LIMITED');
+  });
+
+  test('the worker protocol is read from WorkerResolver: it holds every worker call and no operator action', () => {
+    const names = [...workerMutations()].sort();
+    expect(names).toEqual(expect.arrayContaining(['claimJob', 'completeJob', 'confirmCancel', 'failJob', 'heartbeat', 'reportProgress', 'startRollback', 'trapJob']));
+    expect(names).not.toContain('cancelJob');
+    expect(names).not.toContain('createJob');
+  });
+
   test('the budget is per principal across transports: spent over HTTP, limited over the socket', async () => {
     const principal = await token(`rl-both-${randomUUID()}`);
     for (let i = 0; i < 3; i += 1) await send('http', strict, principal, missingCancel);
@@ -912,13 +1040,14 @@ describe('10. production mode (NODE_ENV=production)', () => {
     expect(seen).toEqual(cases.map(([query]) => ({ query, codes: ['BAD_USER_INPUT'], suggestion: false })));
   });
 
-  test.each(TRANSPORTS)('%s: an internal error is masked with an errorId that is in the server log; no SQL, no stack', async (transport) => {
+  test.each(TRANSPORTS)('%s: an internal error is masked with an errorId that is in the server log, on the line of its request id; no SQL, no stack', async (transport) => {
     // Cache the admin's permissions first, so that only the roles query meets the missing table.
     expect((await send(transport, prod, admin, { query: '{ me { id } }' })).errors).toBeUndefined();
     await db.pool.query('ALTER TABLE roles RENAME TO roles_gone');
     let outcome: Outcome;
+    const requestId = `trace-${transport}-${randomUUID()}`;
     try {
-      outcome = await send(transport, prod, admin, { query: '{ roles { name rules } }' });
+      outcome = await send(transport, prod, admin, { query: '{ roles { name rules } }' }, { requestId });
     } finally {
       await db.pool.query('ALTER TABLE roles_gone RENAME TO roles');
     }
@@ -928,6 +1057,12 @@ describe('10. production mode (NODE_ENV=production)', () => {
     expect(outcome.errors?.[0]?.message).toBe(`Internal server error (error id ${errorId as string})`);
     expect(outcome.text).not.toMatch(LEAK);
     expect(outcome.text).not.toMatch(/roles_gone|does not exist|stack/i);
-    expect(prod.logLines().some((line) => line.includes(errorId as string) && /relation/.test(line))).toBe(true);
+    // One line, with the cause, the errorId, and the request's id (over the socket: the upgrade's
+    // X-Request-Id and the operation's id), so the client's errorId leads to the request.
+    const lines = prod.logLines().filter((line) => line.includes(errorId as string));
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ errorId, requestId: transport === 'http' ? requestId : `ws-${requestId}-1`, userId: 'admin-user', msg: 'internal error' });
+    expect(JSON.stringify(line['err'])).toMatch(/relation/);
   });
 });

@@ -70,15 +70,33 @@ export class OperationRefusedError extends AppError {
   }
 }
 
-/** Postgres cannot be reached: the request did nothing, retrying shortly will work. HTTP 503. */
+/**
+ * Postgres cannot be reached: retrying shortly will work. HTTP 503. When the statement never
+ * reached it, nothing was changed; when the connection was lost while a statement ran, that
+ * statement may still have committed (whole: each change is one statement), so the client is
+ * told to read the state back rather than that nothing happened (`outcome: UNKNOWN`).
+ */
 export class DatabaseUnavailableError extends AppError {
-  constructor() {
-    super(ErrorCode.INTERNAL_SERVER_ERROR, 'The database is unavailable right now; nothing was changed. Retry in a few seconds.', {
-      reason: 'DATABASE_UNAVAILABLE',
-      retryable: true,
-      http: { status: 503 },
-    });
+  constructor(outcome: 'nothing-changed' | 'unknown' = 'nothing-changed') {
+    super(
+      ErrorCode.INTERNAL_SERVER_ERROR,
+      outcome === 'unknown'
+        ? 'The connection to the database was lost while the request ran: a change it was making happened whole or not at all. Read it back before retrying.'
+        : 'The database is unavailable right now; nothing was changed. Retry in a few seconds.',
+      { reason: 'DATABASE_UNAVAILABLE', retryable: true, ...(outcome === 'unknown' ? { outcome: 'UNKNOWN' } : {}), http: { status: 503 } },
+    );
   }
+}
+
+/** Connection failures that happen before anything is sent: a statement never reached Postgres. */
+const NEVER_REACHED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', '57P03']);
+
+/** Whether a connection error (isDatabaseUnavailable) may have come after a statement was sent. */
+export function mayHaveReachedDatabase(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return true;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && NEVER_REACHED_CODES.has(code)) return false;
+  return !(typeof message === 'string' && /timeout exceeded when trying to connect|the database system is starting up/i.test(message));
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '08P01']);
@@ -105,6 +123,20 @@ export class RateLimitedError extends AppError {
     super(ErrorCode.RATE_LIMITED, `Too many requests; retry after ${retryAfterSeconds}s`, {
       retryAfterSeconds,
       http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    });
+  }
+}
+
+/**
+ * One request holds more mutations than a principal may send at once: waiting never helps, so
+ * no retryAfterSeconds; the client has to split the request.
+ */
+export class ExceedsBurstError extends AppError {
+  constructor(kind: 'mutations' | 'worker mutations', count: number, burst: number) {
+    super(ErrorCode.RATE_LIMITED, `This request holds ${count} ${kind}, more than the ${burst} allowed at once: send them in smaller requests`, {
+      reason: 'EXCEEDS_BURST',
+      retryable: false,
+      http: { status: 429 },
     });
   }
 }

@@ -1,13 +1,28 @@
-import { getOperationAST, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, Kind, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
+import { collectFields } from 'graphql/execution/collectFields';
 import { getVariableValues } from 'graphql/execution/values';
+import { getMetadataStorage } from 'type-graphql';
 import type { Principal } from '../auth/principal';
-import { OperationRefusedError, RateLimitedError } from './errors';
+import { WorkerResolver } from '../workers/worker.resolver';
+import { ExceedsBurstError, OperationRefusedError, RateLimitedError } from './errors';
 import { LIMITS } from './limits';
 import { operationCost } from './operation-cost';
 import type { RateLimiter } from './rate-limiter';
 
-/** The worker protocol: machines calling in a loop get their own, larger budget. */
-const WORKER_MUTATIONS = new Set(['claimJob', 'heartbeat', 'reportProgress', 'completeJob', 'failJob', 'trapJob', 'startRollback', 'confirmCancel']);
+let workerMutationNames: ReadonlySet<string> | undefined;
+
+/**
+ * The worker protocol (machines calling in a loop get their own, larger budget): the mutations
+ * of WorkerResolver, read from its decorators, so a mutation added there is counted right.
+ */
+export function workerMutations(): ReadonlySet<string> {
+  workerMutationNames ??= new Set(
+    getMetadataStorage()
+      .mutations.filter((mutation) => mutation.target === WorkerResolver)
+      .map((mutation) => mutation.schemaName),
+  );
+  return workerMutationNames;
+}
 
 export interface RateLimiters {
   readonly mutations: RateLimiter;
@@ -16,8 +31,8 @@ export interface RateLimiters {
 
 /**
  * What every operation must pass once its variables are known, whatever the transport: the
- * cost limit, and for mutations the principal's rate limit. Each root mutation field counts,
- * so aliases cannot multiply a mutation past the limit.
+ * cost limit, and for mutations the principal's rate limit. Each root mutation field that will
+ * run counts, so neither aliases nor fragments can multiply a mutation past the limit.
  */
 export function guardOperation(
   schema: GraphQLSchema,
@@ -38,22 +53,37 @@ export function guardOperation(
       `The operation is too expensive (cost ${cost}, limit ${LIMITS.maxCost}): ask for fewer items (first) or fewer nested lists`,
     );
   }
-  if (operation.operation !== 'mutation') return;
+  if (operation.operation !== 'mutation' || coerced.errors !== undefined) return; // bad variables: nothing will run
+  const mutationType = schema.getMutationType();
+  if (mutationType == null) return;
+  // The root fields execution will run: fragments expanded, @skip/@include applied, one per
+  // response name (graphql merges same-named fields into one call).
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
   let user = 0;
   let worker = 0;
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD) {
-      user += 1;
-      continue;
-    }
-    if (WORKER_MUTATIONS.has(selection.name.value)) worker += 1;
+  for (const [, nodes] of collectFields(schema, fragments, coerced.coerced, mutationType, operation.selectionSet)) {
+    const name = nodes[0]?.name.value;
+    if (name === undefined || name === '__typename') continue;
+    if (workerMutations().has(name)) worker += 1;
     else user += 1;
   }
+  for (const [count, limiter, kind] of [
+    [user, limiters.mutations, 'mutations'],
+    [worker, limiters.workerMutations, 'worker mutations'],
+  ] as const) {
+    if (count > limiter.burst) throw new ExceedsBurstError(kind, count, limiter.burst);
+  }
+  // Refused whole: neither budget is spent unless both allow the operation.
   const wait = Math.max(
-    user === 0 ? 0 : limiters.mutations.take(principal.id, user),
-    worker === 0 ? 0 : limiters.workerMutations.take(principal.id, worker),
+    user === 0 ? 0 : limiters.mutations.wait(principal.id, user),
+    worker === 0 ? 0 : limiters.workerMutations.wait(principal.id, worker),
   );
   if (wait > 0) throw new RateLimitedError(wait);
+  if (user > 0) limiters.mutations.take(principal.id, user);
+  if (worker > 0) limiters.workerMutations.take(principal.id, worker);
 }
 
 const MAX_JSON_DEPTH = 64;

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { getVariableValues } from 'graphql/execution/values';
 import { getOperationAST, GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
-import { contextFor } from '../graphql/context';
+import { contextFor, type Context } from '../graphql/context';
+import { logRequestErrors } from '../graphql/format-error';
+import { requestIdOf } from '../server/request-logging';
 import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
 import type { Services } from '../services';
 import { LIMITS } from '../graphql/limits';
@@ -19,6 +20,8 @@ export interface WebSocketLimits {
   /** A client that does not send connection_init in time is closed (4408). */
   readonly connectionInitTimeoutMs: number;
   readonly keepAliveMs: number;
+  /** At shutdown, sockets still open this long after their 1001 close frame are cut. */
+  readonly closeGraceMs: number;
 }
 
 export const DEFAULT_WS_LIMITS: WebSocketLimits = {
@@ -26,18 +29,36 @@ export const DEFAULT_WS_LIMITS: WebSocketLimits = {
   maxSubscriptionsPerConnection: 100,
   connectionInitTimeoutMs: 5_000,
   keepAliveMs: 12_000,
+  closeGraceMs: 2_000,
 };
 
 type Formatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
 type ConnectionExtra = {
   principal?: Principal;
-  expiry?: NodeJS.Timeout;
   connectionId?: string;
 } & Record<PropertyKey, unknown>;
 
-/** The longest setTimeout can wait. */
+/** The longest setTimeout can wait (about 24.8 days); a longer delay fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `expired` at `expiresAtMs` (epoch milliseconds), however far off: a timer longer than
+ * setTimeout allows is re-armed as often as needed. Answers how to cancel it.
+ */
+export function atExpiry(expiresAtMs: number, expired: () => void, maxTimerMs = MAX_TIMER_MS): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const remaining = expiresAtMs - Date.now();
+    if (remaining <= 0) {
+      expired();
+      return;
+    }
+    timer = setTimeout(arm, Math.min(remaining, maxTimerMs));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
 
 /**
  * graphql-ws (the graphql-transport-ws subprotocol only) on the HTTP server's /graphql. The
@@ -85,10 +106,10 @@ export function attachWebSocketServer(
           const params = ctx.connectionParams ?? {};
           const principal = await services.tokens.fromAuthorization(params['authorization'] ?? params['Authorization']);
           ctx.extra.principal = principal;
-          ctx.extra.connectionId = randomUUID();
-          const untilExpiry = principal.expiresAt * 1000 - Date.now();
-          ctx.extra.expiry = setTimeout(() => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS));
-          socket.once('close', () => clearTimeout(ctx.extra.expiry));
+          // The upgrade's X-Request-Id, when sane, names the connection in every log line.
+          ctx.extra.connectionId = requestIdOf(ctx.extra.request);
+          const cancel = atExpiry(principal.expiresAt * 1000, () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'));
+          socket.once('close', cancel);
           return true;
         } catch (error) {
           const message = error instanceof AppError ? error.message : 'authentication failed';
@@ -99,7 +120,8 @@ export function attachWebSocketServer(
       onSubscribe: async (ctx, id, payload) => {
         const principal = ctx.extra.principal;
         if (principal === undefined) return [new UnauthenticatedError()];
-        if (Object.keys(ctx.subscriptions).length >= limits.maxSubscriptionsPerConnection) {
+        // graphql-ws has already added this operation's id to ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} operations at once per connection`)];
         }
         let document;
@@ -122,14 +144,23 @@ export function attachWebSocketServer(
           return [error as GraphQLError];
         }
         try {
-          const contextValue = await contextFor(services, principal, `ws-${ctx.extra.connectionId}-${id}`, log);
+          const contextValue = await contextFor(services, principal, operationId(ctx.extra, id), log);
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Internal error', { originalError: error as Error })];
         }
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map(format),
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors === undefined ? result : { ...result, errors: result.errors.map(format) }),
+      onError: (ctx, id, _payload, errors) => {
+        // Refusals before the operation ran (a context may not exist): the connection's logger.
+        logRequestErrors(errors, { log, requestId: operationId(ctx.extra, id) });
+        return errors.map(format);
+      },
+      onNext: (ctx, id, _payload, args, result) => {
+        if (result.errors === undefined) return result;
+        const context = args.contextValue as Partial<Context> | undefined;
+        logRequestErrors(result.errors, { log: context?.log ?? log, requestId: context?.requestId ?? operationId(ctx.extra, id) });
+        return { ...result, errors: result.errors.map(format) };
+      },
     },
     wss,
     limits.keepAliveMs,
@@ -138,11 +169,29 @@ export function attachWebSocketServer(
   log.debug('WebSocket endpoint attached on /graphql');
   return {
     wss,
-    /** Closes every socket with 1001 (going away) and stops accepting. */
+    /**
+     * Closes every socket with 1001 (going away) and stops accepting. A client that does not
+     * answer the close frame would hold this up until ws's close timeout (30 s) or Apollo's
+     * drain grace (10 s): after closeGraceMs it is cut.
+     */
     dispose: async () => {
-      await disposable.dispose();
+      const disposing = disposable.dispose();
+      const cut = setTimeout(() => {
+        if (wss.clients.size > 0) log.warn({ sockets: wss.clients.size }, 'WebSocket clients did not answer the close frame in time: cut');
+        for (const socket of wss.clients) socket.terminate();
+      }, limits.closeGraceMs);
+      try {
+        await disposing;
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
+}
+
+/** An operation's request id in the logs: its connection's id and the client's operation id. */
+function operationId(extra: { readonly connectionId?: string }, id: string): string {
+  return `ws-${extra.connectionId ?? 'unauthenticated'}-${id.slice(0, 100)}`;
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {

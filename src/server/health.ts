@@ -2,11 +2,17 @@ import type { Router } from 'express';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 
+/** What readiness asks of the LISTEN connection (PgListener). */
+export interface ListenerState {
+  readonly connected: boolean;
+}
+
 /**
- * `/healthz`: the process is alive. `/readyz`: the database answers and no migration is pending,
- * so a load balancer only sends traffic to an instance that can serve it.
+ * `/healthz`: the process is alive. `/readyz`: the database answers, no migration is pending and
+ * the LISTEN connection is up (without it subscriptions, permission changes and alerts would go
+ * unheard), so a load balancer only sends traffic to an instance that can serve it.
  */
-export function healthRoutes(dataSource: DataSource): Router {
+export function healthRoutes(dataSource: DataSource, listener: ListenerState): Router {
   const router = express.Router();
   let migrationsChecked = false;
   router.get('/healthz', (_req, res) => {
@@ -26,10 +32,15 @@ export function healthRoutes(dataSource: DataSource): Router {
         }
         migrationsChecked = true;
       }
-      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+      return;
     }
+    if (!listener.connected) {
+      res.status(503).json({ status: 'unavailable', reason: 'LISTEN connection down' });
+      return;
+    }
+    res.json({ status: 'ready' });
   });
   return router;
 }

@@ -18,7 +18,8 @@ import { openDatabase } from '../db/database';
 import { PgListener } from '../db/pg-listener';
 import { sqlOf } from '../db/sql';
 import { createContext, type Context } from '../graphql/context';
-import { createErrorFormatter } from '../graphql/format-error';
+import { createErrorFormatter, logRequestErrors } from '../graphql/format-error';
+import { OperationRefusedError } from '../graphql/errors';
 import { jobwatchSchema } from '../graphql/schema';
 import { allValidationRules, extraValidationRules } from '../graphql/validation-rules';
 import { LIMITS } from '../graphql/limits';
@@ -162,12 +163,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         // Cost and rate limits, once the operation and its variables are known.
         {
           requestDidStart: async () => ({
-            didResolveOperation: async ({ document, operationName, request, contextValue }) => {
+            didResolveOperation: async ({ document, operation, operationName, request, contextValue }) => {
+              // Apollo would run a subscription's resolver as a query, without its event.
+              if (operation?.operation === 'subscription') {
+                throw new OperationRefusedError('subscriptions are served over graphql-ws on this path (WebSocket, subprotocol graphql-transport-ws)');
+              }
               guardOperation(schema, document, operationName, request.variables ?? {}, contextValue.principal, limiters);
+            },
+            // Here the request's context is known: the log line carries its id beside the errorId.
+            didEncounterErrors: async ({ errors, contextValue }) => {
+              logRequestErrors(errors, contextValue);
             },
           }),
         },
-        // Sockets first: open WebSockets would keep the HTTP drain waiting.
+        // Apollo runs every drainServer at once: 1001 to every socket beside the HTTP drain.
         { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
         ApolloServerPluginDrainHttpServer({ httpServer }),
         // Per-field hooks cost CPU on every field of every request; nothing here uses them.
@@ -178,17 +187,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ],
     });
     await apollo.start();
-    cleanups.push(() => apollo.stop());
 
     app.use(requestLogging(log));
-    app.use(healthRoutes(database.dataSource));
+    app.use(healthRoutes(database.dataSource, listener));
     app.use(
       '/graphql',
       refuseForeignOrigins(config.corsOrigins),
-      cors({ origin: config.corsOrigins.length === 0 ? false : [...config.corsOrigins], maxAge: 600 }),
+      // `cors` compares origins literally: "*" has to be said as such.
+      cors({ origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins.length === 0 ? false : [...config.corsOrigins], maxAge: 600 }),
       express.json({ limit: LIMITS.maxBodyBytes }),
       expressMiddleware(apollo, {
-        context: ({ req }) => createContext(services, req.headers.authorization, String(req.id), req.log),
+        context: async ({ req }) => {
+          const requestId = String(req.id);
+          try {
+            return await createContext(services, req.headers.authorization, requestId, req.log);
+          } catch (error) {
+            logRequestErrors([error], { log: req.log, requestId });
+            throw error;
+          }
+        },
       }),
     );
     app.use(httpErrorHandler(log));
@@ -203,6 +220,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       cleanups.push(() => alerts.dispatcher.stop());
       cleanups.push(() => alerts.deliveries.stop());
     }
+    // Pushed last, so it runs first: stop accepting and finish in-flight requests (and close
+    // sockets) while the daemon, progress and the database are still there to serve them.
+    cleanups.push(() => apollo.stop());
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -85,6 +85,8 @@ export interface WsOptions {
   readonly authorization?: unknown;
   /** The Origin header of the upgrade request. */
   readonly origin?: string;
+  /** The X-Request-Id header of the upgrade request (it names the connection in the server's log). */
+  readonly requestId?: string;
   /**
    * For subscriptions: how long to wait for a first message before calling the subscription
    * live and silent. Queries and mutations always wait for their answer.
@@ -104,7 +106,7 @@ type Message = Record<string, unknown> & { type?: string; id?: string; payload?:
  */
 export async function wsOnce(httpUrl: string, payload: OperationPayload | undefined, options: WsOptions = {}): Promise<Outcome> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const socket = new WebSocket(wsUrl(httpUrl), 'graphql-transport-ws', options.origin === undefined ? {} : { origin: options.origin });
+  const socket = new WebSocket(wsUrl(httpUrl), 'graphql-transport-ws', upgradeOptions(options));
   const messages: Message[] = [];
   let closed: { code: number; reason: string } | undefined;
   let failed: Error | undefined;
@@ -183,6 +185,120 @@ export async function wsOnce(httpUrl: string, payload: OperationPayload | undefi
       socket.terminate();
     }
   }
+}
+
+function upgradeOptions(options: WsOptions): WebSocket.ClientOptions {
+  return {
+    ...(options.origin === undefined ? {} : { origin: options.origin }),
+    ...(options.requestId === undefined ? {} : { headers: { 'x-request-id': options.requestId } }),
+  };
+}
+
+/** Many operations over one graphql-transport-ws connection, opened again should the server close it. */
+export interface WsSession {
+  /** One operation, answered like wsOnce answers (a live subscription is completed afterwards). */
+  run(payload: OperationPayload, options?: { readonly subscriptionWaitMs?: number; readonly timeoutMs?: number }): Promise<Outcome>;
+  close(): Promise<void>;
+}
+
+export function wsSession(httpUrl: string, authorization: string): WsSession {
+  interface Connection {
+    readonly socket: WebSocket;
+    /** Settles once acknowledged (undefined) or closed instead (how). */
+    ready: Promise<{ code: number; reason: string } | undefined>;
+    readonly messages: Map<string, Message[]>;
+    closed?: { code: number; reason: string };
+    readonly waiters: Set<() => void>;
+  }
+  let current: Connection | undefined;
+  let next = 0;
+  const connect = (): Connection => {
+    const socket = new WebSocket(wsUrl(httpUrl), 'graphql-transport-ws');
+    const connection: Connection = { socket, messages: new Map(), waiters: new Set(), ready: Promise.resolve(undefined) };
+    const notify = () => {
+      for (const waiter of [...connection.waiters]) waiter();
+    };
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as Message;
+      const key = message.id ?? '';
+      connection.messages.set(key, [...(connection.messages.get(key) ?? []), message]);
+      notify();
+    });
+    socket.on('close', (code, reason) => {
+      connection.closed = { code, reason: reason.toString() };
+      notify();
+    });
+    socket.on('error', () => undefined);
+    connection.ready = new Promise((resolve) => {
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization } })));
+      const check = () => {
+        if (connection.closed !== undefined) resolve(connection.closed);
+        else if (connection.messages.get('')?.some((message) => message.type === 'connection_ack')) resolve(undefined);
+        else return;
+        connection.waiters.delete(check);
+      };
+      connection.waiters.add(check);
+    });
+    return connection;
+  };
+  const until = (connection: Connection, predicate: () => boolean, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const check = () => {
+        if (predicate()) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), ms);
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        connection.waiters.delete(check);
+        resolve(value);
+      };
+      connection.waiters.add(check);
+      check();
+    });
+
+  return {
+    async run(payload, options = {}) {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      if (current === undefined || current.closed !== undefined) current = connect();
+      const connection = current;
+      const refused = await connection.ready;
+      if (refused !== undefined) return { transport: 'ws', closed: refused, text: JSON.stringify({ closed: refused }), ms: 0 };
+      const id = String((next += 1));
+      const mine = () => connection.messages.get(id) ?? [];
+      const started = Date.now();
+      connection.socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
+      const isSubscription = /^\s*subscription\b/.test(payload.query);
+      const answered = () => mine().some((message) => message.type === 'error' || message.type === 'complete') || (isSubscription && mine().length > 0);
+      const done = await until(connection, () => connection.closed !== undefined || answered(), isSubscription ? (options.subscriptionWaitMs ?? 300) : timeoutMs);
+      const ms = Date.now() - started;
+      const text = JSON.stringify({ messages: mine(), closed: connection.closed });
+      if (!done && !isSubscription) throw new Error(`no answer over the socket within ${timeoutMs} ms: ${text.slice(0, 500)}`);
+      if (isSubscription && connection.closed === undefined && !mine().some((message) => message.type === 'error' || message.type === 'complete')) {
+        connection.socket.send(JSON.stringify({ id, type: 'complete' }));
+      }
+      if (connection.closed !== undefined && mine().length === 0) return { transport: 'ws', closed: connection.closed, text, ms };
+      const first = mine().find((message) => message.type === 'next')?.payload as { data?: unknown; errors?: GraphQLErrorShape[] } | undefined;
+      const errorMessage = mine().find((message) => message.type === 'error');
+      const errors = [...(first?.errors ?? []), ...((errorMessage?.payload as GraphQLErrorShape[] | undefined) ?? [])];
+      return {
+        transport: 'ws',
+        closed: connection.closed,
+        silent: isSubscription && mine().length === 0 ? true : undefined,
+        data: first?.data,
+        errors: errors.length === 0 ? undefined : errors,
+        text,
+        ms,
+      };
+    },
+    async close() {
+      const connection = current;
+      current = undefined;
+      if (connection === undefined || connection.closed !== undefined) return;
+      connection.socket.close(1000);
+      await until(connection, () => connection.closed !== undefined, 1_000);
+      if (connection.closed === undefined) connection.socket.terminate();
+    },
+  };
 }
 
 export type Snapshot = Record<string, { count: number; hash: string }>;

@@ -10,6 +10,8 @@ export interface TcpProxy {
   /** The database URL with its host and port replaced by the proxy's. */
   via(url: string): string;
   down(): Promise<void>;
+  /** Refuses new connections but keeps the open ones: only what reconnects meets the fault. */
+  refuseNew(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,11 +40,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       });
     });
   await listen();
-  const down = async () => {
+  const down = async (keepOpen = false) => {
     const closing = new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    server = undefined;
+    if (keepOpen) return;
     for (const socket of sockets) socket.destroy();
     await closing;
-    server = undefined;
   };
   return {
     get port() {
@@ -54,8 +57,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       parsed.port = String(port);
       return parsed.toString();
     },
-    down,
-    up: listen,
-    close: down,
+    down: () => down(),
+    refuseNew: () => down(true),
+    // Already up: listening twice would fail and lose track of the listening server.
+    up: () => (server === undefined ? listen() : Promise.resolve()),
+    close: () => down(),
   };
 }

@@ -1,0 +1,140 @@
+import { atExpiry, DEFAULT_WS_LIMITS } from '../src/realtime/ws-server';
+import { deafWebSocket } from './support/deaf-websocket';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { rawSocket } from './support/ws-client';
+
+/**
+ * The WebSocket endpoint's own limits and lifecycle: operations per connection, token expiry
+ * however far off, and a shutdown that a client ignoring the close frame cannot hold up.
+ */
+let db: TestDatabase;
+let server: TestServer;
+let admin: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await grant(db.pool, 'admin', 'admin');
+  server = await startTestServer(db);
+  admin = await token('admin');
+});
+afterAll(async () => {
+  await server?.close();
+  await db?.drop();
+});
+
+type Message = Record<string, unknown> & { id?: string; type?: string; payload?: unknown };
+
+async function acknowledged(url: string) {
+  const socket = rawSocket(url);
+  await socket.opened;
+  socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+  await until(socket.messages as Message[], (messages) => messages.some((message) => message.type === 'connection_ack'));
+  return socket;
+}
+
+/** Waits for the messages so far to satisfy `predicate` (messages arrive on the socket's own events). */
+async function until(messages: Message[], predicate: (messages: Message[]) => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate(messages)) {
+    if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(messages).slice(0, 1000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test(`${DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection} operations at once per connection are served; the next one is RATE_LIMITED, and a slot freed is usable again`, async () => {
+  const limit = DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection;
+  const [job] = await insertJobs(db.pool, [{ type: 'ws-limit', status: 'PENDING' }]);
+  const socket = await acknowledged(server.url);
+  const messages = socket.messages as Message[];
+  const subscribe = (id: string) =>
+    socket.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: 'subscription($id: ID!) { jobProgress(id: $id) { id } }', variables: { id: job!.id } } }));
+  const of = (id: string) => messages.filter((message) => message.id === id);
+  try {
+    // jobProgress sends the job's current state first: each live subscription answers once.
+    for (let i = 1; i <= limit; i += 1) subscribe(String(i));
+    await until(messages, () => Array.from({ length: limit }, (_, i) => of(String(i + 1)).length > 0).every(Boolean), 20_000);
+    const answers = Array.from({ length: limit }, (_, i) => of(String(i + 1))[0]?.type);
+    expect(answers.filter((type) => type !== 'next')).toEqual([]);
+
+    subscribe('over');
+    await until(messages, () => of('over').length > 0);
+    expect(of('over')[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' }, message: `At most ${limit} operations at once per connection` }] });
+
+    // Completing one frees its slot.
+    socket.socket.send(JSON.stringify({ id: '1', type: 'complete' }));
+    subscribe('again');
+    await until(messages, () => of('again').length > 0);
+    expect(of('again')[0]?.type).toBe('next');
+  } finally {
+    socket.socket.close(1000);
+    await socket.closed;
+  }
+}, 30_000);
+
+describe('token expiry', () => {
+  test('fires at the expiry however many timer lengths away it is (re-armed, not cut short)', async () => {
+    const started = Date.now();
+    const fired: number[] = [];
+    // A timer length of 20 ms stands for setTimeout's 24.8 days: the expiry is 10 lengths away.
+    await new Promise<void>((resolve) => {
+      atExpiry(started + 200, () => {
+        fired.push(Date.now() - started);
+        resolve();
+      }, 20);
+    });
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toBeGreaterThanOrEqual(199);
+  });
+
+  test('an expiry already past fires at once; a cancelled one never', async () => {
+    let past = 0;
+    atExpiry(Date.now() - 1, () => (past += 1));
+    expect(past).toBe(1);
+    let cancelled = 0;
+    const cancel = atExpiry(Date.now() + 30, () => (cancelled += 1), 10);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    cancel();
+    // Past the expiry, across re-arms: still nothing.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(cancelled).toBe(0);
+  });
+
+  test('a token valid for 30 days (past setTimeout range) keeps its socket open', async () => {
+    const longLived = await token('admin', { ttlSeconds: 30 * 86_400 });
+    const socket = rawSocket(server.url);
+    await socket.opened;
+    socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${longLived}` } }));
+    await until(socket.messages as Message[], (messages) => messages.some((message) => message.type === 'connection_ack'));
+    // The socket answers an operation after the ack: it was not closed as expired.
+    socket.socket.send(JSON.stringify({ id: 'me', type: 'subscribe', payload: { query: '{ me { id } }' } }));
+    await until(socket.messages as Message[], (messages) => messages.some((message) => message.id === 'me' && message.type === 'next'));
+    expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    socket.socket.close(1000);
+    expect((await socket.closed).code).toBe(1000);
+  });
+});
+
+test('shutdown: a client that ignores the close frame gets 1001, then is cut after the grace, not after the close timeout', async () => {
+  const own = await startTestServer(db);
+  const deaf = await deafWebSocket(own.url);
+  let closed = false;
+  try {
+    deaf.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+    await deaf.until((frame) => frame.opcode === 0x1 && frame.payload.toString().includes('connection_ack'));
+    const started = Date.now();
+    await own.close();
+    closed = true;
+    const elapsed = Date.now() - started;
+    const close = deaf.frames.find((frame) => frame.opcode === 0x8);
+    expect(close?.payload.readUInt16BE(0)).toBe(1001);
+    // Without the cut, ws waits for the answer until its close timeout (30 s) or Apollo's drain
+    // destroys the socket after its own grace (10 s).
+    expect(elapsed).toBeGreaterThanOrEqual(DEFAULT_WS_LIMITS.closeGraceMs - 50);
+    expect(elapsed).toBeLessThan(DEFAULT_WS_LIMITS.closeGraceMs + 5_000);
+  } finally {
+    deaf.destroy();
+    if (!closed) await own.close();
+  }
+}, 20_000);
