@@ -11,6 +11,7 @@ import { requestIdOf } from '../server/request-logging';
 import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
 import type { Services } from '../services';
 import { LIMITS } from '../graphql/limits';
+import { sharedSubscriptions } from './shared-execution';
 import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
 
 export interface WebSocketLimits {
@@ -96,9 +97,11 @@ export function attachWebSocketServer(
   });
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
 
+  const sharing = sharedSubscriptions();
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema,
+      subscribe: sharing.subscribe,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
@@ -169,6 +172,8 @@ export function attachWebSocketServer(
   log.debug('WebSocket endpoint attached on /graphql');
   return {
     wss,
+    /** How many subscription events were resolved, and how many answered with a shared resolution. */
+    executions: sharing.stats,
     /**
      * Closes every socket with 1001 (going away) and stops accepting. A client that does not
      * answer the close frame would hold this up until ws's close timeout (30 s) or Apollo's

@@ -28,6 +28,7 @@ import { RateLimiter } from '../graphql/rate-limiter';
 import { originAllowed, refuseForeignOrigins } from './origins';
 import { JOBS_CHANNEL, JobEventHub, TIMELINE_CHANNEL } from '../realtime/job-event-hub';
 import { attachWebSocketServer } from '../realtime/ws-server';
+import type { SharedExecutionStats } from '../realtime/shared-execution';
 import { SecretBox } from '../jobs/secret-box';
 import { createLogger } from '../logger';
 import { bootstrapAdmins } from '../permissions/bootstrap-admins';
@@ -51,6 +52,8 @@ export interface RunningServer {
   readonly port: number;
   readonly httpServer: Server;
   readonly services: Services;
+  /** Subscription events resolved over the WebSocket, and those answered with a shared resolution. */
+  readonly subscriptionExecutions: SharedExecutionStats;
   close(): Promise<void>;
 }
 
@@ -231,7 +234,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const port = (httpServer.address() as AddressInfo).port;
     const url = `http://${options.host ?? '127.0.0.1'}:${port}/graphql`;
     log.info({ url, embeddedDatabase: database.embedded }, 'Jobwatch is ready');
-    return { url, port, httpServer, services, close };
+    return { url, port, httpServer, services, subscriptionExecutions: ws.executions, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,0 +1,125 @@
+import { createSourceEventStream, execute, Kind, print, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Context } from '../graphql/context';
+import { rulesKey } from './event-batch';
+
+/**
+ * Fields whose answer depends on who asks beyond their rules (a job's `approvers` name users:
+ * `viewerCan.approve` differs between two viewers with the same rules).
+ */
+const VIEWER_FIELDS: ReadonlySet<string> = new Set(['viewerCan']);
+
+type Results = Map<string, ExecutionResult | Promise<ExecutionResult>>;
+
+const documentKeys = new WeakMap<DocumentNode, { readonly text: string; readonly perViewer: boolean }>();
+
+export interface SharedExecutionStats {
+  /** Events resolved. */
+  executions: number;
+  /** Events answered with another subscription's resolution of the same event. */
+  shared: number;
+}
+
+/**
+ * graphql-ws's `subscribe`, with one execution per event for every subscription that would get
+ * the same answer: the same document, operation and variables, for viewers with the same rules
+ * (and the same viewer, when the document asks a viewer's own fields). A thousand people on one
+ * job page cost one resolution of each progress event, not a thousand; what stays per
+ * subscriber is the message's serialisation and its send. Subscription streams check every
+ * event against their own viewer before they yield it (job-feed.ts, timeline-feed.ts), so a
+ * shared answer only ever reaches viewers who may see it.
+ */
+export function sharedSubscriptions(): {
+  readonly subscribe: (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  readonly stats: SharedExecutionStats;
+} {
+  // Per event object (the hub hands one object to every subscriber of a batch): each sharing key's result.
+  const results = new WeakMap<object, Results>();
+  const stats: SharedExecutionStats = { executions: 0, shared: 0 };
+  const subscribe = async (args: ExecutionArgs) => {
+    const source = await createSourceEventStream(args);
+    if (!isAsyncIterable(source)) return source;
+    const document = documentKey(args.document);
+    const base = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document.text}`;
+    const ctx = args.contextValue as Context;
+    return mapStream(source, (payload) => {
+      if (typeof payload !== 'object' || payload === null) {
+        stats.executions += 1;
+        return execute({ ...args, rootValue: payload });
+      }
+      // The ability is the one the stream checked this event with, just before yielding it.
+      const key = `${rulesKey(ctx.ability)}\u0000${document.perViewer ? ctx.principal.id : ''}\u0000${base}`;
+      let answers = results.get(payload);
+      if (answers === undefined) {
+        answers = new Map();
+        results.set(payload, answers);
+      }
+      let result = answers.get(key);
+      if (result === undefined) {
+        stats.executions += 1;
+        result = execute({ ...args, rootValue: payload });
+        answers.set(key, result);
+      } else {
+        stats.shared += 1;
+      }
+      return result;
+    });
+  };
+  return { subscribe, stats };
+}
+
+function documentKey(document: DocumentNode): { readonly text: string; readonly perViewer: boolean } {
+  let key = documentKeys.get(document);
+  if (key === undefined) {
+    let perViewer = false;
+    visit(document, {
+      [Kind.FIELD]: (field) => {
+        if (VIEWER_FIELDS.has(field.name.value)) perViewer = true;
+      },
+    });
+    key = { text: print(document), perViewer };
+    documentKeys.set(document, key);
+  }
+  return key;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** The source's events mapped to results, in order; ending or failing the mapped stream ends the source. */
+function mapStream<T>(
+  source: AsyncIterable<unknown>,
+  map: (payload: unknown) => T | Promise<T>,
+): AsyncIterableIterator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const close = async () => {
+    try {
+      await iterator.return?.();
+    } catch {
+      // The source's own failure to close does not hide the reason it was closed.
+    }
+  };
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      const step = await iterator.next();
+      if (step.done === true) return { value: undefined, done: true };
+      try {
+        return { value: await map(step.value), done: false };
+      } catch (error) {
+        await close();
+        throw error;
+      }
+    },
+    async return(): Promise<IteratorResult<T>> {
+      await close();
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown): Promise<IteratorResult<T>> {
+      await close();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Client } from 'graphql-ws';
+import { grant, insertJobs } from './support/fixtures';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+import { subscribe, wsClient, type Received } from './support/ws-client';
+
+/**
+ * Subscribers who would get the same answer to an event share one resolution of it (the same
+ * document and variables, viewers with the same rules); viewers whose answers differ (other
+ * rules, or a field about the viewer such as viewerCan.approve) each get their own.
+ */
+let db: TestDatabase;
+let server: TestServer;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
+  for (const user of ['viewer-1', 'viewer-2', 'viewer-3']) await grant(db.pool, user, 'viewer');
+  for (const user of ['operator-1', 'operator-2']) await grant(db.pool, user, 'operator');
+  await grant(db.pool, 'worker', 'worker');
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await server?.close();
+  await db?.drop();
+});
+
+async function socketOf(user: string): Promise<Client> {
+  const client = wsClient(server.url, await token(user));
+  clients.push(client);
+  return client;
+}
+
+test('twelve viewers with the same rules and document cost one resolution of each progress event', async () => {
+  const [job] = await insertJobs(db.pool, [{ type: 'sharing' }]);
+  const worker = await token('worker');
+  const claim = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation { claimJob(workerId: "w", types: ["sharing"]) { lease } }');
+  const lease = claim.data!.claimJob.lease;
+  const query = 'subscription($id: ID!) { jobProgress(id: $id) { id status progress { done total percent } } }';
+  const subscriptions: Array<Received<{ jobProgress: { progress: { done: number; percent: number | null } } }>> = [];
+  for (const user of ['viewer-1', 'viewer-2', 'viewer-3']) {
+    const socket = await socketOf(user);
+    for (let each = 0; each < 4; each += 1) subscriptions.push(subscribe(socket, query, { id: job!.id }));
+  }
+  const allSaw = (done: number) =>
+    Promise.all(subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))));
+  await allSaw(0);
+
+  for (const done of [10, 20]) {
+    const before = { ...server.subscriptionExecutions };
+    await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] });
+    await allSaw(done);
+    expect(server.subscriptionExecutions.executions - before.executions).toBe(1);
+    expect(server.subscriptionExecutions.shared - before.shared).toBe(11);
+  }
+  for (const received of subscriptions) {
+    expect(received.errors).toEqual([]);
+    expect(received.messages.at(-1)!.jobProgress.progress).toEqual({ done: 20, total: 40, percent: 50 });
+    received.stop();
+  }
+});
+
+test('viewers whose answers differ are resolved apart: other rules, and fields about the viewer', async () => {
+  // operator-1 is a named approver; operator-2 has the same rules but is not named; viewer-1 may neither approve nor cancel.
+  const [job] = await insertJobs(db.pool, [
+    { type: 'sharing-viewer', status: 'WAITING_APPROVAL', requires_approval: true, approvers: ['operator-1'] },
+  ]);
+  const query = 'subscription($id: ID!) { jobProgress(id: $id) { message viewerCan { approve cancel } } }';
+  type Message = { jobProgress: { message: string | null; viewerCan: { approve: boolean; cancel: boolean } } };
+  const users = ['operator-1', 'operator-1', 'operator-2', 'operator-2', 'viewer-1', 'viewer-1'];
+  const subscriptions: Array<Received<Message>> = [];
+  for (const user of users) subscriptions.push(subscribe<Message>(await socketOf(user), query, { id: job!.id }));
+  await Promise.all(subscriptions.map((received) => received.until((messages) => messages.length > 0)));
+
+  const before = { ...server.subscriptionExecutions };
+  // A live change of the row (as any action would make), delivered to all six in one batch.
+  await db.pool.query(`UPDATE jobs SET message = 'waiting for the release manager', updated_at = now() + interval '1 second' WHERE id = $1`, [job!.id]);
+  await Promise.all(
+    subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.message !== null))),
+  );
+  const answers = subscriptions.map((received) => received.messages.at(-1)!.jobProgress.viewerCan);
+  expect(answers).toEqual([
+    { approve: true, cancel: true },
+    { approve: true, cancel: true },
+    { approve: false, cancel: true },
+    { approve: false, cancel: true },
+    { approve: false, cancel: false },
+    { approve: false, cancel: false },
+  ]);
+  // Three different answers, three resolutions; each second subscriber of a viewer shares its first's.
+  expect(server.subscriptionExecutions.executions - before.executions).toBe(3);
+  expect(server.subscriptionExecutions.shared - before.shared).toBe(3);
+  for (const received of subscriptions) received.stop();
+});
