@@ -93,3 +93,27 @@ test('viewers whose answers differ are resolved apart: other rules, and fields a
   expect(server.subscriptionExecutions.shared - before.shared).toBe(3);
   for (const received of subscriptions) received.stop();
 });
+
+test('one document text subscribed with different variables: each subscription gets its own job', async () => {
+  // The WebSocket path parses and validates a document text once and reuses it; variables stay per operation.
+  const jobs = await insertJobs(db.pool, [
+    { type: 'sharing-vars', name: 'first job', message: 'one' },
+    { type: 'sharing-vars', name: 'second job', message: 'two' },
+  ]);
+  const query = 'subscription Same($id: ID!) { jobProgress(id: $id) { id name } }';
+  const socket = await socketOf('viewer-1');
+  const first = subscribe<{ jobProgress: { id: string; name: string } }>(socket, query, { id: jobs[0]!.id });
+  const second = subscribe<{ jobProgress: { id: string; name: string } }>(socket, query, { id: jobs[1]!.id });
+  const invalid = subscribe(socket, 'subscription Same($id: ID!) { jobProgress(id: $id) { nope } }', { id: jobs[0]!.id });
+  const invalidAgain = subscribe(socket, 'subscription Same($id: ID!) { jobProgress(id: $id) { nope } }', { id: jobs[0]!.id });
+  await first.until((messages) => messages.length > 0);
+  await second.until((messages) => messages.length > 0);
+  expect(first.messages[0]!.jobProgress).toEqual({ id: jobs[0]!.id, name: 'first job' });
+  expect(second.messages[0]!.jobProgress).toEqual({ id: jobs[1]!.id, name: 'second job' });
+  for (const refused of [invalid, invalidAgain]) {
+    await refused.until(() => refused.errors.length > 0).catch(() => undefined);
+    expect(JSON.stringify(refused.errors)).toContain('GRAPHQL_VALIDATION_FAILED');
+  }
+  first.stop();
+  second.stop();
+});

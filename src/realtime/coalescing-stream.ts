@@ -1,8 +1,14 @@
+/** How many values a throttled stream may send back to back after a quiet spell. */
+const BURST = 2;
+
 /**
  * An async iterator fed by pushes, coalescing by key: while the consumer is busy, a newer value
  * for a key replaces the older one (the latest state of a job is what matters), so a slow client
  * costs memory per job, not per event. Optionally no faster than one value every
- * `minIntervalMs`; the latest value always comes out in the end (nothing terminal is lost).
+ * `minIntervalMs` on average: a token bucket holding two, so a value that arrives a little early
+ * (the producer runs at the same pace, with jitter) goes out at once instead of waiting out the
+ * rest of an interval, and a stream never settles into being late by a fixed phase. The latest
+ * value always comes out in the end (nothing terminal is lost).
  */
 export class CoalescingStream<T> implements AsyncIterableIterator<T> {
   private readonly pending = new Map<string, T>();
@@ -11,7 +17,9 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
   private ended = false;
   private closed = false;
   private error: unknown;
-  private lastEmit = 0;
+  /** Sends the throttle allows at `creditAt` (at most BURST); one per minIntervalMs accrues. */
+  private credit = BURST;
+  private creditAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,7 +31,8 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
   push(key: string, value: T, urgent = false): void {
     if (this.ended) return;
     if (urgent) {
-      this.lastEmit = 0;
+      this.credit = Math.max(this.creditNow(Date.now()), 1);
+      this.creditAt = Date.now();
       if (this.timer !== undefined) {
         clearTimeout(this.timer);
         this.timer = undefined;
@@ -72,7 +81,10 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
       if (this.ended) this.settle({ value: undefined, done: true });
       return;
     }
-    const wait = this.lastEmit + (this.options.minIntervalMs ?? 0) - Date.now();
+    const interval = this.options.minIntervalMs ?? 0;
+    const now = Date.now();
+    const credit = interval > 0 ? this.creditNow(now) : BURST;
+    const wait = Math.ceil((1 - credit) * interval);
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -82,8 +94,15 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
     }
     const [key, value] = this.pending.entries().next().value as [string, T];
     this.pending.delete(key);
-    this.lastEmit = Date.now();
+    this.credit = credit - 1;
+    this.creditAt = now;
     this.settle({ value, done: false });
+  }
+
+  private creditNow(now: number): number {
+    const interval = this.options.minIntervalMs ?? 0;
+    if (interval <= 0) return BURST;
+    return Math.min(BURST, this.credit + (now - this.creditAt) / interval);
   }
 
   private settle(result: IteratorResult<T>): void {

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { getVariableValues } from 'graphql/execution/values';
-import { getOperationAST, GraphQLError, parse, validate, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
 import { contextFor, type Context } from '../graphql/context';
@@ -11,6 +11,7 @@ import { requestIdOf } from '../server/request-logging';
 import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
 import type { Services } from '../services';
 import { LIMITS } from '../graphql/limits';
+import { DocumentCache } from '../graphql/document-cache';
 import { sharedSubscriptions } from './shared-execution';
 import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
 
@@ -98,6 +99,7 @@ export function attachWebSocketServer(
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
 
   const sharing = sharedSubscriptions();
+  const documents = new DocumentCache();
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema,
@@ -127,14 +129,17 @@ export function attachWebSocketServer(
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} operations at once per connection`)];
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: LIMITS.maxTokens });
-        } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED')];
-        }
-        const errors = validate(schema, document, [...options.validationRules]);
-        if (errors.length > 0) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const document = documents.get(payload.query, (): DocumentNode | readonly GraphQLError[] => {
+          let parsed;
+          try {
+            parsed = parse(payload.query, { maxTokens: LIMITS.maxTokens });
+          } catch (error) {
+            return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED')];
+          }
+          const errors = validate(schema, parsed, [...options.validationRules]);
+          return errors.length > 0 ? errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) : parsed;
+        });
+        if (!('kind' in document)) return [...document];
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (operation != null) {
           // As over HTTP: bad variables are the client's error, answered before anything runs.
