@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'Relay page information for forward (keyset) pagination.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information for forward (keyset) pagination.' })
 export class PageInfo {
   @Field(() => Boolean, { description: 'Whether more items follow this page.' })
   hasNextPage!: boolean;

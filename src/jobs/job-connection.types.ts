@@ -3,7 +3,7 @@ import { PageInfo } from '../graphql/page-info.type';
 import { JobStatus } from './job-status';
 import { Job } from './job.types';
 
-@ObjectType({ description: 'A job and its cursor.' })
+@ObjectType({ simpleResolvers: true, description: 'A job and its cursor.' })
 export class JobEdge {
   @Field(() => String, { description: 'Pass as `after` to continue after this job.' })
   cursor!: string;
@@ -12,7 +12,7 @@ export class JobEdge {
   node!: Job;
 }
 
-@ObjectType({ description: 'A page of jobs (Relay connection, keyset-paginated).' })
+@ObjectType({ simpleResolvers: true, description: 'A page of jobs (Relay connection, keyset-paginated).' })
 export class JobConnection {
   @Field(() => [JobEdge], { description: 'The jobs of this page with their cursors.' })
   edges!: JobEdge[];
@@ -27,7 +27,7 @@ export class JobConnection {
   countTotal!: () => Promise<number>;
 }
 
-@ObjectType({ description: 'How many visible jobs have a status.' })
+@ObjectType({ simpleResolvers: true, description: 'How many visible jobs have a status.' })
 export class JobStatusCount {
   @Field(() => JobStatus, { description: 'The status.' })
   status!: JobStatus;

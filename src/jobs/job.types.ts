@@ -3,7 +3,7 @@ import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
 import { JobStatus, JobStep } from './job-status';
 import './job.enums';
 
-@ObjectType({ description: 'How far a job is. When `total` is null the worker is still counting: the progress is indeterminate and `percent` is null.' })
+@ObjectType({ simpleResolvers: true, description: 'How far a job is. When `total` is null the worker is still counting: the progress is indeterminate and `percent` is null.' })
 export class JobProgress {
   @Field(() => Float, { description: 'Units done in the current attempt.' })
   done!: number;
@@ -36,7 +36,7 @@ export class JobProgress {
   updatedAt!: Date | null;
 }
 
-@ObjectType({ description: 'The last failure of a job.' })
+@ObjectType({ simpleResolvers: true, description: 'The last failure of a job.' })
 export class JobError {
   @Field(() => String, { description: 'The error message.' })
   message!: string;
@@ -45,7 +45,7 @@ export class JobError {
   stack!: string | null;
 }
 
-@ObjectType({ description: 'One monitored unit of background work: an import, a masking run, a deployment, a mail migration.' })
+@ObjectType({ simpleResolvers: true, description: 'One monitored unit of background work: an import, a masking run, a deployment, a mail migration.' })
 export class Job {
   @Field(() => ID, { description: 'The job id (a UUID).' })
   id!: string;

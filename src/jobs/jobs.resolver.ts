@@ -6,7 +6,7 @@ import { JobConnection, JobStatusCount } from './job-connection.types';
 import { DEFAULT_ORDER, JobFilter, JobOrder } from './job-filter.input';
 import { visibleJobsWhere } from './visible-jobs';
 import { ALL_STATUSES, type JobStatus } from './job-status';
-import { toJob } from './job.row';
+import { toJob, type JobRow } from './job.row';
 import { Job } from './job.types';
 import { assertJobId, findVisibleJob } from './sql/find-job';
 import { countJobs, countJobsByStatus, listJobs } from './sql/list-jobs';
@@ -42,15 +42,24 @@ export class JobsResolver {
       after: after ?? null,
     });
     const now = Date.now();
-    const edges = rows.map((row) => ({ cursor: encodeCursor(row, order.field, order.direction), node: toJob(row, now) }));
+    const cursorOf = (row: JobRow) => encodeCursor(row, order.field, order.direction);
+    // A cursor is made only when asked for: most lists read `nodes` and `pageInfo.endCursor`.
+    const edges = rows.map((row) => ({
+      node: toJob(row, now),
+      get cursor() {
+        return cursorOf(row);
+      },
+    }));
+    const head = rows[0];
+    const tail = rows[rows.length - 1];
     return {
       edges,
       nodes: edges.map((edge) => edge.node),
       pageInfo: {
         hasNextPage,
         hasPreviousPage: after != null,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges[edges.length - 1]?.cursor ?? null,
+        startCursor: head === undefined ? null : cursorOf(head),
+        endCursor: tail === undefined ? null : cursorOf(tail),
       },
       countTotal: () => countJobs(ctx.services.sql, where),
     };

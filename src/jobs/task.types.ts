@@ -2,7 +2,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../graphql/scalars';
 import { TaskStatus } from './job.enums';
 
-@ObjectType({ description: 'A part of a job with its own progress: a table, a file, a mailbox folder.' })
+@ObjectType({ simpleResolvers: true, description: 'A part of a job with its own progress: a table, a file, a mailbox folder.' })
 export class Task {
   @Field(() => String, { description: 'The task name, unique within its job.' })
   name!: string;
@@ -44,7 +44,7 @@ export class Task {
   updatedAt!: Date;
 }
 
-@ObjectType({ description: "How many of a job's tasks are in each state (the job page's tabs)." })
+@ObjectType({ simpleResolvers: true, description: "How many of a job's tasks are in each state (the job page's tabs)." })
 export class TaskCounts {
   @Field(() => Int, { description: 'Tasks not started.' })
   waiting!: number;

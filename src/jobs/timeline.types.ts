@@ -38,7 +38,7 @@ export const ActorKind = graphqlEnum('ActorKind', 'Who caused an event.', {
 });
 export type ActorKind = keyof typeof ActorKind;
 
-@ObjectType({ description: "One entry of a job's history: a state change, a person's action, a milestone or a log line." })
+@ObjectType({ simpleResolvers: true, description: "One entry of a job's history: a state change, a person's action, a milestone or a log line." })
 export class TimelineEvent {
   @Field(() => ID, { description: 'Event id; ids grow with time.' })
   id!: string;
@@ -77,7 +77,7 @@ export class TimelineEvent {
   data!: unknown;
 }
 
-@ObjectType({ description: 'A page of timeline events, oldest first.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of timeline events, oldest first.' })
 export class TimelineConnection {
   @Field(() => [TimelineEvent], { description: 'The events of this page.' })
   nodes!: TimelineEvent[];

@@ -135,6 +135,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const app = express();
     app.disable('x-powered-by');
+    // GraphQL answers POSTs; an ETag would hash every response body for nothing.
+    app.set('etag', false);
     app.set('trust proxy', false);
     const httpServer = createServer(app);
     const schema = await jobwatchSchema();
