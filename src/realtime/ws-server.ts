@@ -3,7 +3,8 @@ import { CloseCode, handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { getVariableValues } from 'graphql/execution/values';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal';
 import { contextFor, type Context } from '../graphql/context';
 import { logRequestErrors } from '../graphql/format-error';
@@ -97,6 +98,8 @@ export function attachWebSocketServer(
         }),
   });
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
+  // Registered before graphql-ws's own: see quietClientErrors.
+  wss.on('connection', (socket) => quietClientErrors(socket, log));
 
   const sharing = sharedSubscriptions();
   const documents = new DocumentCache();
@@ -197,6 +200,24 @@ export function attachWebSocketServer(
       }
     },
   };
+}
+
+/**
+ * A frame the client got wrong (too large, malformed, bad UTF-8) makes ws close the socket
+ * itself with the protocol's code (1009, 1002, 1007) and emit 'error'; graphql-ws would then
+ * print the error with its stack to stderr (console.error), for any client that sends one.
+ * Such errors are logged here, structured and without a stack, and not passed on.
+ */
+function quietClientErrors(socket: WebSocket, log: Logger): void {
+  const emit = socket.emit.bind(socket);
+  socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    const error = args[0] as { code?: unknown; message?: unknown } | undefined;
+    if (event === 'error' && typeof error?.code === 'string' && error.code.startsWith('WS_ERR_')) {
+      log.info({ code: error.code, reason: String(error.message).slice(0, 200) }, 'a WebSocket client sent a frame the protocol refuses; closed');
+      return true;
+    }
+    return emit(event, ...args);
+  }) as typeof socket.emit;
 }
 
 /** An operation's request id in the logs: its connection's id and the client's operation id. */
