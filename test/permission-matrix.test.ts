@@ -17,7 +17,8 @@ import { startTestServer, token, type TestServer } from './support/test-server';
 // ---------------------------------------------------------------------------------------------
 // DOMAIN.md, "Permissions"
 
-const DOMAIN_MD = process.env['JOBWATCH_DOMAIN_MD'] ?? path.resolve(__dirname, '../../shared/DOMAIN.md');
+/** The contract as this version implements it, kept in the repository (docs/DOMAIN.md). */
+const DOMAIN_MD = process.env['JOBWATCH_DOMAIN_MD'] ?? path.resolve(__dirname, '../docs/DOMAIN.md');
 const ACTIONS_SENTENCE =
   'Actions: `view_monitor`, `create`, `restart`, `cancel`, `delete`, `reschedule`, `approve`, `approve_all`, `manage_permissions`, `execute`.';
 const ROLES_SENTENCE =
