@@ -193,6 +193,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     await apollo.start();
 
+    // At shutdown the drain ends (half-closes) idle keep-alive sockets; a request the client
+    // had already sent on one is still parsed, but its answer could never be written. Drop it
+    // unread, as if it had come a moment later, rather than run it (a mutation) and reset.
+    app.use((req, _res, next) => {
+      if (req.socket.writableEnded) req.socket.destroy();
+      else next();
+    });
     app.use(requestLogging(log));
     app.use(healthRoutes(database.dataSource, listener));
     app.use(
