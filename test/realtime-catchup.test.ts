@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { eventually } from './support/eventually';
 import { grant, insertJobs } from './support/fixtures';
 import { startGatedProxy, type GatedProxy } from './support/gated-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -49,14 +50,6 @@ async function claimed(type: string) {
   return { id: job!.id, lease: response.data!.claimJob.lease };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Terminates A's LISTEN backend while A may not connect again; resolves once A knows it lost it. */
 async function cutListenerOfA(): Promise<void> {
   await proxy.refuseNew();
@@ -66,13 +59,13 @@ async function cutListenerOfA(): Promise<void> {
     [proxy.upstreamPorts()],
   );
   expect(rowCount).toBe(1);
-  await until("A to notice the loss of its listener", () => !a.services.listener.connected);
+  await eventually(() => a.services.listener.connected, (connected) => !connected, 15_000, 'A to notice the loss of its listener');
 }
 
 async function letAListenAgain(): Promise<void> {
   const resyncs = a.services.hub.stats.resyncs;
   await proxy.acceptNew();
-  await until('A to resynchronise', () => a.services.hub.stats.resyncs > resyncs);
+  await eventually(() => a.services.hub.stats.resyncs, (count) => count > resyncs, 15_000, 'A to resynchronise');
 }
 
 interface JobMessage {
@@ -109,7 +102,12 @@ test('jobProgress, jobUpdated and jobTimeline get what was written while the lis
 
   await cutListenerOfA();
   await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: job.lease, done: 5, log: ['during the cut'] }] });
-  await until('the flush', async () => (await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount === 1);
+  await eventually(
+    async () => (await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount,
+    (count) => count === 1,
+    15_000,
+    'the flush',
+  );
   await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
   await b.gql(admin, `mutation { deleteJob(id: "${doomed}") }`);
   // A cannot have heard any of it.

@@ -1,28 +1,20 @@
-import type { Client } from 'graphql-ws';
 import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient, type Received } from './support/ws-client';
+import { realtimeSuite } from './support/realtime-suite';
+import { token } from './support/test-server';
+import { subscribe, type Received } from './support/ws-client';
 
 /**
  * "No query per subscriber per event": fields that need more than the job row (tasks, task
  * counts, the timeline, slowerThanUsual) are read once per fan-out batch, shared by every
  * subscriber, however many there are. Counted at the server's own pool.
  */
-let db: TestDatabase;
-let server: TestServer;
-let worker: string;
-const clients: Client[] = [];
+const suite = realtimeSuite();
 const counts = { tasks: 0, timeline: 0, typeStats: 0 };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  await grant(db.pool, 'viewer', 'viewer');
-  await grant(db.pool, 'worker', 'worker');
-  worker = await token('worker');
+  await grant(suite.db.pool, 'viewer', 'viewer');
   // Every statement the server runs through its pool passes here.
-  const pool = server.services.pool;
+  const pool = suite.server.services.pool;
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const text = typeof args[0] === 'string' ? args[0] : '';
@@ -31,11 +23,6 @@ beforeAll(async () => {
     if (text.includes('percentile_cont(0.95)')) counts.typeStats += 1;
     return query(...args);
   };
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await server?.close();
-  await db?.drop();
 });
 
 const SELECTION = `subscription($id: ID!) {
@@ -56,14 +43,14 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
   // Finished runs of the type, so that slowerThanUsual has a p95 to read.
   const hourAgo = new Date(Date.now() - 3_600_000);
   await insertJobs(
-    db.pool,
+    suite.db.pool,
     Array.from({ length: 5 }, () => ({ type, status: 'SUCCEEDED' as const, created_at: hourAgo, started_at: hourAgo, finished_at: new Date(hourAgo.getTime() + 60_000) })),
   );
-  const [job] = await insertJobs(db.pool, [{ type }]);
-  const claim = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const [job] = await insertJobs(suite.db.pool, [{ type }]);
+  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
   const lease = claim.data!.claimJob.lease;
   const report = (done: number) =>
-    server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
       r: [{ lease, done, total: 100, tasks: [{ name: 'table-a', status: 'PROCESSING', done, total: 100 }] }],
     });
   await report(1);
@@ -71,8 +58,7 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
   const viewer = await token('viewer');
   const subscriptions: Array<Received<Message>> = [];
   for (let index = 0; index < 4; index += 1) {
-    const socket = wsClient(server.url, viewer);
-    clients.push(socket);
+    const socket = suite.client(viewer);
     for (let each = 0; each < 5; each += 1) subscriptions.push(subscribe<Message>(socket, SELECTION, { id: job!.id }));
   }
   const allSaw = (done: number) =>
@@ -98,16 +84,16 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
 
 test('over HTTP too, the timelines of a page of jobs are one query, each page cut and continued right', async () => {
   const admin = 'timeline-admin';
-  await grant(db.pool, admin, 'admin');
+  await grant(suite.db.pool, admin, 'admin');
   const bearer = await token(admin);
-  const jobs = await insertJobs(db.pool, [{ type: 'timeline-pages' }, { type: 'timeline-pages' }, { type: 'timeline-pages' }]);
-  await db.pool.query(
+  const jobs = await insertJobs(suite.db.pool, [{ type: 'timeline-pages' }, { type: 'timeline-pages' }, { type: 'timeline-pages' }]);
+  await suite.db.pool.query(
     `INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, message, job_scope, job_type, job_owner_id)
      SELECT j.id, 'LOG', 'w', 'WORKER', 'line ' || n, j.scope, j.type, j.owner_id
        FROM jobs j CROSS JOIN generate_series(1, 3) n WHERE j.type = 'timeline-pages' ORDER BY n, j.id`,
   );
   counts.timeline = 0;
-  const page = await server.gql<{
+  const page = await suite.server.gql<{
     jobs: { nodes: Array<{ id: string; timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }> };
   }>(bearer, '{ jobs(filter: { types: ["timeline-pages"] }) { nodes { id timeline(first: 2) { nodes { message } pageInfo { hasNextPage endCursor } } } } }');
   expect(counts.timeline).toBe(1);
@@ -118,7 +104,7 @@ test('over HTTP too, the timelines of a page of jobs are one query, each page cu
     expect(node.timeline.pageInfo.hasNextPage).toBe(true);
   }
   const first = nodes[0]!;
-  const rest = await server.gql<{ job: { timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean } } } }>(
+  const rest = await suite.server.gql<{ job: { timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean } } } }>(
     bearer,
     'query($id: ID!, $after: String) { job(id: $id) { timeline(first: 2, after: $after) { nodes { message } pageInfo { hasNextPage } } } }',
     { id: first.id, after: first.timeline.pageInfo.endCursor },

@@ -1,41 +1,28 @@
 import type { Client } from 'graphql-ws';
 import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient, type Received } from './support/ws-client';
+import { realtimeSuite } from './support/realtime-suite';
+import { token } from './support/test-server';
+import { subscribe, type Received } from './support/ws-client';
 
 /**
  * Subscribers who would get the same answer to an event share one resolution of it (the same
  * document and variables, viewers with the same rules); viewers whose answers differ (other
  * rules, or a field about the viewer such as viewerCan.approve) each get their own.
  */
-let db: TestDatabase;
-let server: TestServer;
-const clients: Client[] = [];
+const suite = realtimeSuite();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  for (const user of ['viewer-1', 'viewer-2', 'viewer-3']) await grant(db.pool, user, 'viewer');
-  for (const user of ['operator-1', 'operator-2']) await grant(db.pool, user, 'operator');
-  await grant(db.pool, 'worker', 'worker');
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await server?.close();
-  await db?.drop();
+  for (const user of ['viewer-1', 'viewer-2', 'viewer-3']) await grant(suite.db.pool, user, 'viewer');
+  for (const user of ['operator-1', 'operator-2']) await grant(suite.db.pool, user, 'operator');
 });
 
 async function socketOf(user: string): Promise<Client> {
-  const client = wsClient(server.url, await token(user));
-  clients.push(client);
-  return client;
+  return suite.client(await token(user));
 }
 
 test('twelve viewers with the same rules and document cost one resolution of each progress event', async () => {
-  const [job] = await insertJobs(db.pool, [{ type: 'sharing' }]);
-  const worker = await token('worker');
-  const claim = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation { claimJob(workerId: "w", types: ["sharing"]) { lease } }');
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'sharing' }]);
+  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation { claimJob(workerId: "w", types: ["sharing"]) { lease } }');
   const lease = claim.data!.claimJob.lease;
   const query = 'subscription($id: ID!) { jobProgress(id: $id) { id status progress { done total percent } } }';
   const subscriptions: Array<Received<{ jobProgress: { progress: { done: number; percent: number | null } } }>> = [];
@@ -48,11 +35,11 @@ test('twelve viewers with the same rules and document cost one resolution of eac
   await allSaw(0);
 
   for (const done of [10, 20]) {
-    const before = { ...server.subscriptionExecutions };
-    await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] });
+    const before = { ...suite.server.subscriptionExecutions };
+    await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] });
     await allSaw(done);
-    expect(server.subscriptionExecutions.executions - before.executions).toBe(1);
-    expect(server.subscriptionExecutions.shared - before.shared).toBe(11);
+    expect(suite.server.subscriptionExecutions.executions - before.executions).toBe(1);
+    expect(suite.server.subscriptionExecutions.shared - before.shared).toBe(11);
   }
   for (const received of subscriptions) {
     expect(received.errors).toEqual([]);
@@ -63,7 +50,7 @@ test('twelve viewers with the same rules and document cost one resolution of eac
 
 test('viewers whose answers differ are resolved apart: other rules, and fields about the viewer', async () => {
   // operator-1 is a named approver; operator-2 has the same rules but is not named; viewer-1 may neither approve nor cancel.
-  const [job] = await insertJobs(db.pool, [
+  const [job] = await insertJobs(suite.db.pool, [
     { type: 'sharing-viewer', status: 'WAITING_APPROVAL', requires_approval: true, approvers: ['operator-1'] },
   ]);
   const query = 'subscription($id: ID!) { jobProgress(id: $id) { message viewerCan { approve cancel } } }';
@@ -73,9 +60,9 @@ test('viewers whose answers differ are resolved apart: other rules, and fields a
   for (const user of users) subscriptions.push(subscribe<Message>(await socketOf(user), query, { id: job!.id }));
   await Promise.all(subscriptions.map((received) => received.until((messages) => messages.length > 0)));
 
-  const before = { ...server.subscriptionExecutions };
+  const before = { ...suite.server.subscriptionExecutions };
   // A live change of the row (as any action would make), delivered to all six in one batch.
-  await db.pool.query(`UPDATE jobs SET message = 'waiting for the release manager', updated_at = now() + interval '1 second' WHERE id = $1`, [job!.id]);
+  await suite.db.pool.query(`UPDATE jobs SET message = 'waiting for the release manager', updated_at = now() + interval '1 second' WHERE id = $1`, [job!.id]);
   await Promise.all(
     subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.message !== null))),
   );
@@ -89,14 +76,14 @@ test('viewers whose answers differ are resolved apart: other rules, and fields a
     { approve: false, cancel: false },
   ]);
   // Three different answers, three resolutions; each second subscriber of a viewer shares its first's.
-  expect(server.subscriptionExecutions.executions - before.executions).toBe(3);
-  expect(server.subscriptionExecutions.shared - before.shared).toBe(3);
+  expect(suite.server.subscriptionExecutions.executions - before.executions).toBe(3);
+  expect(suite.server.subscriptionExecutions.shared - before.shared).toBe(3);
   for (const received of subscriptions) received.stop();
 });
 
 test('one document text subscribed with different variables: each subscription gets its own job', async () => {
   // The WebSocket path parses and validates a document text once and reuses it; variables stay per operation.
-  const jobs = await insertJobs(db.pool, [
+  const jobs = await insertJobs(suite.db.pool, [
     { type: 'sharing-vars', name: 'first job', message: 'one' },
     { type: 'sharing-vars', name: 'second job', message: 'two' },
   ]);

@@ -1,8 +1,8 @@
-import type { Client } from 'graphql-ws';
+import { eventually } from './support/eventually';
 import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { rawSocket, subscribe, wsClient } from './support/ws-client';
+import { realtimeSuite } from './support/realtime-suite';
+import { token } from './support/test-server';
+import { rawSocket, subscribe } from './support/ws-client';
 
 /**
  * A client that stops reading. Its socket's buffers fill up, the server's sends wait, and
@@ -10,37 +10,19 @@ import { rawSocket, subscribe, wsClient } from './support/ws-client';
  * gets fewer messages, and the last one is the terminal state. A grant revoked while states
  * were queued stops them: permissions are checked when a message is about to be sent.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-let worker: string;
-const clients: Client[] = [];
+const suite = realtimeSuite();
 const SUBSCRIPTIONS = 50;
 /** A large job config makes each message big: a few of them fill any socket buffer. */
 const CONFIG = { blob: 'x'.repeat(200_000) };
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await server?.close();
-  await db?.drop();
-});
 
 interface ProgressMessage {
   jobProgress: { status: string; progress: { done: number } };
 }
 
 async function claimedBigJob(type: string) {
-  const [job] = await insertJobs(db.pool, [{ type }]);
-  await db.pool.query('UPDATE jobs SET config = $2 WHERE id = $1', [job!.id, JSON.stringify(CONFIG)]);
-  const response = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const [job] = await insertJobs(suite.db.pool, [{ type }]);
+  await suite.db.pool.query('UPDATE jobs SET config = $2 WHERE id = $1', [job!.id, JSON.stringify(CONFIG)]);
+  const response = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
   return { id: job!.id, lease: response.data!.claimJob.lease };
 }
 
@@ -49,12 +31,12 @@ async function claimedBigJob(type: string) {
  * jobProgress subscriptions of the job (each message carries the big config).
  */
 async function stalledSubscriber(bearer: string, jobId: string) {
-  const raw = rawSocket(server.url);
+  const raw = rawSocket(suite.server.url);
   await raw.opened;
   raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } }));
-  await until('the ack', () => raw.messages.some((message) => message['type'] === 'connection_ack'));
+  await eventually(() => raw.messages.some((message) => message['type'] === 'connection_ack'), Boolean, 10_000, 'the ack');
   raw.socket.pause();
-  const before = server.services.hub.subscriberCount;
+  const before = suite.server.services.hub.subscriberCount;
   for (let id = 1; id <= SUBSCRIPTIONS; id += 1) {
     raw.socket.send(
       JSON.stringify({
@@ -64,7 +46,7 @@ async function stalledSubscriber(bearer: string, jobId: string) {
       }),
     );
   }
-  await until('the subscriptions', () => server.services.hub.subscriberCount >= before + SUBSCRIPTIONS);
+  await eventually(() => suite.server.services.hub.subscriberCount, (count) => count >= before + SUBSCRIPTIONS, 10_000, 'the subscriptions');
   const byId = () => {
     const result = new Map<string, { messages: ProgressMessage[]; completed: boolean }>();
     for (const message of raw.messages) {
@@ -80,24 +62,14 @@ async function stalledSubscriber(bearer: string, jobId: string) {
   return { raw, byId };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** A normal subscriber of the job, reading as fast as it can. */
 function watch(jobId: string) {
-  const socket = wsClient(server.url, admin);
-  clients.push(socket);
-  return subscribe<ProgressMessage>(socket, 'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } } }', { id: jobId });
+  return subscribe<ProgressMessage>(suite.client(suite.admin), 'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } } }', { id: jobId });
 }
 
 /** Reports `done` and waits until a normal subscriber of the job has it: each is its own event. */
 async function step(lease: string, observer: ReturnType<typeof subscribe<ProgressMessage>>, done: number) {
-  await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
+  await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
   await observer.until((messages) => messages.some((message) => message.jobProgress.progress.done === done));
 }
 
@@ -105,16 +77,21 @@ test('a client that stops reading gets coalesced states when it reads again, and
   const job = await claimedBigJob('slow-terminal');
   const observer = watch(job.id);
   await observer.until((messages) => messages.length >= 1);
-  const slow = await stalledSubscriber(admin, job.id);
+  const slow = await stalledSubscriber(suite.admin, job.id);
   for (let done = 10; done <= 80; done += 10) await step(job.lease, observer, done);
-  await server.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
+  await suite.server.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
   await observer.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
 
   slow.raw.socket.resume();
-  await until('every subscription to reach SUCCEEDED', () => {
-    const byId = slow.byId();
-    return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
-  }, 30_000);
+  await eventually(
+    () => {
+      const byId = slow.byId();
+      return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
+    },
+    Boolean,
+    30_000,
+    'every subscription to reach SUCCEEDED',
+  );
   for (const { messages } of slow.byId().values()) {
     const done = messages.map((message) => message.jobProgress.progress.done);
     expect(done).toEqual([...done].sort((x, y) => x - y));
@@ -127,7 +104,7 @@ test('a client that stops reading gets coalesced states when it reads again, and
 }, 60_000);
 
 test('states queued for a slow client are not sent once its grant is revoked', async () => {
-  await grant(db.pool, 'slowpoke', 'viewer');
+  await grant(suite.db.pool, 'slowpoke', 'viewer');
   const job = await claimedBigJob('slow-revoked');
   const observer = watch(job.id);
   await observer.until((messages) => messages.length >= 1);
@@ -135,14 +112,19 @@ test('states queued for a slow client are not sent once its grant is revoked', a
   for (let done = 10; done <= 60; done += 10) await step(job.lease, observer, done);
   // Queued for every subscription of the stalled socket, decided while the grant still held.
   await step(job.lease, observer, 99);
-  const grants = await server.gql<{ grants: Array<{ id: string }> }>(admin, '{ grants(userId: "slowpoke") { id } }');
-  await server.gql(admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
+  const grants = await suite.server.gql<{ grants: Array<{ id: string }> }>(suite.admin, '{ grants(userId: "slowpoke") { id } }');
+  await suite.server.gql(suite.admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
 
   slow.raw.socket.resume();
-  await until('every subscription to end', () => {
-    const byId = slow.byId();
-    return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.completed);
-  }, 30_000);
+  await eventually(
+    () => {
+      const byId = slow.byId();
+      return byId.size === SUBSCRIPTIONS && [...byId.values()].every((entry) => entry.completed);
+    },
+    Boolean,
+    30_000,
+    'every subscription to end',
+  );
   const sent = [...slow.byId().values()].flatMap((entry) => entry.messages.map((message) => message.jobProgress.progress.done));
   expect(sent).not.toContain(99);
   slow.raw.socket.close();

@@ -1,51 +1,26 @@
-import type { Client } from 'graphql-ws';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient } from './support/ws-client';
+import { eventually } from './support/eventually';
+import { insertJobs } from './support/fixtures';
+import { realtimeSuite } from './support/realtime-suite';
+import { subscribe } from './support/ws-client';
 
 /**
  * jobTimeline with long histories: a quiet job's old cursor never holds back a chatty job's
  * new events, and a replay from the start delivers every event, however many.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  admin = await token('admin');
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await server?.close();
-  await db?.drop();
-});
+// This file keeps the default PROGRESS_FLUSH_MS.
+const suite = realtimeSuite({});
 
 /** Subscribes and waits until the server holds the subscription (without `after`, it starts at the newest event). */
 async function live(variables: Record<string, unknown>) {
-  const before = server.services.hub.subscriberCount;
-  const received = subscribe<TimelineMessage>(client(), TIMELINE, variables);
-  const deadline = Date.now() + 10_000;
-  while (server.services.hub.subscriberCount <= before) {
-    if (Date.now() > deadline) throw new Error('the subscription never started');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const before = suite.server.services.hub.subscriberCount;
+  const received = subscribe<TimelineMessage>(suite.client(suite.admin), TIMELINE, variables);
+  await eventually(() => suite.server.services.hub.subscriberCount, (count) => count > before, 10_000, 'the subscription to start');
   return received;
-}
-
-function client(): Client {
-  const created = wsClient(server.url, admin);
-  clients.push(created);
-  return created;
 }
 
 /** `count` LOG events for each job, in one statement. */
 async function logEvents(jobIds: readonly string[], count: number, message: string): Promise<void> {
-  await db.pool.query(
+  await suite.db.pool.query(
     `INSERT INTO timeline_events (job_id, kind, actor_id, actor_kind, message, job_scope, job_type, job_owner_id)
      SELECT j.id, 'LOG', 'w', 'WORKER', $3 || ' ' || n, j.scope, j.type, j.owner_id
        FROM jobs j CROSS JOIN generate_series(1, $2::int) n WHERE j.id = ANY($1::uuid[]) ORDER BY n, j.id`,
@@ -59,7 +34,7 @@ interface TimelineMessage {
 }
 
 test("a quiet job's old cursor does not hold back a chatty job's new events in the same batch", async () => {
-  const [quiet, chatty] = await insertJobs(db.pool, [{ type: 'quiet' }, { type: 'chatty' }]);
+  const [quiet, chatty] = await insertJobs(suite.db.pool, [{ type: 'quiet' }, { type: 'chatty' }]);
   // Its cursor is the quiet job's empty history: id 0.
   const quietView = await live({ id: quiet!.id });
   await logEvents([quiet!.id], 1, 'quiet warm-up');
@@ -81,9 +56,9 @@ test("a quiet job's old cursor does not hold back a chatty job's new events in t
 }, 60_000);
 
 test('a replay from the start delivers every event of a long history, in order, then goes live', async () => {
-  const [job] = await insertJobs(db.pool, [{ type: 'long-history' }]);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'long-history' }]);
   await logEvents([job!.id], 10_500, 'past');
-  const received = subscribe<TimelineMessage>(client(), TIMELINE, { id: job!.id, after: '0' });
+  const received = subscribe<TimelineMessage>(suite.client(suite.admin), TIMELINE, { id: job!.id, after: '0' });
   await received.until((messages) => messages.length >= 10_500, 60_000);
   await logEvents([job!.id], 1, 'live');
   await received.until((messages) => messages.at(-1)?.jobTimeline.message === 'live 1');

@@ -1,8 +1,7 @@
-import type { Client } from 'graphql-ws';
 import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient } from './support/ws-client';
+import { realtimeSuite } from './support/realtime-suite';
+import { token } from './support/test-server';
+import { subscribe } from './support/ws-client';
 
 /**
  * What a subscriber hears when a job leaves its view: a job that stops matching the filter
@@ -10,44 +9,20 @@ import { subscribe, wsClient } from './support/ws-client';
  * comes once as `removed`, with the last state they were shown and nothing newer. And scopes:
  * jobProgress and jobTimeline of a job outside the viewer's scope do not exist for them.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-let worker: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-});
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await server?.close();
-  await db?.drop();
-});
-
-function client(bearer: string): Client {
-  const created = wsClient(server.url, bearer);
-  clients.push(created);
-  return created;
-}
+const suite = realtimeSuite();
 
 async function claimed(type: string, scope = 'acme/payments/prod') {
-  const [job] = await insertJobs(db.pool, [{ type, scope }]);
-  const response = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const [job] = await insertJobs(suite.db.pool, [{ type, scope }]);
+  const response = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
   return { id: job!.id, lease: response.data!.claimJob.lease };
 }
 
 const report = (lease: string, fields: Record<string, unknown>) =>
-  server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, ...fields }] });
+  suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, ...fields }] });
 
 async function revokeAll(userId: string): Promise<void> {
-  const grants = await server.gql<{ grants: Array<{ id: string }> }>(admin, `{ grants(userId: "${userId}") { id } }`);
-  for (const { id } of grants.data!.grants) await server.gql(admin, `mutation { revokeGrant(id: "${id}") }`);
+  const grants = await suite.server.gql<{ grants: Array<{ id: string }> }>(suite.admin, `{ grants(userId: "${userId}") { id } }`);
+  for (const { id } of grants.data!.grants) await suite.server.gql(suite.admin, `mutation { revokeGrant(id: "${id}") }`);
 }
 
 interface Updated {
@@ -57,13 +32,13 @@ const UPDATED = 'subscription($f: JobFilter) { jobUpdated(filter: $f) { id statu
 
 test('a tab: ACTIVE subscriber hears the job finish: the row that leaves the filter is sent once, with its new state', async () => {
   const job = await claimed('leaves-filter');
-  const received = subscribe<Updated>(client(admin), UPDATED, { f: { tab: 'ACTIVE', types: ['leaves-filter'] } });
+  const received = subscribe<Updated>(suite.client(suite.admin), UPDATED, { f: { tab: 'ACTIVE', types: ['leaves-filter'] } });
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === job.id));
-  await server.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
+  await suite.server.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
   await received.until((messages) => messages.some((message) => message.jobUpdated.status === 'SUCCEEDED'));
   expect(received.messages.at(-1)!.jobUpdated).toMatchObject({ id: job.id, status: 'SUCCEEDED', removed: false });
   // Out of the view now: later changes of it are not the subscriber's business.
-  await server.gql(admin, `mutation { deleteJob(id: "${job.id}") }`);
+  await suite.server.gql(suite.admin, `mutation { deleteJob(id: "${job.id}") }`);
   const marker = await claimed('leaves-filter');
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === marker.id));
   expect(received.messages.filter((message) => message.jobUpdated.id === job.id).map((message) => message.jobUpdated.status)).toEqual(['RUNNING', 'SUCCEEDED']);
@@ -71,11 +46,11 @@ test('a tab: ACTIVE subscriber hears the job finish: the row that leaves the fil
 });
 
 test('a deleted job that was shown is announced as removed', async () => {
-  const created = await server.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "to delete", type: "deleted-sub", scope: "acme", start: false }) { id } }');
+  const created = await suite.server.gql<{ createJob: { id: string } }>(suite.admin, 'mutation { createJob(input: { name: "to delete", type: "deleted-sub", scope: "acme", start: false }) { id } }');
   const id = created.data!.createJob.id;
-  const received = subscribe<Updated>(client(admin), UPDATED, { f: { types: ['deleted-sub'] } });
+  const received = subscribe<Updated>(suite.client(suite.admin), UPDATED, { f: { types: ['deleted-sub'] } });
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === id));
-  await server.gql(admin, `mutation { deleteJob(id: "${id}") }`);
+  await suite.server.gql(suite.admin, `mutation { deleteJob(id: "${id}") }`);
   await received.until((messages) => messages.some((message) => message.jobUpdated.removed));
   expect(received.messages.map((message) => [message.jobUpdated.status, message.jobUpdated.removed])).toEqual([
     ['CREATED', false],
@@ -85,10 +60,10 @@ test('a deleted job that was shown is announced as removed', async () => {
 });
 
 test('a job the viewer loses sight of is announced as removed with the last state they saw, never the new one', async () => {
-  await grant(db.pool, 'losing', 'viewer', 'acme/vis');
+  await grant(suite.db.pool, 'losing', 'viewer', 'acme/vis');
   const job = await claimed('loses-sight', 'acme/vis/one');
   await report(job.lease, { done: 1, total: 10, tasks: [{ name: 'before', status: 'PROCESSING', done: 1, total: 5 }] });
-  const received = subscribe<Updated>(client(await token('losing')), UPDATED, { f: { types: ['loses-sight'] } });
+  const received = subscribe<Updated>(suite.client(await token('losing')), UPDATED, { f: { types: ['loses-sight'] } });
   await received.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 1));
 
   await revokeAll('losing');
@@ -103,8 +78,8 @@ test('a job the viewer loses sight of is announced as removed with the last stat
 });
 
 test('jobProgress and jobTimeline: a job outside the scope does not exist; inside, events stop when the grant goes', async () => {
-  await grant(db.pool, 'iso', 'viewer', 'acme/iso');
-  const viewer = client(await token('iso'));
+  await grant(suite.db.pool, 'iso', 'viewer', 'acme/iso');
+  const viewer = suite.client(await token('iso'));
   const inside = await claimed('iso', 'acme/iso/a');
   const outside = await claimed('iso', 'globex/iso');
   const PROGRESS = 'subscription($id: ID!) { jobProgress(id: $id) { id progress { done } } }';
@@ -123,7 +98,7 @@ test('jobProgress and jobTimeline: a job outside the scope does not exist; insid
   const progress = subscribe<{ jobProgress: { progress: { done: number } } }>(viewer, PROGRESS, { id: inside.id });
   const timeline = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(viewer, TIMELINE, { id: inside.id });
   // The admin watches the same timeline: once it has an event, the viewer's was decided in the same batch.
-  const watcher = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(client(admin), TIMELINE, { id: inside.id });
+  const watcher = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(suite.client(suite.admin), TIMELINE, { id: inside.id });
   await progress.until((messages) => messages.length === 1);
   await report(inside.lease, { done: 2, total: 10, log: ['seen by both'] });
   await report(outside.lease, { done: 2, total: 10, log: ['outside'] });

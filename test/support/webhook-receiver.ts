@@ -1,6 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+// The alert and notification tests import it from here.
+export { eventually } from './eventually';
+
 /**
  * A real HTTP receiver for webhook tests, on loopback. It records every request it gets (raw
  * body, headers) and answers as told, per path: 200, 500, hang (never answer until released or
@@ -151,15 +154,4 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
   };
   return receiver;
-}
-
-/** Polls `read` until `ok` holds, or fails with the last value after the deadline. */
-export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
