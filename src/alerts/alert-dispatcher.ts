@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { inTransaction } from '../db/sql';
 import { BackgroundLoop } from '../util/background-loop';
 import type { PgListener } from '../db/pg-listener';
-import { jobSubject } from '../permissions/ability';
+import { jobSubject, type AppAbility } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
 import type { JobFilter } from '../jobs/job-filter.input';
 import { compileFilter } from '../jobs/job-filter.match';
@@ -119,9 +119,11 @@ export class AlertDispatcher {
       if (events.length === 0) return 0;
       const rules = await tx.rows<RuleRow>(`SELECT id, owner_id, name, filter, events FROM alert_rules WHERE enabled`);
       const deliveries: unknown[] = [];
+      // Every owner's ability in one go: this transaction holds the events' row locks.
+      const abilities = await this.permissions.abilitiesFor(rules.map((rule) => rule.owner_id));
       for (const rule of rules) {
         const wants = compileFilter(storedFilter(rule.filter));
-        const ability = await this.permissions.abilityFor(rule.owner_id);
+        const ability = abilities.get(rule.owner_id) as AppAbility;
         // An owner who lost manage_alerts keeps their rules (to see and delete them), silent.
         if (!ability.can('manage_alerts', 'Alert')) continue;
         for (const event of events) {

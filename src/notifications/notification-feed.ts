@@ -89,16 +89,12 @@ export class NotificationFeed {
           [wanted, afters, PAGE],
         );
         const read = new Map<string, number>();
-        const abilities = new Map<string, AppAbility>();
+        const abilities = await this.permissions.abilitiesFor(rows.filter((row) => this.subscribers.has(row.user_id)).map((row) => row.user_id));
         for (const row of rows) {
           read.set(row.user_id, (read.get(row.user_id) ?? 0) + 1);
           const subscribers = this.subscribers.get(row.user_id);
           if (subscribers === undefined) continue;
-          let ability = abilities.get(row.user_id);
-          if (ability === undefined) {
-            ability = await this.permissions.abilityFor(row.user_id);
-            abilities.set(row.user_id, ability);
-          }
+          const ability = abilities.get(row.user_id) as AppAbility;
           const told = mayBeTold(ability, row.user_id, row);
           const id = BigInt(row.id);
           for (const subscriber of subscribers) {

@@ -53,6 +53,13 @@ export class PermissionStore {
     return ability;
   }
 
+  /** Several users' abilities at once: one permissions-version read for all of them, not one each. */
+  async abilitiesFor(userIds: Iterable<string>): Promise<Map<string, AppAbility>> {
+    const unique = [...new Set(userIds)];
+    const loaded = await Promise.all(unique.map((userId) => this.abilityFor(userId)));
+    return new Map(unique.map((userId, index) => [userId, loaded[index] as AppAbility]));
+  }
+
   /** Forgets one user's ability, or everyone's. */
   invalidate(userId?: string): void {
     if (userId === undefined) this.cache.clear();

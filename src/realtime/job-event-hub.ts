@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from '../db/sql';
 import type { PgListener } from '../db/pg-listener';
-import { jobSubject, type AppAbility } from '../permissions/ability';
+import { jobSubject } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
 import { JOB_COLUMNS, type JobRow } from '../jobs/job.row';
 import { TIMELINE_COLUMNS, type TimelineRow } from '../jobs/timeline.types';
@@ -233,7 +233,7 @@ export class JobEventHub {
     this.stats.batches += 1;
     this.stats.rowsFetched += rows.length;
     const batch = new EventBatch(this.sql, this.typeStats);
-    const abilities = await this.abilities([
+    const abilities = await this.permissions.abilitiesFor([
       ...[...this.groups.values()].map((group) => group.userId),
       ...[...rows.map((row) => row.id), ...asked].flatMap((id) => [...(this.byJob.get(id) ?? [])].map((subscriber) => subscriber.userId)),
     ]);
@@ -309,7 +309,7 @@ export class JobEventHub {
       }
     }
     if (cursors.size === 0) return;
-    const abilities = await this.abilities(users);
+    const abilities = await this.permissions.abilitiesFor(users);
     while (cursors.size > 0) {
       const ids = [...cursors.keys()];
       const events = await this.sql.rows<TimelineEventRow>(
@@ -383,11 +383,6 @@ export class JobEventHub {
     }
   }
 
-  private async abilities(userIds: readonly string[]): Promise<Map<string, AppAbility>> {
-    const unique = [...new Set(userIds)];
-    const loaded = await Promise.all(unique.map((userId) => this.permissions.abilityFor(userId)));
-    return new Map(unique.map((userId, index) => [userId, loaded[index] as AppAbility]));
-  }
 }
 
 /** Whether `row` is a later version of the job than `than` (updated_at follows commit order per job). */
