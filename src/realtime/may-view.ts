@@ -4,6 +4,9 @@ import { jobSubject, type JobFacts } from '../permissions/ability';
 
 /** How long to wait before asking again when the viewer's permissions could not be read. */
 const RETRY_MS = 500;
+/** One warning per this long, not one per waiting subscriber per retry (thousands during an outage). */
+const WARN_EVERY_MS = 10_000;
+let lastWarning = 0;
 
 /**
  * Whether the subscription's viewer may see a job now, with their current ability (left in
@@ -17,7 +20,10 @@ export async function mayViewNow(ctx: Context, job: JobFacts, closed: () => bool
       return (await refreshAbility(ctx)).can('view_monitor', jobSubject(job));
     } catch (error) {
       if (closed()) return false;
-      ctx.log.warn({ err: error }, 'could not check permissions before a subscription event; retrying');
+      if (Date.now() - lastWarning >= WARN_EVERY_MS) {
+        lastWarning = Date.now();
+        ctx.log.warn({ err: error }, 'could not check permissions before subscription events; holding them and retrying');
+      }
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }
