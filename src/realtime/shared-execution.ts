@@ -1,12 +1,19 @@
-import { createSourceEventStream, execute, Kind, print, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  Kind,
+  print,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Context } from '../graphql/context';
+import { isViewerSpecific } from '../graphql/viewer-specific';
 import { rulesKey } from './event-batch';
-
-/**
- * Fields whose answer depends on who asks beyond their rules (a job's `approvers` name users:
- * `viewerCan.approve` differs between two viewers with the same rules).
- */
-const VIEWER_FIELDS: ReadonlySet<string> = new Set(['viewerCan']);
 
 type Results = Map<string, ExecutionResult | Promise<ExecutionResult>>;
 
@@ -22,7 +29,7 @@ export interface SharedExecutionStats {
 /**
  * graphql-ws's `subscribe`, with one execution per event for every subscription that would get
  * the same answer: the same document, operation and variables, for viewers with the same rules
- * (and the same viewer, when the document asks a viewer's own fields). A thousand people on one
+ * (and the same viewer, when the document asks a field marked viewer-specific). A thousand people on one
  * job page cost one resolution of each progress event, not a thousand; what stays per
  * subscriber is the message's serialisation and its send. Subscription streams check every
  * event against their own viewer before they yield it (job-feed.ts, timeline-feed.ts), so a
@@ -38,7 +45,7 @@ export function sharedSubscriptions(): {
   const subscribe = async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
-    const document = documentKey(args.document);
+    const document = documentKey(args.schema, args.document);
     const base = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document.text}`;
     const ctx = args.contextValue as Context;
     return mapStream(source, (payload) => {
@@ -67,15 +74,20 @@ export function sharedSubscriptions(): {
   return { subscribe, stats };
 }
 
-function documentKey(document: DocumentNode): { readonly text: string; readonly perViewer: boolean } {
+/** A document's text, and whether it asks a field marked viewer-specific (src/graphql/viewer-specific.ts). */
+function documentKey(schema: GraphQLSchema, document: DocumentNode): { readonly text: string; readonly perViewer: boolean } {
   let key = documentKeys.get(document);
   if (key === undefined) {
     let perViewer = false;
-    visit(document, {
-      [Kind.FIELD]: (field) => {
-        if (VIEWER_FIELDS.has(field.name.value)) perViewer = true;
-      },
-    });
+    const types = new TypeInfo(schema);
+    visit(
+      document,
+      visitWithTypeInfo(types, {
+        [Kind.FIELD]: () => {
+          if (isViewerSpecific(types.getFieldDef())) perViewer = true;
+        },
+      }),
+    );
     key = { text: print(document), perViewer };
     documentKeys.set(document, key);
   }

@@ -1,6 +1,7 @@
-import { Arg, ArgsType, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
+import { Arg, ArgsType, Args, Ctx, Extensions, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../graphql/context';
 import { BadUserInputError } from '../../graphql/errors';
+import { VIEWER_SPECIFIC } from '../../graphql/viewer-specific';
 import { DateTimeScalar, JSONObjectScalar } from '../../graphql/scalars';
 import { JobStep } from '../job-status';
 import { toJob } from '../job.row';
@@ -66,6 +67,8 @@ export class JobPermissions {
 @Resolver(() => Job)
 export class JobActionsResolver {
   @FieldResolver(() => JobPermissions, { description: 'What the viewer may do to this job now (permission and status).' })
+  // `approve` depends on the viewer being one of the job's approvers, not only on their rules.
+  @Extensions(VIEWER_SPECIFIC)
   viewerCan(@Root() job: Job, @Ctx() ctx: Context): JobPermissions {
     const facts = { scope: job.scope, type: job.type, ownerId: job.owner, approvers: job.approvers };
     const result: Record<string, boolean> = {};
