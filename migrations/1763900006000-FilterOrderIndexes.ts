@@ -15,14 +15,34 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  */
 export class FilterOrderIndexes1763900006000 implements MigrationInterface {
   name = 'FilterOrderIndexes1763900006000';
+  /**
+   * Built CONCURRENTLY, which cannot run in a transaction: on a live database with millions of
+   * jobs a plain CREATE INDEX would block every claim, heartbeat and progress flush of every
+   * instance until it finished. A build that was interrupted leaves an INVALID index behind;
+   * it is dropped and built again.
+   */
+  transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX jobs_owner_started_idx ON jobs (owner_id, (coalesce(started_at, '-infinity')), id)`);
-    await q.query(`CREATE INDEX jobs_owner_finished_idx ON jobs (owner_id, (coalesce(finished_at, '-infinity')), id)`);
-    await q.query(`CREATE INDEX jobs_status_name_idx ON jobs (status, name, id)`);
+    for (const [name, definition] of INDEXES) {
+      const [state] = (await q.query(
+        `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
+        [name],
+      )) as Array<{ valid: boolean }>;
+      if (state?.valid === true) continue;
+      if (state !== undefined) await q.query(`DROP INDEX CONCURRENTLY ${name}`);
+      await q.query(`CREATE INDEX CONCURRENTLY ${name} ON jobs ${definition}`);
+    }
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX jobs_owner_started_idx, jobs_owner_finished_idx, jobs_status_name_idx`);
+    for (const [name] of INDEXES) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
   }
 }
+
+const INDEXES: ReadonlyArray<readonly [string, string]> = [
+  ['jobs_owner_started_idx', `(owner_id, (coalesce(started_at, '-infinity')), id)`],
+  ['jobs_owner_finished_idx', `(owner_id, (coalesce(finished_at, '-infinity')), id)`],
+  ['jobs_status_name_idx', '(status, name, id)'],
+];
