@@ -52,10 +52,16 @@ export class AlertsAndNotificationsHardening1763900005000 implements MigrationIn
     await q.query(`ALTER TABLE alert_deliveries ADD CONSTRAINT alert_deliveries_status_check
       CHECK (status IN ('PENDING', 'DELIVERING', 'DELIVERED', 'FAILED', 'CANCELLED'))`);
     await q.query(`CREATE INDEX alert_deliveries_in_flight_idx ON alert_deliveries (rule_id) WHERE status = 'DELIVERING'`);
+    // Each rule's oldest due delivery, one index probe per rule (the delivery worker's poll),
+    // instead of all due deliveries by time: with one rule's large backlog the planner walked
+    // that one filtering by rule, for every rule.
+    await q.query(`CREATE INDEX alert_deliveries_rule_due_idx ON alert_deliveries (rule_id, next_attempt_at, id) WHERE status IN ('PENDING', 'DELIVERING')`);
+    await q.query(`DROP INDEX alert_deliveries_due_idx`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX alert_deliveries_in_flight_idx`);
+    await q.query(`CREATE INDEX alert_deliveries_due_idx ON alert_deliveries (next_attempt_at) WHERE status IN ('PENDING', 'DELIVERING')`);
+    await q.query(`DROP INDEX alert_deliveries_rule_due_idx, alert_deliveries_in_flight_idx`);
     await q.query(`UPDATE alert_deliveries SET status = 'FAILED' WHERE status = 'CANCELLED'`);
     await q.query(`ALTER TABLE alert_deliveries DROP CONSTRAINT alert_deliveries_status_check`);
     await q.query(`ALTER TABLE alert_deliveries ADD CONSTRAINT alert_deliveries_status_check
