@@ -180,8 +180,9 @@ describe('Postgres goes away and comes back', () => {
     expect(answer?.errors?.[0]?.message).toMatch(/whole or not at all/);
     expect(answer?.errors?.[0]?.message).not.toMatch(/nothing was changed/);
     await proxy.up();
-    // The orphaned statement finishes (or not) on its own once the lock is gone.
-    await eventually(() => waiting(db, 'cancel_requested_by'), (count) => count === 0);
+    // The orphaned statement finishes (or not) on its own once the lock is gone: wait until no
+    // backend runs it any more (committed or rolled back), not merely until it stopped waiting.
+    await eventually(() => running(db, 'cancel_requested_by'), (count) => count === 0);
     const { rows: [state] } = await db.pool.query<{ status: string; events: string[] }>(
       `SELECT j.status, coalesce((SELECT array_agg(e.kind ORDER BY e.id) FROM timeline_events e WHERE e.job_id = j.id), '{}') AS events FROM jobs j WHERE j.id = $1`,
       [job!.id],
@@ -217,6 +218,16 @@ async function lockRows(on: TestDatabase, ids: readonly string[], tables: readon
 async function waiting(on: TestDatabase, marker: string): Promise<number> {
   const { rows } = await on.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND position($1 in query) > 0`,
+    [marker],
+  );
+  return rows[0]!.n;
+}
+
+/** Backends still inside a statement (or its transaction) whose text holds `marker`. */
+async function running(on: TestDatabase, marker: string): Promise<number> {
+  const { rows } = await on.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle' AND position($1 in query) > 0`,
     [marker],
   );
   return rows[0]!.n;
