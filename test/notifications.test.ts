@@ -137,6 +137,13 @@ function liveClient(server: TestServer, user: User): Client {
 
 type Live = Received<{ notifications: NotificationNode }>;
 
+/** Until each user's live subscription is registered on that server (from then on nothing is missed). */
+async function registered(server: TestServer, ...users: User[]): Promise<void> {
+  for (const user of users) {
+    await eventually(() => server.services.notificationFeed.subscriptionsOf(user), (count) => count >= 1, 10_000, `${user}'s live subscription`);
+  }
+}
+
 /**
  * Waits until a subscription is registered, by an event rather than a pause: records a
  * notification the user may see (a job of `owner`'s, by default their own) until one arrives
@@ -294,8 +301,7 @@ describe('only about jobs one may view', () => {
     const type = uniqueType('noview');
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'limited'), LIVE);
     const liveEve = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'eve'), LIVE);
-    // Let both subscriptions register (a `me` round trip on the same server is not enough: poll the feed's state instead).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registered(a, 'limited', 'eve');
     const hidden = await createJob('alice', { type, requiresApproval: true, approvers: ['limited', 'eve'] });
     // Recorded for both (the table does not know about permissions) ...
     expect(await storedFor('limited', hidden)).toEqual([{ kind: 'WAITING_APPROVAL', actor_id: 'alice' }]);
@@ -340,7 +346,7 @@ describe('only about jobs one may view', () => {
   test('a user whose grant is limited to a scope receives live notifications of jobs in that scope only', async () => {
     const type = uniqueType('scopedlive');
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'sam'), LIVE);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registered(a, 'sam');
     const [outside, inside] = await insertJobs(db.pool, [
       { type, owner_id: 'sam', scope: 'globex/shop', name: 'outside', created_at: new Date(Date.now() - 1000) },
       { type, owner_id: 'sam', scope: 'acme/payments/prod', name: 'inside' },
@@ -362,7 +368,7 @@ describe('only about jobs one may view', () => {
     const before = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
     await eventually(() => feed('rita'), (page) => page.nodes.some((node) => node.jobId === before), 5_000, 'rita sees the approval request');
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'rita'), LIVE);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registered(a, 'rita');
     const seenLive = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
     await live.until((messages) => messages.some((message) => message.notifications.jobId === seenLive));
 
@@ -389,7 +395,7 @@ describe('the subscription, live over real sockets', () => {
     const alice = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'alice'), LIVE);
     const bob = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'bob'), LIVE);
     const carol = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'carol'), LIVE);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registered(a, 'alice', 'bob', 'carol');
 
     const plain = await createJob('alice', { type, name: 'live one' }, b);
     const { lease } = await claim(type, b);
@@ -425,7 +431,7 @@ describe('the subscription, live over real sockets', () => {
     const type = uniqueType('fresh');
     const old = await createJob('alice', { type, requiresApproval: true, approvers: ['carol'] });
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(b, 'carol'), LIVE);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await registered(b, 'carol');
     const fresh = await createJob('alice', { type, requiresApproval: true, approvers: ['carol'] }, a);
     await live.until((messages) => messages.some((message) => message.notifications.jobId === fresh));
     expect(live.messages.map((message) => message.notifications.jobId)).toEqual([fresh]);

@@ -123,24 +123,25 @@ test('jobUpdated: a scoped viewer hears only about jobs in their scope; the firs
 
 test('a revoked grant stops the events', async () => {
   await grant(db.pool, 'temp', 'viewer');
+  await b.gql(admin, 'mutation { createJob(input: { name: "before", type: "revocation", scope: "acme" }) { id } }');
   const received = subscribe<{ jobUpdated: { id: string; name: string } }>(
     client(a, await token('temp')),
-    'subscription { jobUpdated(filter: { types: ["revocation"] }, snapshot: 0) { id name } }',
+    'subscription { jobUpdated(filter: { types: ["revocation"] }, snapshot: 1) { id name } }',
   );
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The snapshot comes once the subscription is live: from then on every change reaches it.
+  await received.until((messages) => messages.length >= 1);
   await b.gql(admin, 'mutation { createJob(input: { name: "seen", type: "revocation", scope: "acme" }) { id } }');
   await received.until((messages) => messages.some((message) => message.jobUpdated.name === 'seen'));
   const grants = await b.gql<{ grants: Array<{ id: string }> }>(admin, '{ grants(userId: "temp") { id } }');
   await b.gql(admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
-  // The revocation travels through Postgres to instance A; give it the time a user would.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Instance A reads the permissions version before each event: the revocation counts at once.
   await b.gql(admin, 'mutation { createJob(input: { name: "unseen", type: "revocation", scope: "acme" }) { id } }');
   const marker = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "admin marker", type: "revocation-marker", scope: "acme" }) { id } }');
   // Wait until instance A has processed the marker for an admin subscriber, then check.
   const adminView = subscribe<{ jobProgress: { id: string } }>(client(a, admin), PROGRESS, { id: marker.data!.createJob.id });
   await adminView.until((messages) => messages.length >= 1);
   await a.services.hub.drain();
-  expect(received.messages.map((message) => message.jobUpdated.name)).toEqual(['seen']);
+  expect(received.messages.map((message) => message.jobUpdated.name)).toEqual(['before', 'seen']);
   received.stop();
   adminView.stop();
 });

@@ -58,6 +58,11 @@ export class NotificationFeed {
     };
   }
 
+  /** How many live notification subscriptions a user has on this instance. */
+  subscriptionsOf(userId: string): number {
+    return this.subscribers.get(userId)?.size ?? 0;
+  }
+
   /** The newest notification id of a user (a new subscriber starts after it). */
   async latestId(userId: string): Promise<bigint> {
     const row = await this.sql.one<{ id: string | null }>('SELECT max(id)::text AS id FROM notifications WHERE user_id = $1', [userId]);
