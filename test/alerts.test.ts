@@ -1,22 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { verifySignature } from '../src/alerts/signature';
-import { findFreePort } from '../src/util/free-port';
 import { grant, insertJobs } from './support/fixtures';
+import { killServerProcesses, startServerProcess } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import {
-  postGraphQL,
-  startTestServer,
-  TEST_JWT_SECRET,
-  TEST_SECRETS_KEY,
-  token,
-  type GraphQLResponse,
-  type TestServer,
-} from './support/test-server';
+import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -813,35 +801,11 @@ describe('a server killed between the commit and the delivery', () => {
     const hung = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/crash-hang') });
     const late = await createRule('oscar', { filter: { types: [type] }, events: ['FAILED'], webhookUrl: receiver.url('/crash-late') });
 
-    const port = await findFreePort();
-    const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'src/main.ts'], {
-      cwd: path.resolve(__dirname, '..'),
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        JWT_SECRET: TEST_JWT_SECRET,
-        SECRETS_KEY: TEST_SECRETS_KEY,
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jobwatch-child-')),
-        LOG_LEVEL: 'silent',
-        DAEMON_INTERVAL_MS: '3600000',
-        ALERT_TIMEOUT_MS: '60000',
-      },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const child = await startServerProcess(db.url, { ALERT_TIMEOUT_MS: '60000' });
     const lockClient = new PgClient({ connectionString: db.url });
     let restarted: TestServer | undefined;
     try {
-      const url = `http://127.0.0.1:${port}/graphql`;
-      await eventually(
-        () => fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.ok, () => false),
-        (ready) => ready,
-        30_000,
-        'the child server to be ready',
-      );
-      const childServer = { gql: <T>(bearer: string | undefined, query: string, variables?: Record<string, unknown>) => postGraphQL<T>(url, bearer, query, variables) } as TestServer;
+      const childServer = child as unknown as TestServer;
 
       // 1. A SUCCEEDED event: the child dispatches it and is mid-delivery (the receiver never answers).
       const first = await jobThat('complete', type, {}, childServer);
@@ -868,8 +832,8 @@ describe('a server killed between the commit and the delivery', () => {
       );
 
       // 3. Killed: no shutdown, no cleanup.
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
+      child.process.kill('SIGKILL');
+      expect((await child.exited).signal).toBe('SIGKILL');
       await lockClient.query('ROLLBACK');
       await eventually(
         async () => (await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [blocked[0]!.pid])).rowCount,
@@ -907,7 +871,7 @@ describe('a server killed between the commit and the delivery', () => {
       expect(await restarted.services.alerts.dispatcher.drain()).toBe(0);
       expect(await restarted.services.alerts.deliveries.drain()).toBe(0);
     } finally {
-      child.kill('SIGKILL');
+      killServerProcesses();
       await lockClient.end().catch(() => undefined);
       await restarted?.close();
     }

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Client } from 'graphql-ws';
 import type { PoolClient } from 'pg';
-import { findFreePort } from '../src/util/free-port';
 import { grant, insertJobs } from './support/fixtures';
+import { killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { postGraphQL, startTestServer, TEST_JWT_SECRET, TEST_SECRETS_KEY, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { postGraphQL, startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
 import { rawSocket, subscribe, wsClient } from './support/ws-client';
 
 /**
@@ -246,52 +243,12 @@ async function advisoryLocks(on: TestDatabase): Promise<number> {
   return rows[0]!.n;
 }
 
-interface Child {
-  readonly url: string;
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
-  /** The JSON log lines so far. */
-  readonly lines: Array<Record<string, unknown>>;
-}
+afterEach(killServerProcesses);
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  // A failed test must not leave its server running.
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-/** src/main.ts in a process of its own, as it runs in production, logging at debug to a pipe. */
-async function startChild(env: Record<string, string> = {}): Promise<Child> {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '..'),
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      JWT_SECRET: TEST_JWT_SECRET,
-      SECRETS_KEY: TEST_SECRETS_KEY,
-      LOG_LEVEL: 'debug',
-      // Long on purpose: the last report can only reach the database through the shutdown flush.
-      PROGRESS_FLUSH_MS: '60000',
-      DAEMON_INTERVAL_MS: '3600000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // Not a log line.
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await eventually(() => fetch(`http://127.0.0.1:${port}/readyz`), (response) => response.ok, 30_000);
-  return { url: `http://127.0.0.1:${port}/graphql`, process: child, exited, lines };
+/** The server in a process of its own, logging at debug to a pipe. */
+function startChild(env: Record<string, string> = {}): Promise<ServerProcess> {
+  // A long flush on purpose: the last report can only reach the database through the shutdown flush.
+  return startServerProcess(db.url, { LOG_LEVEL: 'debug', PROGRESS_FLUSH_MS: '60000', ...env });
 }
 
 type Outcome = 'ok' | 'refused' | 'reset' | string;
@@ -386,7 +343,7 @@ describe('SIGTERM', () => {
 
       await slowRequest;
       expect(slowAnswer).toMatchObject({ status: 200, data: { cancelJob: { status: 'CANCELLED' } } });
-      expect(await within(child.exited, 20_000)).toBe(0);
+      expect(await within(child.exited.then((exit) => exit.code), 20_000)).toBe(0);
       stop = true;
       await Promise.all(traffic);
 
@@ -437,7 +394,7 @@ describe('SIGTERM', () => {
       await waitingOnLock(db, 'cancel_requested_by');
       const started = Date.now();
       child.process.kill('SIGTERM');
-      expect(await within(child.exited, 15_000)).toBe(1);
+      expect(await within(child.exited.then((exit) => exit.code), 15_000)).toBe(1);
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(1_400);
       expect(elapsed).toBeLessThan(1_500 + 5_000);
