@@ -40,7 +40,7 @@ interface Due {
  * whose receiver has been down for a day, with a hundred thousand waiting, costs one index
  * probe per poll, not a sort of its whole backlog.
  */
-const TAKE_DUE_SQL = `
+export const TAKE_DUE_SQL = `
   WITH due AS (
     SELECT first.id
       FROM alert_rules r
