@@ -82,6 +82,8 @@ export class AlertDeliveryWorker {
   private stopped = false;
   /** Attempts under way: each runs on its own, so a receiver that hangs holds up only itself. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Attempts finished so far: a round that overlapped one may have read its rule as still busy. */
+  private finished = 0;
 
   constructor(
     private readonly sql: Sql,
@@ -112,11 +114,15 @@ export class AlertDeliveryWorker {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
+      const finishedBefore = this.finished;
       const started = await this.startRound();
       total += started.length;
       if (started.length === 0) {
-        if (this.inFlight.size === 0 || this.stopped) return total;
-        await Promise.race(this.inFlight);
+        if (this.stopped) return total;
+        // Nothing started and nothing under way: done, unless an attempt ended while the round
+        // read (its rule looked busy to the round's snapshot, and its next delivery may be due).
+        if (this.inFlight.size === 0 && this.finished === finishedBefore) return total;
+        if (this.inFlight.size > 0) await Promise.race(this.inFlight);
       }
     }
   }
@@ -138,6 +144,7 @@ export class AlertDeliveryWorker {
       const attempt: Promise<void> = this.attempt(delivery)
         .catch((error: unknown) => this.log.warn({ err: error, deliveryId: delivery.id }, 'could not record a delivery attempt'))
         .finally(() => {
+          this.finished += 1;
           this.inFlight.delete(attempt);
           this.loop.wake();
         });
