@@ -10,7 +10,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from '../src/config';
 import { createLogger } from '../src/logger';
-import { startServer, type RunningServer } from '../src/server/start-server';
+import { startServer, type RunningServer } from '../src/app/start-server';
 import { DemoUser } from './demo/api';
 import { Feeder } from './demo/feeder';
 import { StatusLine } from './demo/status';
@@ -69,9 +69,13 @@ async function grantDemoRoles(running: RunningServer): Promise<void> {
 function banner(config: Config, url: string, tokens: { alice: string; bob: string; carol: string }): void {
   const database = config.databaseUrl === undefined ? `embedded Postgres under ${config.dataDir}/` : 'DATABASE_URL';
   const settings = Object.keys(DEMO_SETTINGS)
-    .map((name) => `${name}=${name === 'HEARTBEAT_TIMEOUT_MS' ? config.heartbeatTimeoutMs : name === 'CANCEL_GRACE_MS' ? config.cancelGraceMs : config.progressFlushMs}`)
+    .map(
+      (name) =>
+        `${name}=${name === 'HEARTBEAT_TIMEOUT_MS' ? config.heartbeatTimeoutMs : name === 'CANCEL_GRACE_MS' ? config.cancelGraceMs : config.progressFlushMs}`,
+    )
     .join(' ');
-  const query = '{ jobs(filter: {tab: ACTIVE}, first: 10) { nodes { name type status step progress { phase percent indeterminate ratePerMinute } taskCounts { completed processing waiting } } } }';
+  const query =
+    '{ jobs(filter: {tab: ACTIVE}, first: 10) { nodes { name type status step progress { phase percent indeterminate ratePerMinute } taskCounts { completed processing waiting } } } }';
   const lines = [
     '',
     paint('bold', 'Jobwatch demo: a living job monitor'),
@@ -104,7 +108,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(process.env['LOG_LEVEL'] ?? 'warn');
-  say('demo', `starting Jobwatch on port ${config.port} with ${config.databaseUrl === undefined ? `the embedded Postgres under ${config.dataDir}/ (first start takes a few seconds)` : 'DATABASE_URL'}`);
+  say(
+    'demo',
+    `starting Jobwatch on port ${config.port} with ${config.databaseUrl === undefined ? `the embedded Postgres under ${config.dataDir}/ (first start takes a few seconds)` : 'DATABASE_URL'}`,
+  );
   try {
     serverStarting = startServer(config, { log });
     server = await serverStarting;
@@ -160,7 +167,11 @@ function shutdown(signal: NodeJS.Signals): void {
     process.exit(130);
   }
   firstSignalAt = Date.now();
-  say('demo', `${signal}: stopping the feeder, then the workers (their running jobs end FAILED "job aborted: worker-stopping"), then the server`, 'yellow');
+  say(
+    'demo',
+    `${signal}: stopping the feeder, then the workers (their running jobs end FAILED "job aborted: worker-stopping"), then the server`,
+    'yellow',
+  );
   stopping = (async () => {
     await feeder?.stop();
     await status?.stop();

@@ -1,8 +1,7 @@
 /** Writes schema/schema.graphql from the code: npm run schema */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { printJobwatchSchema } from '../src/graphql/schema';
-
+import { printJobwatchSchema } from '../src/app/schema';
 
 printJobwatchSchema()
   .then((sdl) => {

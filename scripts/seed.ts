@@ -11,7 +11,8 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
-import { historyDaysFor, MAX_HISTORY_DAYS, seedDemoGrants, seedJobs } from '../src/demo/seed-jobs';
+import { seedDemoGrants } from './seed/demo-grants';
+import { historyDaysFor, MAX_HISTORY_DAYS, seedJobs } from './seed/seed-jobs';
 import { createLogger } from '../src/logger';
 
 const USAGE = 'usage: npm run seed -- [--jobs N] [--reset] [--days DAYS_OF_HISTORY] [--parallel CONNECTIONS]\n';

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config';
+import type { Logger } from 'pino';
+import { signDevToken } from './auth/dev-token';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './logger';
-import { startServer } from './server/start-server';
+import { startServer } from './app/start-server';
 
 /** How long the last progress flush may take once the shutdown deadline has passed. */
 const LAST_FLUSH_MS = 3_000;
@@ -17,12 +19,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
   const server = await startServer(config, { log });
+  await printSignInLink(config, server.port, server.bootstrapAdmins, log);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const started = Date.now();
     log.info({ signal }, 'shutting down');
     // An orchestrator kills a process that takes too long anyway: before that, cut the shutdown
     // short ourselves, but write the progress workers reported first (it is only in memory).
@@ -30,21 +34,37 @@ async function main(): Promise<void> {
       log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown did not finish in time; writing pending progress and exiting');
       const flushed = server.services.progress.flush().catch((error: unknown) => log.error({ err: error }, 'last progress flush failed'));
       const gaveUp = new Promise((resolve) => setTimeout(resolve, LAST_FLUSH_MS));
-      void Promise.race([flushed, gaveUp]).then(() => process.exit(1));
+      void Promise.race([flushed, gaveUp]).then(() => {
+        log.error({ signal, durationMs: Date.now() - started, exitCode: 1 }, 'shutdown cut short');
+        process.exit(1);
+      });
     }, config.shutdownTimeoutMs);
     server.close().then(
       () => {
         clearTimeout(deadline);
+        // The last line: pino writes it out before the process ends (it flushes at exit).
+        log.info({ signal, durationMs: Date.now() - started, exitCode: 0 }, 'shutdown complete');
         process.exit(0);
       },
       (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
+        log.error({ err: error, signal, durationMs: Date.now() - started, exitCode: 1 }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * In development, a link that signs the bootstrap admin in to the console (`/#token=`), so that
+ * `npm start` and a click are all it takes. Never in production, nor with an identity provider.
+ */
+async function printSignInLink(config: Config, port: number, admins: readonly string[], log: Logger): Promise<void> {
+  const admin = admins[0];
+  if (config.production || config.jwksUrl !== undefined || admin === undefined) return;
+  const token = await signDevToken(config, admin, { ttl: '12h' });
+  log.info({ user: admin, link: `http://localhost:${port}/#token=${token}` }, 'open the console: this sign-in link works for 12 hours');
 }
 
 main().catch((error: unknown) => {

@@ -1,27 +1,13 @@
 import type { JobStatus } from '../src/jobs/job-status';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { insertJobs } from './support/fixtures';
+import { apiSuite } from './support/api-suite';
 
 /**
  * Many people clicking at once on one job. Each change is one guarded statement on a locked row,
  * so the winners are exactly the calls that were legal at their turn, the losers are CONFLICT
  * and wrote nothing, and the timeline is one unbroken chain that ends in the final state.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  admin = await token('admin');
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
+const suite = apiSuite({ grants: [['admin', 'admin']] });
 
 type Call = 'approve' | 'cancel' | 'restart';
 const MUTATION: Record<Call, (id: string) => string> = {
@@ -42,16 +28,21 @@ const LEGAL: Record<string, Partial<Record<JobStatus, JobStatus>>> = {
 };
 
 async function race(initial: JobStatus, calls: Call[]) {
-  const [job] = await insertJobs(db.pool, [{ status: initial, requires_approval: true, approvers: ['admin'] }]);
+  const [job] = await insertJobs(suite.db.pool, [{ status: initial, requires_approval: true, approvers: ['admin'] }]);
   const id = job!.id;
   const responses = await Promise.all(
-    calls.map(async (call) => ({ call, response: await server.gql<Record<string, { status: JobStatus }>>(admin, MUTATION[call](id)) })),
+    calls.map(async (call) => ({
+      call,
+      response: await suite.server.gql<Record<string, { status: JobStatus }>>(suite.admin, MUTATION[call](id)),
+    })),
   );
-  const { rows: events } = await db.pool.query<{ kind: string; from_status: JobStatus; to_status: JobStatus }>(
+  const { rows: events } = await suite.db.pool.query<{ kind: string; from_status: JobStatus; to_status: JobStatus }>(
     'SELECT kind, from_status, to_status FROM timeline_events WHERE job_id = $1 ORDER BY id',
     [id],
   );
-  const { rows } = await db.pool.query<{ status: JobStatus; attempt: number }>('SELECT status, attempt FROM jobs WHERE id = $1', [id]);
+  const { rows } = await suite.db.pool.query<{ status: JobStatus; attempt: number }>('SELECT status, attempt FROM jobs WHERE id = $1', [
+    id,
+  ]);
   const wins = responses.filter(({ response }) => response.errors === undefined);
   const losses = responses.filter(({ response }) => response.errors !== undefined);
 
@@ -77,18 +68,27 @@ async function race(initial: JobStatus, calls: Call[]) {
 }
 
 test('50 concurrent approvals of one job: exactly one wins', async () => {
-  const { wins } = await race('WAITING_APPROVAL', Array.from({ length: 50 }, () => 'approve' as const));
+  const { wins } = await race(
+    'WAITING_APPROVAL',
+    Array.from({ length: 50 }, () => 'approve' as const),
+  );
   expect(wins).toBe(1);
 });
 
 test('50 concurrent cancels of a running job: one asks the worker to stop, the rest conflict', async () => {
-  const { wins, events } = await race('RUNNING', Array.from({ length: 50 }, () => 'cancel' as const));
+  const { wins, events } = await race(
+    'RUNNING',
+    Array.from({ length: 50 }, () => 'cancel' as const),
+  );
   expect(wins).toBe(1);
   expect(events[0]?.to_status).toBe('CANCELLING');
 });
 
 test('50 concurrent restarts of a failed job: one new attempt, not fifty', async () => {
-  const { wins } = await race('FAILED', Array.from({ length: 50 }, () => 'restart' as const));
+  const { wins } = await race(
+    'FAILED',
+    Array.from({ length: 50 }, () => 'restart' as const),
+  );
   expect(wins).toBe(1);
 });
 
@@ -107,14 +107,18 @@ test('concurrent deletes of one job: one answers its id, every loser NOT_FOUND (
   // The decision: a delete that lost the race finds no job, and that is what it answers, as a
   // later delete would; CONFLICT would invite a retry that can never succeed.
   for (let round = 0; round < 5; round += 1) {
-    const [job] = await insertJobs(db.pool, [{ status: 'FAILED' }]);
+    const [job] = await insertJobs(suite.db.pool, [{ status: 'FAILED' }]);
     const id = job!.id;
-    const responses = await Promise.all(Array.from({ length: 20 }, () => server.gql<{ deleteJob: string }>(admin, `mutation { deleteJob(id: "${id}") }`)));
-    const outcomes = responses.map((response) => (response.errors === undefined ? response.data?.deleteJob : response.errors[0]?.extensions?.['code']));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => suite.server.gql<{ deleteJob: string }>(suite.admin, `mutation { deleteJob(id: "${id}") }`)),
+    );
+    const outcomes = responses.map((response) =>
+      response.errors === undefined ? response.data?.deleteJob : response.errors[0]?.extensions?.['code'],
+    );
     expect(outcomes.filter((outcome) => outcome === id)).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome !== id)).toEqual(Array.from({ length: 19 }, () => 'NOT_FOUND'));
-    const { rows: events } = await db.pool.query('SELECT kind, from_status, to_status FROM timeline_events WHERE job_id = $1', [id]);
+    const { rows: events } = await suite.db.pool.query('SELECT kind, from_status, to_status FROM timeline_events WHERE job_id = $1', [id]);
     expect(events).toEqual([{ kind: 'DELETED', from_status: 'FAILED', to_status: null }]);
-    expect((await db.pool.query('SELECT 1 FROM jobs WHERE id = $1', [id])).rowCount).toBe(0);
+    expect((await suite.db.pool.query('SELECT 1 FROM jobs WHERE id = $1', [id])).rowCount).toBe(0);
   }
 });

@@ -2,7 +2,7 @@ import { Client as PgClient } from 'pg';
 import { verifySignature } from '../src/alerts/signature';
 import { createRole, grant } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { gqlOk, startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -45,10 +45,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function ok<T>(response: GraphQLResponse<T>): T {
-  if (response.errors !== undefined || response.data == null) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.['code'];
 
 const RULE_FIELDS = 'id owner name events webhookUrl enabled';
@@ -74,15 +70,16 @@ interface Delivery {
 }
 
 async function createRule(user: User, input: Record<string, unknown>, server: TestServer = a): Promise<{ rule: Rule; secret: string }> {
-  return ok(await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }))
-    .createAlertRule;
+  return gqlOk(
+    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }),
+  ).createAlertRule;
 }
 
 let typeCounter = 0;
 const uniqueType = (label: string) => `as-${label}-${++typeCounter}`;
 
 async function createJob(input: Record<string, unknown>, server: TestServer = a): Promise<string> {
-  return ok(
+  return gqlOk(
     await server.gql<{ createJob: { id: string } }>(tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: 'alerting job', scope: 'acme/payments/prod', ...input },
     }),
@@ -92,7 +89,7 @@ async function createJob(input: Record<string, unknown>, server: TestServer = a)
 /** A job created by oscar and claimed by the worker: answers its id and lease. */
 async function runningJob(type: string, options: { scope?: string } = {}, server: TestServer = a) {
   const id = await createJob({ type, scope: options.scope ?? 'acme/payments/prod' }, server);
-  const claim = ok(
+  const claim = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
       tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
@@ -105,7 +102,7 @@ async function runningJob(type: string, options: { scope?: string } = {}, server
 
 async function completedJob(type: string, options: { scope?: string } = {}, server: TestServer = a): Promise<string> {
   const job = await runningJob(type, options, server);
-  ok(await server.gql(tokens.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease }));
+  gqlOk(await server.gql(tokens.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease }));
   return job.id;
 }
 
@@ -132,14 +129,19 @@ async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
 }
 
 async function makeDue(ruleIds: string[]): Promise<void> {
-  await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`, [
-    ruleIds,
-  ]);
+  await db.pool.query(
+    `UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`,
+    [ruleIds],
+  );
 }
 
 /** Grants a role straight in the table (the trigger tells every instance); answers the grant id. */
 async function grantRow(user: User, role: string, scope: string | null = null): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>('INSERT INTO grants (user_id, role_name, scope) VALUES ($1, $2, $3) RETURNING id', [user, role, scope]);
+  const { rows } = await db.pool.query<{ id: string }>('INSERT INTO grants (user_id, role_name, scope) VALUES ($1, $2, $3) RETURNING id', [
+    user,
+    role,
+    scope,
+  ]);
   return rows[0]!.id;
 }
 async function revoke(grantId: string): Promise<void> {
@@ -171,9 +173,15 @@ describe('wake-ups', () => {
       await db.pool.query('INSERT INTO timeline_events OVERRIDING SYSTEM VALUE SELECT * FROM timeline_events WHERE false');
       await db.pool.query('INSERT INTO job_events OVERRIDING SYSTEM VALUE SELECT * FROM job_events WHERE false');
       await db.pool.query('INSERT INTO alert_deliveries OVERRIDING SYSTEM VALUE SELECT * FROM alert_deliveries WHERE false');
-      // Notifications arrive in commit order: once the marker is here, anything before it would be too.
+      // Notifications arrive in commit order: once the marker is here, anything relayed before it would be too.
+      await a.services.relay.flush();
       await db.pool.query(`NOTIFY jobwatch_job_events, 'marker'`);
-      await eventually(async () => heard, (current) => current.includes('jobwatch_job_events:marker'), 5_000, 'the marker');
+      await eventually(
+        async () => heard,
+        (current) => current.includes('jobwatch_job_events:marker'),
+        5_000,
+        'the marker',
+      );
       expect(heard).toEqual(['jobwatch_job_events:marker']);
 
       // Something recorded: a completed job's events wake the dispatcher; its delivery, the worker.
@@ -181,10 +189,18 @@ describe('wake-ups', () => {
       await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/wake') });
       await completedJob(type);
       await a.services.alerts.dispatcher.drain();
+      await a.services.relay.flush();
       await db.pool.query(`NOTIFY jobwatch_job_events, 'marker 2'`);
-      await eventually(async () => heard, (current) => current.includes('jobwatch_job_events:marker 2'), 5_000, 'the second marker');
-      // Two transitions (claim, complete), one wake-up each; one delivery, one wake-up.
-      expect(heard.slice(1)).toEqual(['jobwatch_job_events:', 'jobwatch_job_events:', 'jobwatch_alert_deliveries:', 'jobwatch_job_events:marker 2']);
+      await eventually(
+        async () => heard,
+        (current) => current.includes('jobwatch_job_events:marker 2'),
+        5_000,
+        'the second marker',
+      );
+      // Two transitions (claim, complete): a wake-up each, or one if the relay batched them; one delivery, one wake-up.
+      const woken = heard.slice(1);
+      expect(woken.slice(-2)).toEqual(['jobwatch_alert_deliveries:', 'jobwatch_job_events:marker 2']);
+      expect(woken.slice(0, -2)).toEqual(woken.length === 4 ? ['jobwatch_job_events:', 'jobwatch_job_events:'] : ['jobwatch_job_events:']);
     } finally {
       await listener.end();
     }
@@ -200,7 +216,9 @@ describe('every event a rule may fire on', () => {
       webhookUrl: receiver.url('/events'),
     });
     const trapping = await runningJob(type);
-    ok(await a.gql(tokens.worker, 'mutation($l: String!) { trapJob(lease: $l, error: "row 3 is odd") { status } }', { l: trapping.lease }));
+    gqlOk(
+      await a.gql(tokens.worker, 'mutation($l: String!) { trapJob(lease: $l, error: "row 3 is odd") { status } }', { l: trapping.lease }),
+    );
     const abending = await runningJob(type);
     const waiting = await createJob({ type, requiresApproval: true, approvers: ['admin'] });
     const expiring = await createJob({
@@ -209,7 +227,10 @@ describe('every event a rule may fire on', () => {
       maxStartAt: new Date(Date.now() + 7_200_000).toISOString(),
     });
     await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending.id]);
-    await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`, [expiring]);
+    await db.pool.query(
+      `UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`,
+      [expiring],
+    );
     expect(await a.services.daemon.tick()).toMatchObject({ abended: 1, expired: 1 });
     await pump();
 
@@ -225,7 +246,8 @@ describe('every event a rule may fire on', () => {
     const requests = receiver.to('/events');
     // Each job's status in the delivery is the one the event left it in.
     expect(byEvent(requests.map((request) => [bodyOf(request).job.id, bodyOf(request).job.status]))).toEqual(byEvent(expected));
-    for (const request of requests) expect(verifySignature(secret, request.rawBody, String(request.headers['x-jobwatch-signature']))).toBe(true);
+    for (const request of requests)
+      expect(verifySignature(secret, request.rawBody, String(request.headers['x-jobwatch-signature']))).toBe(true);
   });
 });
 
@@ -235,7 +257,10 @@ describe("the owner's permissions of now", () => {
     await grantRow('mona', 'viewer');
     const alerting = await grantRow('mona', 'alerts-only');
     const { rule } = await eventually(
-      () => a.gql<{ createAlertRule: { rule: Rule } }>(tokens.mona, CREATE_RULE, { i: { name: 'mona', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/mona') } }),
+      () =>
+        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.mona, CREATE_RULE, {
+          i: { name: 'mona', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/mona') },
+        }),
       (response) => response.errors === undefined,
       5_000,
       'mona to be allowed',
@@ -249,20 +274,32 @@ describe("the owner's permissions of now", () => {
     const second = await completedJob(type);
     await pump();
     // She still views the job, but her rule no longer fires; the event was processed all the same.
-    expect(ok(await a.gql<{ job: { id: string } | null }>(tokens.mona, 'query($id: ID!) { job(id: $id) { id } }', { id: second })).job).toEqual({ id: second });
+    expect(
+      gqlOk(await a.gql<{ job: { id: string } | null }>(tokens.mona, 'query($id: ID!) { job(id: $id) { id } }', { id: second })).job,
+    ).toEqual({ id: second });
     expect((await deliveryRows(rule.id)).map((row) => row.job_id)).toEqual([first]);
     expect(receiver.to('/mona').map((request) => bodyOf(request).job.id)).toEqual([first]);
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NULL`, [second]);
     expect(rows[0]).toEqual({ n: 0 });
 
     // What she can still do with it: see it, its log, and delete it.
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id enabled } }')).alertRules).toEqual([{ id: rule.id, enabled: true }]);
-    expect(ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.mona, DELIVERIES, { r: rule.id })).alertDeliveries.map((d) => d.status)).toEqual(['DELIVERED']);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id enabled } }')).alertRules).toEqual([
+      { id: rule.id, enabled: true },
+    ]);
+    expect(
+      gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.mona, DELIVERIES, { r: rule.id })).alertDeliveries.map((d) => d.status),
+    ).toEqual(['DELIVERED']);
     // Changing it needs the permission again.
-    const update = await a.gql(tokens.mona, UPDATE_RULE, { id: rule.id, i: { name: 'x', events: ['FAILED'], webhookUrl: receiver.url('/mona') } });
+    const update = await a.gql(tokens.mona, UPDATE_RULE, {
+      id: rule.id,
+      i: { name: 'x', events: ['FAILED'], webhookUrl: receiver.url('/mona') },
+    });
     expect(codeOf(update)).toBe('FORBIDDEN');
-    expect(ok(await a.gql<{ deleteAlertRule: boolean }>(tokens.mona, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: rule.id })).deleteAlertRule).toBe(true);
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(
+      gqlOk(await a.gql<{ deleteAlertRule: boolean }>(tokens.mona, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: rule.id }))
+        .deleteAlertRule,
+    ).toBe(true);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id } }')).alertRules).toEqual([]);
   });
 
   test('permissions are checked again before each attempt: a retry after the owner lost view or manage_alerts is FAILED, not sent', async () => {
@@ -272,7 +309,10 @@ describe("the owner's permissions of now", () => {
     receiver.behave('/re-view', ['error500'], 'ok');
     receiver.behave('/re-manage', ['error500'], 'ok');
     const created = await eventually(
-      () => a.gql<{ createAlertRule: { rule: Rule } }>(tokens.pete, CREATE_RULE, { i: { name: 'view', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/re-view') } }),
+      () =>
+        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.pete, CREATE_RULE, {
+          i: { name: 'view', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/re-view') },
+        }),
       (response) => response.errors === undefined,
       5_000,
       'pete to be allowed',
@@ -299,7 +339,9 @@ describe("the owner's permissions of now", () => {
 
     // Viewing again, a second rule; then pete loses manage_alerts between attempts.
     await grantRow('pete', 'viewer');
-    const manageRule = (await createRule('pete', { name: 'manage', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/re-manage') })).rule.id;
+    const manageRule = (
+      await createRule('pete', { name: 'manage', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/re-manage') })
+    ).rule.id;
     await completedJob(type);
     await pump();
     expect((await deliveryRows(manageRule)).map((row) => [row.status, row.attempts])).toEqual([['PENDING', 1]]);
@@ -312,7 +354,7 @@ describe("the owner's permissions of now", () => {
     expect(unmanaged!.last_error).toMatch(/no longer has manage_alerts/);
     expect(receiver.to('/re-manage')).toHaveLength(1);
     // The log says so to the owner; nothing is retried again.
-    const [logged] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.pete, DELIVERIES, { r: manageRule })).alertDeliveries;
+    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.pete, DELIVERIES, { r: manageRule })).alertDeliveries;
     expect(logged).toMatchObject({ status: 'FAILED', attempts: 1, lastError: unmanaged!.last_error, nextAttemptAt: null });
     await makeDue([viewRule, manageRule]);
     expect(await a.services.alerts.deliveries.drain()).toBe(0);
@@ -326,8 +368,12 @@ describe('one slow receiver', () => {
       const hangType = uniqueType('fair-hang');
       const okType = uniqueType('fair-ok');
       receiver.behave('/fair-hang', 'hang');
-      const hanging = (await createRule('oscar', { filter: { types: [hangType] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/fair-hang') }, slow)).rule;
-      const healthy = (await createRule('oscar', { filter: { types: [okType] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/fair-ok') }, slow)).rule;
+      const hanging = (
+        await createRule('oscar', { filter: { types: [hangType] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/fair-hang') }, slow)
+      ).rule;
+      const healthy = (
+        await createRule('oscar', { filter: { types: [okType] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/fair-ok') }, slow)
+      ).rule;
       await completedJob(hangType, {}, slow);
       await slow.services.alerts.dispatcher.drain();
       // A burst for the hanging receiver: twelve deliveries (more than ALERT_CONCURRENCY, 10), due before the healthy one.
@@ -337,12 +383,19 @@ describe('one slow receiver', () => {
            FROM alert_deliveries, generate_series(1, 11) g WHERE rule_id = $1`,
         [hanging.id],
       );
-      await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '2 hours' WHERE rule_id = $1 AND job_event_id < 1000000`, [hanging.id]);
+      await db.pool.query(
+        `UPDATE alert_deliveries SET next_attempt_at = now() - interval '2 hours' WHERE rule_id = $1 AND job_event_id < 1000000`,
+        [hanging.id],
+      );
       await completedJob(okType, {}, slow);
       await slow.services.alerts.dispatcher.drain();
 
       const round = slow.services.alerts.deliveries.runOnce();
-      await receiver.until((requests) => requests.some((request) => request.path === '/fair-ok') && requests.some((request) => request.path === '/fair-hang' && request.hanging));
+      await receiver.until(
+        (requests) =>
+          requests.some((request) => request.path === '/fair-ok') &&
+          requests.some((request) => request.path === '/fair-hang' && request.hanging),
+      );
       expect(receiver.accepted('/fair-ok')).toHaveLength(1);
       expect(receiver.to('/fair-hang')).toHaveLength(1);
       // While it hangs, no round on any instance starts another attempt for that rule.
@@ -368,7 +421,7 @@ describe('one slow receiver', () => {
 });
 
 describe('disabled rules', () => {
-  test("disabling cancels what is waiting, in the same statement; enabling again sends no old event; an update without `enabled` keeps it", async () => {
+  test('disabling cancels what is waiting, in the same statement; enabling again sends no old event; an update without `enabled` keeps it', async () => {
     const type = uniqueType('disable');
     receiver.behave('/dis', 'error500');
     const { rule } = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/dis') });
@@ -378,24 +431,32 @@ describe('disabled rules', () => {
     expect((await deliveryRows(rule.id)).map((row) => [row.status, row.attempts])).toEqual([['PENDING', 1]]);
 
     // An update that does not say `enabled` leaves an enabled rule enabled, and its delivery waiting.
-    expect(ok(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: input })).updateAlertRule.enabled).toBe(true);
+    expect(
+      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: input })).updateAlertRule.enabled,
+    ).toBe(true);
     expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['PENDING']);
 
-    expect(ok(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } })).updateAlertRule.enabled).toBe(false);
+    expect(
+      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }))
+        .updateAlertRule.enabled,
+    ).toBe(false);
     const [cancelled] = await deliveryRows(rule.id);
     expect(cancelled).toMatchObject({ status: 'CANCELLED', attempts: 1 });
     expect(cancelled!.last_error).toMatch(/disabled/);
-    const [logged] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
     expect(logged).toMatchObject({ status: 'CANCELLED', nextAttemptAt: null });
 
     // Not saying `enabled` keeps a disabled rule disabled.
-    expect(ok(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, name: 'renamed' } })).updateAlertRule).toMatchObject({
+    expect(
+      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, name: 'renamed' } }))
+        .updateAlertRule,
+    ).toMatchObject({
       name: 'renamed',
       enabled: false,
     });
     // Enabled again: the old event is never sent, a new one is.
     receiver.behave('/dis', 'ok');
-    ok(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: true } }));
+    gqlOk(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: true } }));
     await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = $1`, [rule.id]);
     expect(await a.services.alerts.deliveries.drain()).toBe(0);
     const fresh = await completedJob(type);
@@ -419,7 +480,7 @@ describe('disabled rules', () => {
     await a.services.alerts.dispatcher.drain();
     const round = a.services.alerts.deliveries.runOnce();
     await receiver.until((requests) => requests.some((request) => request.path === '/dis-hang' && request.hanging));
-    ok(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
+    gqlOk(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
     // Under way: the disabling leaves it to the attempt, which times out (ALERT_TIMEOUT_MS 300) ...
     expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['DELIVERING']);
     await round;
@@ -447,14 +508,25 @@ describe('where webhooks may go', () => {
         'http://0/',
       ]) {
         const response = await guarded.gql(tokens.oscar, CREATE_RULE, { i: { name: 'x', events: ['FAILED'], webhookUrl: url } });
-        expect({ url, code: codeOf(response), field: response.errors?.[0]?.extensions?.['field'] }).toEqual({ url, code: 'BAD_USER_INPUT', field: 'webhookUrl' });
+        expect({ url, code: codeOf(response), field: response.errors?.[0]?.extensions?.['field'] }).toEqual({
+          url,
+          code: 'BAD_USER_INPUT',
+          field: 'webhookUrl',
+        });
         expect(response.errors?.[0]?.message).toMatch(/private, loopback or link-local/);
       }
       expect((await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0]).toEqual({ n: 0 });
       // A public address is fine (a literal: no DNS needed); changing it to a private one is refused.
-      const { rule } = await createRule('oscar', { filter: { types: [uniqueType('public')] }, events: ['FAILED'], webhookUrl: 'http://93.184.216.34/hook' }, guarded);
+      const { rule } = await createRule(
+        'oscar',
+        { filter: { types: [uniqueType('public')] }, events: ['FAILED'], webhookUrl: 'http://93.184.216.34/hook' },
+        guarded,
+      );
       expect(rule.webhookUrl).toBe('http://93.184.216.34/hook');
-      const moved = await guarded.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { name: 'x', events: ['FAILED'], webhookUrl: 'http://127.0.0.1:5432/' } });
+      const moved = await guarded.gql(tokens.oscar, UPDATE_RULE, {
+        id: rule.id,
+        i: { name: 'x', events: ['FAILED'], webhookUrl: 'http://127.0.0.1:5432/' },
+      });
       expect(codeOf(moved)).toBe('BAD_USER_INPUT');
     } finally {
       await guarded.close();
@@ -467,8 +539,12 @@ describe('where webhooks may go', () => {
       const type = uniqueType('ssrf-send');
       const port = new URL(receiver.origin).port;
       // Written on an instance that allows private networks (or before the guard was turned on).
-      const byAddress = (await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/ssrf-ip') })).rule;
-      const byName = (await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: `http://localhost:${port}/ssrf-name` })).rule;
+      const byAddress = (
+        await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/ssrf-ip') })
+      ).rule;
+      const byName = (
+        await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: `http://localhost:${port}/ssrf-name` })
+      ).rule;
       await completedJob(type);
       await guarded.services.alerts.dispatcher.drain();
       expect(await guarded.services.alerts.deliveries.drain()).toBe(2);
@@ -495,7 +571,11 @@ describe('where webhooks may go', () => {
     try {
       const type = uniqueType('flood');
       receiver.behave('/flood', 'flood');
-      const { rule } = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/flood') }, patient);
+      const { rule } = await createRule(
+        'oscar',
+        { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/flood') },
+        patient,
+      );
       await completedJob(type, {}, patient);
       await patient.services.alerts.dispatcher.drain();
       expect(await patient.services.alerts.deliveries.drain()).toBe(1);
@@ -517,14 +597,16 @@ describe('limits', () => {
       [receiver.url('/bulk')],
     );
     await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') });
-    const over = await a.gql(tokens.oscar, CREATE_RULE, { i: { name: 'one too many', events: ['FAILED'], webhookUrl: receiver.url('/bulk') } });
+    const over = await a.gql(tokens.oscar, CREATE_RULE, {
+      i: { name: 'one too many', events: ['FAILED'], webhookUrl: receiver.url('/bulk') },
+    });
     expect(codeOf(over)).toBe('BAD_USER_INPUT');
     expect(over.errors?.[0]?.message).toMatch(/at most 100 alert rules/);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM alert_rules WHERE owner_id = 'oscar'`)).rows[0]).toEqual({ n: 100 });
     expect((await createRule('admin', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') })).rule.owner).toBe('admin');
     // Deleting one makes room again.
-    const [first] = ok(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules;
-    ok(await a.gql(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: first!.id }));
+    const [first] = gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules;
+    gqlOk(await a.gql(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: first!.id }));
     await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') });
   });
 });

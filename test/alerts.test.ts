@@ -4,7 +4,7 @@ import { verifySignature } from '../src/alerts/signature';
 import { grant, insertJobs } from './support/fixtures';
 import { killServerProcesses, startServerProcess } from './support/server-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -52,11 +52,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function ok<T>(response: GraphQLResponse<T>): T {
-  if (response.errors !== undefined || response.data == null) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
-
 const RULE_FIELDS = 'id owner name filter events webhookUrl enabled createdAt updatedAt';
 const CREATE_RULE = `mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { secret rule { ${RULE_FIELDS} } } }`;
 const UPDATE_RULE = `mutation($id: ID!, $i: AlertRuleInput!) { updateAlertRule(id: $id, input: $i) { ${RULE_FIELDS} } }`;
@@ -95,7 +90,9 @@ interface Body {
 }
 
 async function createRule(user: User, input: Record<string, unknown>, server: TestServer = a): Promise<{ rule: Rule; secret: string }> {
-  const data = ok(await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }));
+  const data = gqlOk(
+    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }),
+  );
   return data.createAlertRule;
 }
 
@@ -103,13 +100,17 @@ let typeCounter = 0;
 const uniqueType = (label: string) => `al-${label}-${++typeCounter}`;
 
 /** A job created by oscar (or inserted for another owner), claimed by the worker: answers its lease. */
-async function runningJob(type: string, options: { scope?: string; name?: string; secrets?: Record<string, unknown> } = {}, server: TestServer = a) {
-  const created = ok(
+async function runningJob(
+  type: string,
+  options: { scope?: string; name?: string; secrets?: Record<string, unknown> } = {},
+  server: TestServer = a,
+) {
+  const created = gqlOk(
     await server.gql<{ createJob: { id: string } }>(tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: options.name ?? 'alerting job', type, scope: options.scope ?? 'acme/payments/prod', secrets: options.secrets },
     }),
   ).createJob.id;
-  const claim = ok(
+  const claim = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
       tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
@@ -126,12 +127,17 @@ async function finish(lease: string, outcome: 'complete' | 'fail', server: TestS
     outcome === 'complete'
       ? 'mutation($l: String!) { completeJob(lease: $l) { status } }'
       : 'mutation($l: String!) { failJob(lease: $l, error: "disk full", stack: "at copy (x.ts:1)") { status } }';
-  ok(await server.gql(tokens.worker, mutation, { l: lease }));
+  gqlOk(await server.gql(tokens.worker, mutation, { l: lease }));
   return Date.now() - started;
 }
 
 /** A job that runs to `outcome` through the worker mutations. */
-async function jobThat(outcome: 'complete' | 'fail', type: string, options: { scope?: string; name?: string } = {}, server: TestServer = a) {
+async function jobThat(
+  outcome: 'complete' | 'fail',
+  type: string,
+  options: { scope?: string; name?: string } = {},
+  server: TestServer = a,
+) {
   const job = await runningJob(type, options, server);
   await finish(job.lease, outcome, server);
   return job.id;
@@ -168,9 +174,10 @@ async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
 
 /** Makes every PENDING delivery of these rules due now (instead of waiting out the backoff). */
 async function makeDue(ruleIds: string[]): Promise<void> {
-  await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`, [
-    ruleIds,
-  ]);
+  await db.pool.query(
+    `UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`,
+    [ruleIds],
+  );
 }
 
 const bodyOf = (request: ReceivedRequest) => JSON.parse(request.rawBody) as Body;
@@ -195,7 +202,7 @@ describe('who may write alert rules, and what they may write', () => {
       expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     }
     // Seeing (and deleting) one's own rules needs no permission: a viewer simply has none.
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.vic, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.vic, '{ alertRules { id } }')).alertRules).toEqual([]);
     const noRule = await a.gql(tokens.vic, DELIVERIES, { r: '00000000-0000-4000-8000-000000000000' });
     expect(noRule.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     expect((await createRule('oscar', input)).rule.owner).toBe('oscar');
@@ -205,12 +212,18 @@ describe('who may write alert rules, and what they may write', () => {
 
     const refusedVera = await a.gql(tokens.vera, CREATE_RULE, { i: input });
     expect(refusedVera.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    ok(
+    gqlOk(
       await a.gql(tokens.admin, 'mutation($i: RoleInput!) { createRole(input: $i) { name } }', {
-        i: { name: 'alerter', rules: [{ action: 'view_monitor', subject: 'Job' }, { action: 'manage_alerts', subject: 'Alert' }] },
+        i: {
+          name: 'alerter',
+          rules: [
+            { action: 'view_monitor', subject: 'Job' },
+            { action: 'manage_alerts', subject: 'Alert' },
+          ],
+        },
       }),
     );
-    ok(await a.gql(tokens.admin, 'mutation { grantRole(userId: "vera", role: "alerter") { id } }'));
+    gqlOk(await a.gql(tokens.admin, 'mutation { grantRole(userId: "vera", role: "alerter") { id } }'));
     const created = await eventually(
       () => a.gql<{ createAlertRule: { rule: Rule } }>(tokens.vera, CREATE_RULE, { i: input }),
       (response) => response.errors === undefined,
@@ -237,7 +250,9 @@ describe('who may write alert rules, and what they may write', () => {
     ['an empty name', { name: '' }, undefined],
   ])('%s: BAD_USER_INPUT, nothing stored', async (_label, change, field) => {
     const before = (await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0];
-    const response = await a.gql(tokens.oscar, CREATE_RULE, { i: { name: 'bad', events: ['FAILED'], webhookUrl: receiver.url('/bad'), ...change } });
+    const response = await a.gql(tokens.oscar, CREATE_RULE, {
+      i: { name: 'bad', events: ['FAILED'], webhookUrl: receiver.url('/bad'), ...change },
+    });
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).not.toMatch(/internal/i);
     if (field !== undefined) expect(response.errors?.[0]?.extensions?.['field']).toBe(field);
@@ -255,14 +270,17 @@ describe('who may write alert rules, and what they may write', () => {
   test('updateAlertRule validates the same way and leaves the rule as it was', async () => {
     const { rule } = await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/upd') });
     for (const change of [{ webhookUrl: 'gopher://x' }, { filter: { scope: '/nope' } }, { events: ['NOPE'] }]) {
-      const response = await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { name: 'changed', events: ['FAILED'], webhookUrl: receiver.url('/upd'), ...change } });
+      const response = await a.gql(tokens.oscar, UPDATE_RULE, {
+        id: rule.id,
+        i: { name: 'changed', events: ['FAILED'], webhookUrl: receiver.url('/upd'), ...change },
+      });
       expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     }
-    const [stored] = ok(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, `{ alertRules { ${RULE_FIELDS} } }`)).alertRules;
+    const [stored] = gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, `{ alertRules { ${RULE_FIELDS} } }`)).alertRules;
     expect(stored).toEqual(rule);
   });
 
-  test('create, list, update, delete: the secret is shown once and stored sealed; rules are their owner\'s alone', async () => {
+  test("create, list, update, delete: the secret is shown once and stored sealed; rules are their owner's alone", async () => {
     const created = await createRule('oscar', {
       name: 'payments failures',
       filter: { types: ['x'], scope: 'acme/payments', createdAfter: '2020-01-01T00:00:00.000Z' },
@@ -284,8 +302,10 @@ describe('who may write alert rules, and what they may write', () => {
     const readBack = await a.gql(tokens.oscar, '{ alertRules { id secret } }');
     expect(readBack.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules.map((rule) => rule.id)).toEqual([created.rule.id]);
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.admin, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules.map((rule) => rule.id)).toEqual([
+      created.rule.id,
+    ]);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.admin, '{ alertRules { id } }')).alertRules).toEqual([]);
 
     // Someone else's rule does not exist for them, not even for an admin.
     for (const [operation, variables] of [
@@ -299,7 +319,7 @@ describe('who may write alert rules, and what they may write', () => {
     const badId = await a.gql(tokens.oscar, 'mutation { deleteAlertRule(id: "nope") }');
     expect(badId.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
-    const updated = ok(
+    const updated = gqlOk(
       await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, {
         id: created.rule.id,
         i: { name: 'renamed', events: ['SUCCEEDED'], webhookUrl: receiver.url('/crud2'), enabled: false },
@@ -307,19 +327,30 @@ describe('who may write alert rules, and what they may write', () => {
     ).updateAlertRule;
     expect(updated).toMatchObject({ id: created.rule.id, name: 'renamed', events: ['SUCCEEDED'], enabled: false, filter: {} });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.rule.updatedAt));
-    expect((await db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id])).rows[0]!.secret).toEqual(rows[0]!.secret);
+    expect(
+      (await db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id])).rows[0]!.secret,
+    ).toEqual(rows[0]!.secret);
 
-    expect(ok(await a.gql<{ deleteAlertRule: boolean }>(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id })).deleteAlertRule).toBe(true);
+    expect(
+      gqlOk(
+        await a.gql<{ deleteAlertRule: boolean }>(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id }),
+      ).deleteAlertRule,
+    ).toBe(true);
     const again = await a.gql(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id });
     expect(again.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    expect(ok(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules).toEqual([]);
   });
 });
 
 describe('deliveries', () => {
   test('a signed JSON delivery whose signature verifies (verifySignature and an independent HMAC over the raw body); no secrets in it', async () => {
     const type = uniqueType('sig');
-    const { rule, secret } = await createRule('oscar', { name: 'sig rule', filter: { types: [type] }, events: ['FAILED'], webhookUrl: receiver.url('/sig') });
+    const { rule, secret } = await createRule('oscar', {
+      name: 'sig rule',
+      filter: { types: [type] },
+      events: ['FAILED'],
+      webhookUrl: receiver.url('/sig'),
+    });
     const job = await runningJob(type, { secrets: { password: 'hunter2-do-not-leak' } });
     await finish(job.lease, 'fail');
     await pump();
@@ -353,14 +384,26 @@ describe('deliveries', () => {
     expect(request!.rawBody).not.toContain('hunter2');
     expect(request!.rawBody).not.toMatch(/lease/i);
     // The outbox snapshots (written while the job still had its sealed secrets and a lease) keep neither.
-    const { rows: snapshots } = await db.pool.query(`SELECT event, job ? 'secrets' AS secrets, job ? 'lease_token' AS lease FROM job_events WHERE job_id = $1 ORDER BY id`, [job.id]);
+    const { rows: snapshots } = await db.pool.query(
+      `SELECT event, job ? 'secrets' AS secrets, job ? 'lease_token' AS lease FROM job_events WHERE job_id = $1 ORDER BY id`,
+      [job.id],
+    );
     expect(snapshots).toEqual([
       { event: 'STARTED', secrets: false, lease: false },
       { event: 'FAILED', secrets: false, lease: false },
     ]);
 
-    const [logged] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
-    expect(logged).toMatchObject({ id: body.id, event: 'FAILED', jobId: job.id, status: 'DELIVERED', attempts: 1, lastError: null, lastStatusCode: 200, nextAttemptAt: null });
+    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    expect(logged).toMatchObject({
+      id: body.id,
+      event: 'FAILED',
+      jobId: job.id,
+      status: 'DELIVERED',
+      attempts: 1,
+      lastError: null,
+      lastStatusCode: 200,
+      nextAttemptAt: null,
+    });
     expect(logged!.deliveredAt).not.toBeNull();
     // Pumping again sends nothing more.
     await pump();
@@ -370,7 +413,11 @@ describe('deliveries', () => {
   test('a receiver failing twice then succeeding gets exactly one accepted delivery: attempts 3, DELIVERED, growing backoff', async () => {
     const type = uniqueType('retry');
     receiver.behave('/retry', ['error500', 'error500'], 'ok');
-    const { rule, secret } = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/retry') });
+    const { rule, secret } = await createRule('oscar', {
+      filter: { types: [type] },
+      events: ['SUCCEEDED'],
+      webhookUrl: receiver.url('/retry'),
+    });
     await jobThat('complete', type);
     await a.services.alerts.dispatcher.drain();
     expect(await a.services.alerts.deliveries.runOnce()).toBe(1);
@@ -381,7 +428,7 @@ describe('deliveries', () => {
     expect(row!.due_in_s).toBeGreaterThan(40);
     expect(row!.due_in_s).toBeLessThan(80);
     expect(await a.services.alerts.deliveries.runOnce()).toBe(0);
-    const [pending] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [pending] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
     expect(pending).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'HTTP 500', lastStatusCode: 500 });
     expect(pending!.nextAttemptAt).not.toBeNull();
 
@@ -402,7 +449,7 @@ describe('deliveries', () => {
     expect(new Set(requests.map((request) => header(request, 'x-jobwatch-delivery')))).toEqual(new Set([row!.id]));
     expect(receiver.accepted('/retry')).toHaveLength(1);
     for (const request of requests) expect(verifySignature(secret, request.rawBody, header(request, 'x-jobwatch-signature'))).toBe(true);
-    const [logged] = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
     expect(logged).toMatchObject({ status: 'DELIVERED', attempts: 3, lastError: null, nextAttemptAt: null });
     await makeDue([rule.id]);
     expect(await a.services.alerts.deliveries.drain()).toBe(0);
@@ -416,9 +463,13 @@ describe('deliveries', () => {
     receiver.behave('/b-destroy', 'destroy');
     const rules: Record<string, Rule> = {};
     for (const name of ['/b-hang', '/b-500', '/b-destroy']) {
-      rules[name] = (await createRule('oscar', { name, filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url(name) })).rule;
+      rules[name] = (
+        await createRule('oscar', { name, filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url(name) })
+      ).rule;
     }
-    rules['/b-healthy'] = (await createRule('oscar', { filter: { types: [type, later] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/b-healthy') })).rule;
+    rules['/b-healthy'] = (
+      await createRule('oscar', { filter: { types: [type, later] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/b-healthy') })
+    ).rule;
     const bad = ['/b-hang', '/b-500', '/b-destroy'].map((name) => rules[name]!.id);
     await jobThat('complete', type);
     await a.services.alerts.dispatcher.drain();
@@ -468,10 +519,12 @@ describe('deliveries', () => {
     // FAILED is final: nothing is retried again.
     await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = ANY($1::uuid[])`, [bad]);
     expect(await a.services.alerts.deliveries.drain()).toBe(0);
-    const logged = ok(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rules['/b-hang']!.id })).alertDeliveries;
+    const logged = gqlOk(
+      await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rules['/b-hang']!.id }),
+    ).alertDeliveries;
     expect(logged).toEqual([expect.objectContaining({ status: 'FAILED', attempts: 3, lastError: hang!.last_error, nextAttemptAt: null })]);
     expect(receiver.accepted('/b-healthy')).toHaveLength(3);
-    expect((await deliveryRows(rules['/b-healthy']!.id)).map((row) => [row.status, row.attempts])).toEqual([
+    expect((await deliveryRows(rules['/b-healthy'].id)).map((row) => [row.status, row.attempts])).toEqual([
       ['DELIVERED', 1],
       ['DELIVERED', 1],
       ['DELIVERED', 1],
@@ -483,8 +536,16 @@ describe('deliveries', () => {
     try {
       const type = uniqueType('inflight');
       receiver.behave('/if-hang', 'hang');
-      const hanging = (await createRule('oscar', { filter: { types: [type], name: 'hang-me' }, events: ['STARTED'], webhookUrl: receiver.url('/if-hang') }, slow)).rule;
-      const healthy = (await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/if-ok') }, slow)).rule;
+      const hanging = (
+        await createRule(
+          'oscar',
+          { filter: { types: [type], name: 'hang-me' }, events: ['STARTED'], webhookUrl: receiver.url('/if-hang') },
+          slow,
+        )
+      ).rule;
+      const healthy = (
+        await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/if-ok') }, slow)
+      ).rule;
       const job = await runningJob(type, { name: 'hang-me' }, slow);
       await slow.services.alerts.dispatcher.drain();
       const inFlight = slow.services.alerts.deliveries.runOnce();
@@ -513,11 +574,37 @@ describe('deliveries', () => {
   test('filters and events: a rule fires only for matching jobs and events; a disabled rule never fires', async () => {
     const typeA = uniqueType('fm-a');
     const typeB = uniqueType('fm-b');
-    const byScope = await createRule('oscar', { name: 'F', filter: { types: [typeA], scope: 'acme/payments' }, events: ['FAILED', 'SUCCEEDED'], webhookUrl: receiver.url('/fm-F') });
-    const byEvent = await createRule('oscar', { name: 'E', filter: { types: [typeA, typeB] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/fm-E') });
-    const disabled = await createRule('oscar', { name: 'D', filter: { types: [typeA] }, events: ['STARTED', 'FAILED', 'SUCCEEDED'], webhookUrl: receiver.url('/fm-D'), enabled: false });
-    const byName = await createRule('oscar', { name: 'N', filter: { types: [typeA], name: 'SPECIAL' }, events: ['STARTED'], webhookUrl: receiver.url('/fm-N') });
-    const byStatus = await createRule('oscar', { name: 'S', filter: { types: [typeA], statuses: ['FAILED'] }, events: ['STARTED', 'FAILED'], webhookUrl: receiver.url('/fm-S') });
+    const byScope = await createRule('oscar', {
+      name: 'F',
+      filter: { types: [typeA], scope: 'acme/payments' },
+      events: ['FAILED', 'SUCCEEDED'],
+      webhookUrl: receiver.url('/fm-F'),
+    });
+    const byEvent = await createRule('oscar', {
+      name: 'E',
+      filter: { types: [typeA, typeB] },
+      events: ['SUCCEEDED'],
+      webhookUrl: receiver.url('/fm-E'),
+    });
+    const disabled = await createRule('oscar', {
+      name: 'D',
+      filter: { types: [typeA] },
+      events: ['STARTED', 'FAILED', 'SUCCEEDED'],
+      webhookUrl: receiver.url('/fm-D'),
+      enabled: false,
+    });
+    const byName = await createRule('oscar', {
+      name: 'N',
+      filter: { types: [typeA], name: 'SPECIAL' },
+      events: ['STARTED'],
+      webhookUrl: receiver.url('/fm-N'),
+    });
+    const byStatus = await createRule('oscar', {
+      name: 'S',
+      filter: { types: [typeA], statuses: ['FAILED'] },
+      events: ['STARTED', 'FAILED'],
+      webhookUrl: receiver.url('/fm-S'),
+    });
 
     const j1 = await jobThat('complete', typeA, { scope: 'acme/payments/prod' });
     const j2 = await jobThat('fail', typeA, { scope: 'globex/shop' });
@@ -550,8 +637,30 @@ describe('deliveries', () => {
     expect(receiver.to('/fm-D')).toEqual([]);
 
     // Enabled later: it fires for what happens from then on, nothing retroactive. Disabling F stops it.
-    ok(await a.gql(tokens.oscar, UPDATE_RULE, { id: disabled.rule.id, i: { name: 'D', filter: { types: [typeA] }, events: ['STARTED', 'FAILED', 'SUCCEEDED'], webhookUrl: receiver.url('/fm-D'), enabled: true } }));
-    ok(await a.gql(tokens.oscar, UPDATE_RULE, { id: byScope.rule.id, i: { name: 'F', filter: { types: [typeA], scope: 'acme/payments' }, events: ['FAILED', 'SUCCEEDED'], webhookUrl: receiver.url('/fm-F'), enabled: false } }));
+    gqlOk(
+      await a.gql(tokens.oscar, UPDATE_RULE, {
+        id: disabled.rule.id,
+        i: {
+          name: 'D',
+          filter: { types: [typeA] },
+          events: ['STARTED', 'FAILED', 'SUCCEEDED'],
+          webhookUrl: receiver.url('/fm-D'),
+          enabled: true,
+        },
+      }),
+    );
+    gqlOk(
+      await a.gql(tokens.oscar, UPDATE_RULE, {
+        id: byScope.rule.id,
+        i: {
+          name: 'F',
+          filter: { types: [typeA], scope: 'acme/payments' },
+          events: ['FAILED', 'SUCCEEDED'],
+          webhookUrl: receiver.url('/fm-F'),
+          enabled: false,
+        },
+      }),
+    );
     const j6 = await jobThat('complete', typeA, { scope: 'acme/payments/prod' });
     await pump();
     expect(await fired(disabled.rule.id)).toEqual([
@@ -573,10 +682,15 @@ describe('deliveries', () => {
     expect(outside).toBeDefined();
 
     // olga's rule fires while she may view the jobs, and stops once her grant is revoked.
-    const granted = ok(await a.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "olga", role: "viewer") { id } }')).grantRole.id;
-    ok(await a.gql(tokens.admin, 'mutation { grantRole(userId: "olga", role: "operator", scope: "acme") { id } }'));
+    const granted = gqlOk(
+      await a.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "olga", role: "viewer") { id } }'),
+    ).grantRole.id;
+    gqlOk(await a.gql(tokens.admin, 'mutation { grantRole(userId: "olga", role: "operator", scope: "acme") { id } }'));
     const olgas = await eventually(
-      () => a.gql<{ createAlertRule: { rule: Rule } }>(tokens.olga, CREATE_RULE, { i: { name: 'o', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/vis-olga') } }),
+      () =>
+        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.olga, CREATE_RULE, {
+          i: { name: 'o', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/vis-olga') },
+        }),
       (response) => response.errors === undefined,
       5_000,
       'olga to be allowed',
@@ -586,7 +700,7 @@ describe('deliveries', () => {
     await pump();
     expect((await deliveryRows(olgaRule)).map((row) => row.job_id)).toEqual([seen]);
 
-    ok(await a.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    gqlOk(await a.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
     // Once the revocation reached this instance, olga no longer sees globex jobs ...
     await eventually(
       () => a.gql<{ job: { id: string } | null }>(tokens.olga, 'query($id: ID!) { job(id: $id) { id } }', { id: seen }),
@@ -613,7 +727,9 @@ describe('deliveries', () => {
       // Nothing dispatches them for a while (a woken dispatcher does so within milliseconds).
       const deadline = Date.now() + 1_000;
       while (Date.now() < deadline) {
-        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NOT NULL`, [job]);
+        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NOT NULL`, [
+          job,
+        ]);
         expect(rows[0]).toEqual({ n: 0 });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -627,7 +743,11 @@ describe('deliveries', () => {
     const manual = await startTestServer(db, {}, { daemon: false, alerts: false });
     try {
       const type = uniqueType('manual-deliver');
-      const { rule } = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/manual-w') }, manual);
+      const { rule } = await createRule(
+        'oscar',
+        { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/manual-w') },
+        manual,
+      );
       await jobThat('complete', type, {}, manual);
       expect(await manual.services.alerts.dispatcher.drain()).toBe(2);
       const deadline = Date.now() + 1_000;
@@ -657,12 +777,21 @@ describe('deliveries', () => {
         finished_at: new Date(now - 3_000_000 + (10 + i) * 1000), // 10 .. 21 s
       }));
     await insertJobs(db.pool, [...finished(type, 12), ...finished(few, 9)]);
-    const { rule } = await createRule('oscar', { filter: { types: [type, few] }, events: ['SLOWER_THAN_USUAL'], webhookUrl: receiver.url('/slow') });
+    const { rule } = await createRule('oscar', {
+      filter: { types: [type, few] },
+      events: ['SLOWER_THAN_USUAL'],
+      webhookUrl: receiver.url('/slow'),
+    });
 
     const job = await runningJob(type);
     const other = await runningJob(few);
     const slowEvents = async (id: string) =>
-      (await db.pool.query<{ attempt: number }>(`SELECT attempt FROM timeline_events WHERE job_id = $1 AND kind = 'SLOWER_THAN_USUAL' ORDER BY id`, [id])).rows.map((row) => row.attempt);
+      (
+        await db.pool.query<{ attempt: number }>(
+          `SELECT attempt FROM timeline_events WHERE job_id = $1 AND kind = 'SLOWER_THAN_USUAL' ORDER BY id`,
+          [id],
+        )
+      ).rows.map((row) => row.attempt);
     await a.services.daemon.tick();
     expect(await slowEvents(job.id)).toEqual([]); // just started
     await db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = ANY($1::uuid[])`, [[job.id, other.id]]);
@@ -671,15 +800,23 @@ describe('deliveries', () => {
     expect(await slowEvents(job.id)).toEqual([1]);
     expect(await slowEvents(other.id)).toEqual([]); // 9 runs say nothing about "usual"
     await pump();
-    expect((await deliveryRows(rule.id)).map((row) => [row.job_id, row.event, row.status])).toEqual([[job.id, 'SLOWER_THAN_USUAL', 'DELIVERED']]);
+    expect((await deliveryRows(rule.id)).map((row) => [row.job_id, row.event, row.status])).toEqual([
+      [job.id, 'SLOWER_THAN_USUAL', 'DELIVERED'],
+    ]);
     const [first] = receiver.to('/slow');
     expect(bodyOf(first!)).toMatchObject({ event: 'SLOWER_THAN_USUAL', actor: null, job: { id: job.id, status: 'RUNNING', attempt: 1 } });
     expect(bodyOf(first!).message).toMatch(/p95/);
 
     // A second attempt of the same job is judged again, once.
     await finish(job.lease, 'fail');
-    ok(await a.gql(tokens.oscar, 'mutation($id: ID!) { restartJob(id: $id, runNow: true) { status attempt } }', { id: job.id }));
-    const claim = ok(await a.gql<{ claimJob: { job: { id: string; attempt: number } } }>(tokens.worker, 'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { job { id attempt } } }', { t: [type] })).claimJob;
+    gqlOk(await a.gql(tokens.oscar, 'mutation($id: ID!) { restartJob(id: $id, runNow: true) { status attempt } }', { id: job.id }));
+    const claim = gqlOk(
+      await a.gql<{ claimJob: { job: { id: string; attempt: number } } }>(
+        tokens.worker,
+        'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { job { id attempt } } }',
+        { t: [type] },
+      ),
+    ).claimJob;
     expect(claim.job).toEqual({ id: job.id, attempt: 2 });
     await db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = $1`, [job.id]);
     await a.services.daemon.tick();
@@ -706,8 +843,10 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
   test('exactly one delivery per (rule, event); the receiver gets each delivery id exactly once', async () => {
     const type = uniqueType('dup');
     const rules = [
-      (await createRule('oscar', { filter: { types: [type] }, events: ['STARTED', 'SUCCEEDED'], webhookUrl: receiver.url('/dup-1') }, p)).rule.id,
-      (await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED', 'FAILED'], webhookUrl: receiver.url('/dup-2') }, q)).rule.id,
+      (await createRule('oscar', { filter: { types: [type] }, events: ['STARTED', 'SUCCEEDED'], webhookUrl: receiver.url('/dup-1') }, p))
+        .rule.id,
+      (await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED', 'FAILED'], webhookUrl: receiver.url('/dup-2') }, q))
+        .rule.id,
     ];
     const jobs = 12;
     const done: string[] = [];
@@ -730,7 +869,8 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM alert_deliveries WHERE rule_id = ANY($1::uuid[])`,
         [rules],
       );
-      const pendingEvents = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`)).rows[0]!.n;
+      const pendingEvents = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`))
+        .rows[0]!.n;
       return { ...rows[0]!, pendingEvents };
     };
     const total = expected['/dup-1'] + expected['/dup-2'];
@@ -763,7 +903,7 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
     expect(rows.every((row: { deliveries: number }) => row.deliveries === 1)).toBe(true);
   });
 
-  test('a receiver hanging on one delivery does not hold back another rule\'s deliveries on the same instance', async () => {
+  test("a receiver hanging on one delivery does not hold back another rule's deliveries on the same instance", async () => {
     const slow = await startTestServer(db, { ALERT_TIMEOUT_MS: '8000' }, { daemon: false, alerts: true });
     // Only the instance under test delivers.
     await p.services.alerts.deliveries.stop();

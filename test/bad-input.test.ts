@@ -1,23 +1,17 @@
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { postGraphQL, startTestServer, TEST_JWT_SECRET, token, type TestServer } from './support/test-server';
+import { insertJobs } from './support/fixtures';
+import { type postGraphQL, TEST_JWT_SECRET, token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
-let db: TestDatabase;
-let server: TestServer;
 let admin: string;
 
+const suite = apiSuite({ grants: [['admin-user', 'admin']] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin-user', 'admin');
   admin = await token('admin-user');
-  await insertJobs(db.pool, Array.from({ length: 5 }, (_, i) => ({ name: `job ${i}` })));
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+  await insertJobs(
+    suite.db.pool,
+    Array.from({ length: 5 }, (_, i) => ({ name: `job ${i}` })),
+  );
 });
 
 /** Sends raw and checks what any bad request must look like: a coded error, no stack, no SQL. */
@@ -33,11 +27,12 @@ async function expectRefused(
 }
 
 async function jobCount(): Promise<number> {
-  const { rows } = await db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
+  const { rows } = await suite.db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
   return rows[0]!.count;
 }
 
-const LIST = 'query($first: Int, $after: String, $filter: JobFilter, $orderBy: JobOrder) { jobs(first: $first, after: $after, filter: $filter, orderBy: $orderBy) { nodes { id } } }';
+const LIST =
+  'query($first: Int, $after: String, $filter: JobFilter, $orderBy: JobOrder) { jobs(first: $first, after: $after, filter: $filter, orderBy: $orderBy) { nodes { id } } }';
 
 describe('malformed arguments answer BAD_USER_INPUT', () => {
   const cursorFor = (data: unknown) => `j1:${Buffer.from(JSON.stringify(data)).toString('base64url')}`;
@@ -52,7 +47,7 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     ['a cursor of another order', cursorFor({ ...goodRow, f: 'NAME', v: 'x' })],
     ['a very long string', 'j1:' + 'A'.repeat(100_000)],
   ])('a malformed cursor: %s', async (_label, after) => {
-    await expectRefused(await server.gql(admin, LIST, { after }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { after }), 'BAD_USER_INPUT');
   });
 
   // Values JavaScript's Date.parse reads but Postgres refuses (or reads differently): a cursor
@@ -67,15 +62,17 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     ['an extended year', '+012026-01-01T00:00:00.000Z'],
     ['infinity', 'infinity'],
   ])('a CREATED_AT cursor whose value is %s', async (_label, v) => {
-    await expectRefused(await server.gql(admin, LIST, { after: cursorFor({ ...goodRow, v }) }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { after: cursorFor({ ...goodRow, v }) }), 'BAD_USER_INPUT');
   });
 
   test('a STARTED_AT cursor with a value Postgres refuses', async () => {
     const orderBy = { field: 'STARTED_AT', direction: 'DESC' };
     const after = cursorFor({ ...goodRow, f: 'STARTED_AT', v: 'March 7' });
-    await expectRefused(await server.gql(admin, LIST, { orderBy, after }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { orderBy, after }), 'BAD_USER_INPUT');
     // null is the value of a job not started yet: that cursor is fine.
-    expect((await server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'STARTED_AT', v: null }) })).errors).toBeUndefined();
+    expect(
+      (await suite.server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'STARTED_AT', v: null }) })).errors,
+    ).toBeUndefined();
   });
 
   test.each([
@@ -86,13 +83,16 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     ['a number', 7],
   ])('a NAME cursor with %s', async (_label, v) => {
     const orderBy = { field: 'NAME', direction: 'ASC' };
-    await expectRefused(await server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'NAME', d: 'ASC', v }) }), 'BAD_USER_INPUT');
+    await expectRefused(
+      await suite.server.gql(admin, LIST, { orderBy, after: cursorFor({ ...goodRow, f: 'NAME', d: 'ASC', v }) }),
+      'BAD_USER_INPUT',
+    );
   });
 
   test('a NAME cursor with a maximum-length name of 4-byte characters is accepted', async () => {
     const orderBy = { field: 'NAME', direction: 'ASC' };
     const after = cursorFor({ ...goodRow, f: 'NAME', d: 'ASC', v: '\u{1F600}'.repeat(200) });
-    expect((await server.gql(admin, LIST, { orderBy, after })).errors).toBeUndefined();
+    expect((await suite.server.gql(admin, LIST, { orderBy, after })).errors).toBeUndefined();
   });
 
   describe('timeline cursors', () => {
@@ -100,7 +100,7 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     const timelineCursor = (text: string) => Buffer.from(text).toString('base64url');
     let jobId: string;
     beforeAll(async () => {
-      jobId = (await insertJobs(db.pool, [{ name: 'with a timeline' }]))[0]!.id;
+      jobId = (await insertJobs(suite.db.pool, [{ name: 'with a timeline' }]))[0]!.id;
     });
 
     test.each([
@@ -111,11 +111,11 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
       ['no id', 't1:'],
       ['another prefix', 'j1:5'],
     ])('%s', async (_label, text) => {
-      await expectRefused(await server.gql(admin, TIMELINE, { id: jobId, after: timelineCursor(text) }), 'BAD_USER_INPUT');
+      await expectRefused(await suite.server.gql(admin, TIMELINE, { id: jobId, after: timelineCursor(text) }), 'BAD_USER_INPUT');
     });
 
     test('the bigint maximum is a cursor (past the end: an empty page)', async () => {
-      const response = await server.gql<{ job: { timeline: { nodes: unknown[] } } }>(admin, TIMELINE, {
+      const response = await suite.server.gql<{ job: { timeline: { nodes: unknown[] } } }>(admin, TIMELINE, {
         id: jobId,
         after: timelineCursor('t1:9223372036854775807'),
       });
@@ -125,35 +125,35 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
   });
 
   test('a well-formed cursor of this order is accepted', async () => {
-    const response = await server.gql(admin, LIST, { after: cursorFor(goodRow) });
+    const response = await suite.server.gql(admin, LIST, { after: cursorFor(goodRow) });
     expect(response.errors).toBeUndefined();
   });
 
   test.each([['nope'], ["1' OR '1'='1"], ['00000000-0000-0000-0000-00000000000g'], ['']])('a malformed job id: %j', async (id) => {
-    await expectRefused(await server.gql(admin, 'query($id: ID!) { job(id: $id) { id } }', { id }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, 'query($id: ID!) { job(id: $id) { id } }', { id }), 'BAD_USER_INPUT');
   });
 
   test('an unknown enum value, inline or in variables', async () => {
-    await expectRefused(await server.gql(admin, '{ jobs(filter: { tab: NOPE }) { nodes { id } } }'), 'BAD_USER_INPUT');
-    await expectRefused(await server.gql(admin, LIST, { filter: { statuses: ['DONE'] } }), 'BAD_USER_INPUT');
-    await expectRefused(await server.gql(admin, LIST, { orderBy: { field: 'COLOR', direction: 'DESC' } }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, '{ jobs(filter: { tab: NOPE }) { nodes { id } } }'), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { filter: { statuses: ['DONE'] } }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { orderBy: { field: 'COLOR', direction: 'DESC' } }), 'BAD_USER_INPUT');
   });
 
   test.each([[501], [10_000], [-1]])('first = %d', async (first) => {
-    await expectRefused(await server.gql(admin, LIST, { first }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { first }), 'BAD_USER_INPUT');
   });
 
   test('first = 500 and first = 0 are fine', async () => {
-    expect((await server.gql(admin, LIST, { first: 500 })).errors).toBeUndefined();
-    expect((await server.gql(admin, LIST, { first: 0 })).errors).toBeUndefined();
+    expect((await suite.server.gql(admin, LIST, { first: 500 })).errors).toBeUndefined();
+    expect((await suite.server.gql(admin, LIST, { first: 0 })).errors).toBeUndefined();
   });
 
   test.each([['yesterday'], ['2026-13-45T00:00:00Z'], ['1700000000'], ['']])('a date that is not a date: %j', async (value) => {
-    await expectRefused(await server.gql(admin, LIST, { filter: { createdAfter: value } }), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, LIST, { filter: { createdAfter: value } }), 'BAD_USER_INPUT');
   });
 
   test('a date literal that is not a date', async () => {
-    await expectRefused(await server.gql(admin, '{ jobs(filter: { finishedBefore: "soon" }) { nodes { id } } }'), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, '{ jobs(filter: { finishedBefore: "soon" }) { nodes { id } } }'), 'BAD_USER_INPUT');
   });
 
   test.each([
@@ -161,10 +161,12 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
     ['a scope with an empty segment', { scope: 'acme//prod' }],
     ['a name that is too long', { name: 'x'.repeat(201) }],
     ['too many types', { types: Array.from({ length: 101 }, (_, i) => `t${i}`) }],
+    ['an owner id that is too long', { owners: ['x'.repeat(201)] }],
+    ['too many statuses', { statuses: Array.from({ length: 21 }, () => 'FAILED') }],
   ])('a filter with %s', async (_label, filter) => {
-    const response = await server.gql(admin, LIST, { filter });
+    const response = await suite.server.gql(admin, LIST, { filter });
     await expectRefused(response, 'BAD_USER_INPUT');
-    expect(response.errors?.[0]?.message).toMatch(/scope|name|types/);
+    expect(response.errors?.[0]?.message).toMatch(/scope|name|types|owners|statuses/);
   });
 
   test('createJob input is validated field by field, and nothing is written', async () => {
@@ -180,7 +182,7 @@ describe('malformed arguments answer BAD_USER_INPUT', () => {
       [{ ...valid, scheduledAt: '2099-01-02T00:00:00Z', maxStartAt: '2099-01-01T00:00:00Z' }, 'maxStartAt'],
       [{ ...valid, config: [1, 2] }, 'config'],
     ] as const) {
-      const response = await server.gql(admin, create, { input });
+      const response = await suite.server.gql(admin, create, { input });
       await expectRefused(response, 'BAD_USER_INPUT');
       expect(response.errors?.[0]?.message).toContain(field);
     }
@@ -193,7 +195,7 @@ describe('bad tokens answer UNAUTHENTICATED with HTTP 401', () => {
   const secret = new TextEncoder().encode(TEST_JWT_SECRET);
 
   async function withHeader(authorization: string | undefined) {
-    const response = await fetch(server.url, {
+    const response = await fetch(suite.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
       body: JSON.stringify({ query: '{ me { id } }' }),
@@ -215,7 +217,11 @@ describe('bad tokens answer UNAUTHENTICATED with HTTP 401', () => {
   });
 
   test('expired', async () => {
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('admin-user').setExpirationTime(now() - 60).sign(secret);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('admin-user')
+      .setExpirationTime(now() - 60)
+      .sign(secret);
     const response = await withHeader(`Bearer ${expired}`);
     expect(response.status).toBe(401);
     await expectRefused(response, 'UNAUTHENTICATED');
@@ -230,7 +236,10 @@ describe('bad tokens answer UNAUTHENTICATED with HTTP 401', () => {
   });
 
   test('alg: none', async () => {
-    const unsigned = new UnsecuredJWT({}).setSubject('admin-user').setExpirationTime(now() + 600).encode();
+    const unsigned = new UnsecuredJWT({})
+      .setSubject('admin-user')
+      .setExpirationTime(now() + 600)
+      .encode();
     const response = await withHeader(`Bearer ${unsigned}`);
     expect(response.status).toBe(401);
     await expectRefused(response, 'UNAUTHENTICATED');
@@ -238,7 +247,11 @@ describe('bad tokens answer UNAUTHENTICATED with HTTP 401', () => {
 
   test('signed with an asymmetric key the server does not trust', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const other = await new SignJWT({}).setProtectedHeader({ alg: 'RS256' }).setSubject('admin-user').setExpirationTime(now() + 600).sign(privateKey);
+    const other = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('admin-user')
+      .setExpirationTime(now() + 600)
+      .sign(privateKey);
     const response = await withHeader(`Bearer ${other}`);
     expect(response.status).toBe(401);
     await expectRefused(response, 'UNAUTHENTICATED');
@@ -263,7 +276,7 @@ describe('bad tokens answer UNAUTHENTICATED with HTTP 401', () => {
 
 describe('malformed HTTP requests', () => {
   test('a body that is not JSON answers 400 BAD_USER_INPUT, not an HTML page', async () => {
-    const response = await fetch(server.url, {
+    const response = await fetch(suite.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
       body: '{"query":',
@@ -274,25 +287,25 @@ describe('malformed HTTP requests', () => {
   });
 
   test('a query that does not parse', async () => {
-    await expectRefused(await server.gql(admin, '{ jobs { nodes { id }'), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, '{ jobs { nodes { id }'), 'BAD_USER_INPUT');
   });
 
   test('a field that does not exist', async () => {
-    await expectRefused(await server.gql(admin, '{ jobs { nodes { password } } }'), 'BAD_USER_INPUT');
+    await expectRefused(await suite.server.gql(admin, '{ jobs { nodes { password } } }'), 'BAD_USER_INPUT');
   });
 });
 
 describe('JSON written inline in the query works like JSON in variables', () => {
   test('createJob config and restartJob secrets as literals', async () => {
-    const created = await server.gql<{ createJob: { id: string; config: unknown } }>(
+    const created = await suite.server.gql<{ createJob: { id: string; config: unknown } }>(
       admin,
       'mutation { createJob(input: {name: "Inline", type: "import", scope: "acme", config: {tables: ["a", "b"], depth: 2}, start: false}) { id config } }',
     );
     expect(created.errors).toBeUndefined();
     expect(created.data?.createJob.config).toEqual({ tables: ['a', 'b'], depth: 2 });
     const id = created.data!.createJob.id;
-    await server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
-    const restarted = await server.gql<{ restartJob: { hasSecrets: boolean } }>(
+    await suite.server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+    const restarted = await suite.server.gql<{ restartJob: { hasSecrets: boolean } }>(
       admin,
       `mutation { restartJob(id: "${id}", secrets: {password: "inline"}) { hasSecrets } }`,
     );

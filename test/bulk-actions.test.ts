@@ -1,7 +1,7 @@
 import type { JobStatus } from '../src/jobs/job-status';
 import { createRole, grant, insertJobs, type JobSeed } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
+import { type GraphQLResponse, token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * cancelJobs, restartJobs and deleteJobs: a filter picks visible jobs; each one the user may act
@@ -9,40 +9,47 @@ import { type GraphQLResponse, startTestServer, token, type TestServer } from '.
  * reported (FORBIDDEN or CONFLICT) and left alone; invisible jobs do not exist for the action.
  * A dry run answers the same counts and changes nothing.
  */
-let db: TestDatabase;
-let server: TestServer;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'ops', 'operator', 'acme/payments');
-  await grant(db.pool, 'owen', 'own-jobs');
-  // olga: own-jobs, and sees (without acting on) everything in globex.
-  await grant(db.pool, 'olga', 'own-jobs');
-  await grant(db.pool, 'olga', 'viewer', 'globex');
-  await grant(db.pool, 'viewer', 'viewer');
-  await grant(db.pool, 'ops-everywhere', 'operator');
-  // blind: may cancel, restart and delete anything, but may view nothing: no job exists for it.
-  await createRole(db.pool, 'blind-hands', [{ action: ['cancel', 'restart', 'delete'], subject: ['Job'] }]);
-  await grant(db.pool, 'blind', 'blind-hands');
+const suite = apiSuite({
+  grants: [
+    ['admin', 'admin'],
+    ['ops', 'operator', 'acme/payments'],
+    ['owen', 'own-jobs'],
+    // olga: own-jobs, and sees (without acting on) everything in globex.
+    ['olga', 'own-jobs'],
+    ['olga', 'viewer', 'globex'],
+    ['viewer', 'viewer'],
+    ['ops-everywhere', 'operator'],
+  ],
 });
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+beforeAll(async () => {
+  // blind: may cancel, restart and delete anything, but may view nothing: no job exists for it.
+  await createRole(suite.db.pool, 'blind-hands', [{ action: ['cancel', 'restart', 'delete'], subject: ['Job'] }]);
+  await grant(suite.db.pool, 'blind', 'blind-hands');
 });
 
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE jobs, tasks, timeline_events');
+  await suite.db.pool.query('TRUNCATE jobs, tasks, timeline_events');
 });
 
 // ---------------------------------------------------------------------------------------------
 // The expected behaviour, stated plainly (from DOMAIN.md), independent of the app's tables
 
 const ALL: JobStatus[] = [
-  'CREATED', 'WAITING_APPROVAL', 'PENDING', 'RUNNING', 'TRAPPED', 'TRAP_PAUSED', 'CANCELLING', 'ROLLBACK',
-  'SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'ABENDED',
+  'CREATED',
+  'WAITING_APPROVAL',
+  'PENDING',
+  'RUNNING',
+  'TRAPPED',
+  'TRAP_PAUSED',
+  'CANCELLING',
+  'ROLLBACK',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'REJECTED',
+  'EXPIRED',
+  'ABENDED',
 ];
 const TERMINAL: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'ABENDED'];
 const ACTIVE: JobStatus[] = ['WAITING_APPROVAL', 'PENDING', 'RUNNING', 'TRAPPED', 'TRAP_PAUSED', 'CANCELLING', 'ROLLBACK'];
@@ -101,10 +108,21 @@ const USERS: Record<string, UserModel> = {
   admin: { sees: () => true, may: everything },
   ops: {
     sees: (job) => under(job.scope, 'acme/payments'),
-    may: { cancel: (job) => under(job.scope, 'acme/payments'), restart: (job) => under(job.scope, 'acme/payments'), delete: (job) => under(job.scope, 'acme/payments') },
+    may: {
+      cancel: (job) => under(job.scope, 'acme/payments'),
+      restart: (job) => under(job.scope, 'acme/payments'),
+      delete: (job) => under(job.scope, 'acme/payments'),
+    },
   },
-  owen: { sees: (job) => job.owner === 'owen', may: { ...nothing, cancel: (job) => job.owner === 'owen' } },
-  olga: { sees: (job) => job.owner === 'olga' || under(job.scope, 'globex'), may: { ...nothing, cancel: (job) => job.owner === 'olga' } },
+  // own-jobs: cancels and (DOMAIN.md, Additions) deletes its own jobs.
+  owen: {
+    sees: (job) => job.owner === 'owen',
+    may: { ...nothing, cancel: (job) => job.owner === 'owen', delete: (job) => job.owner === 'owen' },
+  },
+  olga: {
+    sees: (job) => job.owner === 'olga' || under(job.scope, 'globex'),
+    may: { ...nothing, cancel: (job) => job.owner === 'olga', delete: (job) => job.owner === 'olga' },
+  },
   viewer: { sees: () => true, may: nothing },
   blind: { sees: () => false, may: everything },
 };
@@ -122,7 +140,12 @@ function expected(user: string, action: ActionName, jobs: readonly Job[], filter
   const changedIds = new Set(changed.map((job) => job.id));
   const skipped = matched
     .filter((job) => !changedIds.has(job.id))
-    .map((job) => ({ id: job.id, name: job.name, status: job.status, code: model.may[action](job) ? ('CONFLICT' as const) : ('FORBIDDEN' as const) }))
+    .map((job) => ({
+      id: job.id,
+      name: job.name,
+      status: job.status,
+      code: model.may[action](job) ? ('CONFLICT' as const) : ('FORBIDDEN' as const),
+    }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { matched, changed, skipped };
 }
@@ -131,7 +154,7 @@ function expected(user: string, action: ActionName, jobs: readonly Job[], filter
 // Fixtures, operations and database views
 
 async function seed(seeds: JobSeed[]): Promise<Job[]> {
-  const inserted = await insertJobs(db.pool, seeds);
+  const inserted = await insertJobs(suite.db.pool, seeds);
   return inserted.map((row) => ({
     id: row.id,
     name: row.name ?? 'A job',
@@ -184,7 +207,11 @@ const MUTATIONS: Record<ActionName, string> = {
 };
 
 async function bulk(user: string, action: ActionName, variables: Record<string, unknown> = {}): Promise<BulkResult> {
-  const response: GraphQLResponse<{ result: BulkResult }> = await server.gql<{ result: BulkResult }>(await token(user), MUTATIONS[action], variables);
+  const response: GraphQLResponse<{ result: BulkResult }> = await suite.server.gql<{ result: BulkResult }>(
+    await token(user),
+    MUTATIONS[action],
+    variables,
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.result;
 }
@@ -193,8 +220,10 @@ type JobRow = Record<string, unknown> & { id: string; status: JobStatus; attempt
 
 /** The whole jobs table by id, and how many timeline events exist. */
 async function snapshot() {
-  const jobs = await db.pool.query<JobRow>('SELECT * FROM jobs ORDER BY id');
-  const events = await db.pool.query<{ count: number; max: string | null }>('SELECT count(*)::int AS count, max(id)::text AS max FROM timeline_events');
+  const jobs = await suite.db.pool.query<JobRow>('SELECT * FROM jobs ORDER BY id');
+  const events = await suite.db.pool.query<{ count: number; max: string | null }>(
+    'SELECT count(*)::int AS count, max(id)::text AS max FROM timeline_events',
+  );
   return { jobs: new Map(jobs.rows.map((row) => [row.id, row])), events: events.rows[0]!.count, lastEvent: events.rows[0]!.max ?? '0' };
 }
 
@@ -215,7 +244,7 @@ interface EventRow {
 }
 
 async function eventsAfter(lastEvent: string): Promise<EventRow[]> {
-  const { rows } = await db.pool.query<EventRow>(
+  const { rows } = await suite.db.pool.query<EventRow>(
     `SELECT job_id, kind, actor_id, actor_kind, from_status, to_status, attempt, step, message, data, job_scope, job_type, job_owner_id
        FROM timeline_events WHERE id > $1::bigint ORDER BY id`,
     [lastEvent],
@@ -272,7 +301,12 @@ async function expectApplied(
       expect(now!['finished_at'] instanceof Date).toBe(to === 'CANCELLED');
     } else {
       expect([id, now!.status, now!.attempt, now!['step'], now!['finished_at'], now!['started_at']]).toEqual([
-        id, to, row.attempt + 1, extra.step ?? 'PRE', null, null,
+        id,
+        to,
+        row.attempt + 1,
+        extra.step ?? 'PRE',
+        null,
+        null,
       ]);
     }
   }
@@ -301,7 +335,13 @@ async function expectApplied(
 }
 
 /** Runs the action dry (nothing may change), then for real, checking both against the model. */
-async function dryThenReal(user: string, action: ActionName, jobs: Job[], filter: Record<string, unknown> | null, keep: (job: Job) => boolean) {
+async function dryThenReal(
+  user: string,
+  action: ActionName,
+  jobs: Job[],
+  filter: Record<string, unknown> | null,
+  keep: (job: Job) => boolean,
+) {
   const want = expected(user, action, jobs, keep);
   const before = await snapshot();
   const dry = await bulk(user, action, { filter, dryRun: true });
@@ -354,7 +394,7 @@ describe('filters combine with visibility', () => {
     expect(real.matched).toBe(2 * 3 * 7);
     expect(real.changed).toBe(2 * 3 * 6);
     expect(real.skipped.map((skip) => [skip.status, skip.code])).toEqual(Array.from({ length: 6 }, () => ['CANCELLING', 'CONFLICT']));
-    const { rows } = await db.pool.query<{ scope: string; changed: number }>(
+    const { rows } = await suite.db.pool.query<{ scope: string; changed: number }>(
       `SELECT scope, count(*) FILTER (WHERE cancel_requested_by IS NOT NULL)::int AS changed FROM jobs GROUP BY scope ORDER BY scope`,
     );
     expect(rows).toEqual([
@@ -364,17 +404,27 @@ describe('filters combine with visibility', () => {
       { scope: 'acme/paymentsx/prod', changed: 0 },
       { scope: 'globex/shop', changed: 0 },
     ]);
-    const { rows: events } = await db.pool.query<{ job_scope: string }>(`SELECT DISTINCT job_scope FROM timeline_events ORDER BY job_scope`);
+    const { rows: events } = await suite.db.pool.query<{ job_scope: string }>(
+      `SELECT DISTINCT job_scope FROM timeline_events ORDER BY job_scope`,
+    );
     expect(events.map((event) => event.job_scope)).toEqual(['acme/payments', 'acme/payments/prod']);
     expect(want.changed.every((job) => under(job.scope, 'acme/payments'))).toBe(true);
   });
 
-  test('own-jobs with a viewer grant: others\' visible jobs are FORBIDDEN, its own are cancelled', async () => {
+  test("own-jobs with a viewer grant: others' visible jobs are FORBIDDEN, its own are cancelled", async () => {
     const jobs = await matrix();
-    const { real } = await dryThenReal('olga', 'cancel', jobs, { scope: 'globex', statuses: ['PENDING', 'RUNNING', 'SUCCEEDED'] }, (job) =>
-      under(job.scope, 'globex') && ['PENDING', 'RUNNING', 'SUCCEEDED'].includes(job.status),
+    const { real } = await dryThenReal(
+      'olga',
+      'cancel',
+      jobs,
+      { scope: 'globex', statuses: ['PENDING', 'RUNNING', 'SUCCEEDED'] },
+      (job) => under(job.scope, 'globex') && ['PENDING', 'RUNNING', 'SUCCEEDED'].includes(job.status),
     );
-    expect({ matched: real.matched, changed: real.changed, skippedCount: real.skippedCount }).toEqual({ matched: 9, changed: 2, skippedCount: 7 });
+    expect({ matched: real.matched, changed: real.changed, skippedCount: real.skippedCount }).toEqual({
+      matched: 9,
+      changed: 2,
+      skippedCount: 7,
+    });
     expect(real.skipped.filter((skip) => skip.code === 'FORBIDDEN')).toHaveLength(6);
     expect(real.skipped.filter((skip) => skip.code === 'CONFLICT').map((skip) => skip.status)).toEqual(['SUCCEEDED']);
   });
@@ -382,7 +432,13 @@ describe('filters combine with visibility', () => {
   test('a filter naming only invisible jobs matches nothing and touches nothing', async () => {
     const jobs = await matrix();
     for (const action of Object.keys(ACTIONS) as ActionName[]) {
-      const { real } = await dryThenReal('owen', action, jobs, { owners: ['alice', 'olga'] }, (job) => job.owner === 'alice' || job.owner === 'olga');
+      const { real } = await dryThenReal(
+        'owen',
+        action,
+        jobs,
+        { owners: ['alice', 'olga'] },
+        (job) => job.owner === 'alice' || job.owner === 'olga',
+      );
       expect(real).toEqual({ dryRun: false, matched: 0, changed: 0, skippedCount: 0, skipped: [] });
       const scoped = await dryThenReal('ops', action, jobs, { scope: 'acme/paymentsx' }, (job) => under(job.scope, 'acme/paymentsx'));
       expect(scoped.real).toEqual({ dryRun: false, matched: 0, changed: 0, skippedCount: 0, skipped: [] });
@@ -421,7 +477,7 @@ describe('arguments', () => {
   test('a reason over 1000 characters is BAD_USER_INPUT and nothing changes', async () => {
     await seed([{ status: 'PENDING' }, { status: 'RUNNING' }]);
     const before = await snapshot();
-    const response = await server.gql(await token('admin'), MUTATIONS.cancel, { reason: 'x'.repeat(1001) });
+    const response = await suite.server.gql(await token('admin'), MUTATIONS.cancel, { reason: 'x'.repeat(1001) });
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).toContain('reason');
     const after = await snapshot();
@@ -436,13 +492,13 @@ describe('arguments', () => {
       { scope: 'acme/crm', status: 'EXPIRED', name: 'expired', requires_approval: true },
       { scope: 'acme/crm', status: 'RUNNING', name: 'running' },
     ]);
-    await db.pool.query('UPDATE jobs SET scheduled_at = $1', [scheduledAt]);
+    await suite.db.pool.query('UPDATE jobs SET scheduled_at = $1', [scheduledAt]);
     const before = await snapshot();
     const result = await bulk('admin', 'restart', { filter: { scope: 'acme/crm' }, step: 'RUN', runNow: true });
     const want = expected('admin', 'restart', jobs);
     expectResult(result, want, 'restart', false);
     await expectApplied(before, want, 'admin', 'restart', { step: 'RUN' });
-    const { rows } = await db.pool.query<{ name: string; status: string; attempt: number; step: string; scheduled_at: Date | null }>(
+    const { rows } = await suite.db.pool.query<{ name: string; status: string; attempt: number; step: string; scheduled_at: Date | null }>(
       'SELECT name, status, attempt, step, scheduled_at FROM jobs ORDER BY name',
     );
     expect(rows).toEqual([
@@ -465,7 +521,7 @@ describe('arguments', () => {
     ]);
     const { want } = await dryThenReal('ops', 'delete', jobs, { scope: 'acme/payments' }, () => true);
     expect(want.changed).toHaveLength(2);
-    const { rows } = await db.pool.query(
+    const { rows } = await suite.db.pool.query(
       `SELECT job_id, kind, from_status, to_status, actor_id, job_scope, job_type, job_owner_id FROM timeline_events ORDER BY job_id`,
     );
     expect(rows).toEqual(
@@ -482,7 +538,7 @@ describe('arguments', () => {
         }))
         .sort((a, b) => (a.job_id < b.job_id ? -1 : 1)),
     );
-    const { rows: left } = await db.pool.query<{ name: string }>('SELECT name FROM jobs');
+    const { rows: left } = await suite.db.pool.query<{ name: string }>('SELECT name FROM jobs');
     expect(left.map((row) => row.name)).toEqual(['queued']);
   });
 });
@@ -497,11 +553,15 @@ describe('more than one batch (500 jobs per batch)', () => {
     const jobs = await seed(seeds);
     const keep = (job: Job) => under(job.scope, 'bulk/big');
     const { want, real } = await dryThenReal('admin', 'restart', jobs, { scope: 'bulk/big' }, keep);
-    expect({ matched: real.matched, changed: real.changed, skippedCount: real.skippedCount }).toEqual({ matched: 1350, changed: 1200, skippedCount: 150 });
+    expect({ matched: real.matched, changed: real.changed, skippedCount: real.skippedCount }).toEqual({
+      matched: 1350,
+      changed: 1200,
+      skippedCount: 150,
+    });
     expect(real.skipped).toHaveLength(100);
     expect(want.changed).toHaveLength(1200);
 
-    const { rows } = await db.pool.query<{ status: string; attempt: number; count: number }>(
+    const { rows } = await suite.db.pool.query<{ status: string; attempt: number; count: number }>(
       `SELECT status, attempt, count(*)::int AS count FROM jobs GROUP BY status, attempt ORDER BY status, attempt`,
     );
     expect(rows).toEqual([
@@ -509,7 +569,7 @@ describe('more than one batch (500 jobs per batch)', () => {
       { status: 'PENDING', attempt: 2, count: 1200 },
       { status: 'RUNNING', attempt: 1, count: 150 },
     ]);
-    const { rows: perJob } = await db.pool.query<{ events: number; jobs: number }>(
+    const { rows: perJob } = await suite.db.pool.query<{ events: number; jobs: number }>(
       `SELECT count(*)::int AS events, count(DISTINCT job_id)::int AS jobs FROM timeline_events WHERE kind = 'RESTARTED'`,
     );
     expect(perJob).toEqual([{ events: 1200, jobs: 1200 }]);
@@ -532,9 +592,11 @@ describe('more than one batch (500 jobs per batch)', () => {
       skippedCount: 0,
       skipped: [],
     });
-    const { rows } = await db.pool.query<{ scope: string; count: number }>(`SELECT scope, count(*)::int AS count FROM jobs GROUP BY scope`);
+    const { rows } = await suite.db.pool.query<{ scope: string; count: number }>(
+      `SELECT scope, count(*)::int AS count FROM jobs GROUP BY scope`,
+    );
     expect(rows).toEqual([{ scope: 'acme/paymentsx/batch', count: 300 }]);
-    const { rows: tombstones } = await db.pool.query<{ events: number; jobs: number }>(
+    const { rows: tombstones } = await suite.db.pool.query<{ events: number; jobs: number }>(
       `SELECT count(*)::int AS events, count(DISTINCT job_id)::int AS jobs FROM timeline_events WHERE kind = 'DELETED' AND actor_id = 'ops'`,
     );
     expect(tombstones).toEqual([{ events: 1200, jobs: 1200 }]);
@@ -543,40 +605,51 @@ describe('more than one batch (500 jobs per batch)', () => {
 
 describe('concurrent bulk actions', () => {
   test('two concurrent cancelJobs over the same 1,200 jobs: each job changes exactly once, with one event', async () => {
-    await seed(Array.from({ length: 1200 }, (_, i): JobSeed => ({ scope: 'acme/race', status: i % 3 === 0 ? 'RUNNING' : 'PENDING', name: `race ${i}` })));
+    await seed(
+      Array.from({ length: 1200 }, (_, i): JobSeed => ({
+        scope: 'acme/race',
+        status: i % 3 === 0 ? 'RUNNING' : 'PENDING',
+        name: `race ${i}`,
+      })),
+    );
     const [a, b] = await Promise.all([
       bulk('admin', 'cancel', { filter: { scope: 'acme/race' }, reason: 'a' }),
       bulk('ops-everywhere', 'cancel', { filter: { scope: 'acme/race' }, reason: 'b' }),
     ]);
     // Every job was cancelled by exactly one of the two, with one event.
     expect(a.changed + b.changed).toBe(1200);
-    const { rows } = await db.pool.query<{ events: number; jobs: number }>(
+    const { rows } = await suite.db.pool.query<{ events: number; jobs: number }>(
       `SELECT count(*)::int AS events, count(DISTINCT job_id)::int AS jobs FROM timeline_events`,
     );
     expect(rows).toEqual([{ events: 1200, jobs: 1200 }]);
-    const { rows: byActor } = await db.pool.query<{ actor: string; count: number }>(
+    const { rows: byActor } = await suite.db.pool.query<{ actor: string; count: number }>(
       `SELECT cancel_requested_by AS actor, count(*)::int AS count FROM jobs GROUP BY 1 ORDER BY 1`,
     );
     expect(byActor.map((row) => [row.actor, row.count])).toEqual(
-      [['admin', a.changed], ['ops-everywhere', b.changed]].filter(([, count]) => count !== 0),
+      [
+        ['admin', a.changed],
+        ['ops-everywhere', b.changed],
+      ].filter(([, count]) => count !== 0),
     );
     for (const result of [a, b]) expect(result.matched).toBe(1200);
   });
 
   test('a job changed by someone else while a bulk action runs is reported as skipped (changed + skippedCount = matched)', async () => {
-    const jobs = await seed(Array.from({ length: 1200 }, (_, i): JobSeed => ({ scope: 'acme/lost', status: 'PENDING', name: `lost ${i}` })));
+    const jobs = await seed(
+      Array.from({ length: 1200 }, (_, i): JobSeed => ({ scope: 'acme/lost', status: 'PENDING', name: `lost ${i}` })),
+    );
     const ids = jobs.map((job) => job.id).sort();
     const first = ids[0]!;
     const late = ids[ids.length - 1]!; // in the last batch
     // Hold the first job so that the bulk run, once past its counts, waits in its first batch.
-    const holder = await db.pool.connect();
+    const holder = await suite.db.pool.connect();
     try {
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [first]);
       const running = bulk('admin', 'cancel', { filter: { scope: 'acme/lost' } });
       await waitForLockWait();
       // Meanwhile someone cancels a job of a later batch, through the API.
-      const single = await server.gql<{ cancelJob: { status: string } }>(
+      const single = await suite.server.gql<{ cancelJob: { status: string } }>(
         await token('ops-everywhere'),
         'mutation($id: ID!) { cancelJob(id: $id) { status } }',
         { id: late },
@@ -595,10 +668,13 @@ describe('concurrent bulk actions', () => {
       await holder.query('ROLLBACK').catch(() => undefined);
       holder.release();
     }
-    const { rows } = await db.pool.query<{ actor: string; count: number }>(
+    const { rows } = await suite.db.pool.query<{ actor: string; count: number }>(
       `SELECT actor_id AS actor, count(*)::int AS count FROM timeline_events GROUP BY 1 ORDER BY 1`,
     );
-    expect(rows).toEqual([{ actor: 'admin', count: 1199 }, { actor: 'ops-everywhere', count: 1 }]);
+    expect(rows).toEqual([
+      { actor: 'admin', count: 1199 },
+      { actor: 'ops-everywhere', count: 1 },
+    ]);
   });
 });
 
@@ -606,7 +682,7 @@ describe('concurrent bulk actions', () => {
 async function waitForLockWait(timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows } = await db.pool.query<{ waiting: number }>(
+    const { rows } = await suite.db.pool.query<{ waiting: number }>(
       `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
     if (rows[0]!.waiting > 0) return;

@@ -1,4 +1,4 @@
-import { CoalescingStream } from '../src/realtime/coalescing-stream';
+import { CoalescingStream } from '../src/util/coalescing-stream';
 import { random } from './support/random';
 
 /**

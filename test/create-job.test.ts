@@ -1,27 +1,25 @@
 import { createRole, grant } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
-let db: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'viewer', 'viewer');
-  await grant(db.pool, 'owen', 'own-jobs');
-  await grant(db.pool, 'ops', 'operator', 'acme/payments');
-  // Submit-only: may create jobs, may not see any.
-  await createRole(db.pool, 'submitter', [{ action: 'create', subject: 'Job' }]);
-  await grant(db.pool, 'submit-only', 'submitter');
-  // Creates anywhere, sees only acme/crm.
-  await grant(db.pool, 'crm-watcher', 'submitter');
-  await grant(db.pool, 'crm-watcher', 'viewer', 'acme/crm');
+const suite = apiSuite({
+  grants: [
+    ['admin', 'admin'],
+    ['viewer', 'viewer'],
+    ['owen', 'own-jobs'],
+    // Approvers must be able to approve what they are named on.
+    ['bob', 'operator'],
+    ['carol', 'operator'],
+    ['ops', 'operator', 'acme/payments'],
+  ],
 });
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+beforeAll(async () => {
+  // Submit-only: may create jobs, may not see any.
+  await createRole(suite.db.pool, 'submitter', [{ action: 'create', subject: 'Job' }]);
+  await grant(suite.db.pool, 'submit-only', 'submitter');
+  // Creates anywhere, sees only acme/crm.
+  await grant(suite.db.pool, 'crm-watcher', 'submitter');
+  await grant(suite.db.pool, 'crm-watcher', 'viewer', 'acme/crm');
 });
 
 const CREATE = `mutation($input: CreateJobInput!) {
@@ -31,11 +29,14 @@ const CREATE = `mutation($input: CreateJobInput!) {
 const START = 'mutation($id: ID!) { startJob(id: $id) { id status } }';
 
 interface Created {
-  createJob: { id: string; status: string; hasSecrets: boolean; timeline: { nodes: Array<Record<string, unknown>> } } & Record<string, unknown>;
+  createJob: { id: string; status: string; hasSecrets: boolean; timeline: { nodes: Array<Record<string, unknown>> } } & Record<
+    string,
+    unknown
+  >;
 }
 
 async function create(user: string, input: Record<string, unknown>, name?: string) {
-  return server.gql<Created>(await token(user, name === undefined ? {} : { name }), CREATE, { input });
+  return suite.server.gql<Created>(await token(user, name === undefined ? {} : { name }), CREATE, { input });
 }
 
 const base = { name: 'Mask customers', type: 'masking', scope: 'acme/payments/prod' };
@@ -67,7 +68,7 @@ test('secrets are write-only and encrypted at rest', async () => {
   const response = await create('admin', { ...base, secrets: { password: 'hunter2-very-secret' } });
   expect(response.data?.createJob.hasSecrets).toBe(true);
   expect(JSON.stringify(response)).not.toContain('hunter2');
-  const { rows } = await db.pool.query<{ secrets: Buffer }>('SELECT secrets FROM jobs WHERE id = $1', [response.data?.createJob.id]);
+  const { rows } = await suite.db.pool.query<{ secrets: Buffer }>('SELECT secrets FROM jobs WHERE id = $1', [response.data?.createJob.id]);
   expect(rows[0]?.secrets.length).toBeGreaterThan(28);
   expect(rows[0]?.secrets.toString('latin1')).not.toContain('hunter2');
   expect(rows[0]?.secrets.toString('hex')).not.toContain(Buffer.from('hunter2').toString('hex'));
@@ -80,7 +81,7 @@ test('create needs the create permission on the scope and type', async () => {
   expect((await create('ops', base)).data?.createJob.status).toBe('PENDING');
   const outside = await create('ops', { ...base, scope: 'acme/crm/prod' });
   expect(outside.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-  const { rows } = await db.pool.query(`SELECT 1 FROM jobs WHERE owner_id IN ('viewer') OR scope = 'acme/crm/prod'`);
+  const { rows } = await suite.db.pool.query(`SELECT 1 FROM jobs WHERE owner_id IN ('viewer') OR scope = 'acme/crm/prod'`);
   expect(rows).toHaveLength(0);
 });
 
@@ -92,7 +93,7 @@ describe('a caller who may create a job but not view it', () => {
 
   test('gets the job as created, with no tasks and an empty timeline; then the job does not exist for them', async () => {
     const bearer = await token('submit-only');
-    const response = await server.gql<{ createJob: Record<string, unknown> & { id: string } }>(bearer, RECEIPT, {
+    const response = await suite.server.gql<{ createJob: Record<string, unknown> & { id: string } }>(bearer, RECEIPT, {
       input: { ...base, config: { tables: ['t'] } },
     });
     expect(response.errors).toBeUndefined();
@@ -109,20 +110,20 @@ describe('a caller who may create a job but not view it', () => {
       timeline: { nodes: [], pageInfo: { hasNextPage: false } },
     });
     // It was created, with its history, for everyone who may see it.
-    const { rows } = await db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [id]);
+    const { rows } = await suite.db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [id]);
     expect(rows).toEqual([{ kind: 'CREATED' }]);
-    const seen = await server.gql<{ job: unknown; jobs: { totalCount: number } }>(
+    const seen = await suite.server.gql<{ job: unknown; jobs: { totalCount: number } }>(
       bearer,
       'query($id: ID!) { job(id: $id) { id } jobs { totalCount } }',
       { id },
     );
     expect(seen.data).toEqual({ job: null, jobs: { totalCount: 0 } });
-    expect((await server.gql(bearer, START, { id })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect((await suite.server.gql(bearer, START, { id })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
   });
 
   test('in one operation, the jobs they may view keep their history and the others do not', async () => {
     const bearer = await token('crm-watcher');
-    const response = await server.gql<Record<string, { scope: string; timeline: { nodes: Array<{ kind: string }> } }>>(
+    const response = await suite.server.gql<Record<string, { scope: string; timeline: { nodes: Array<{ kind: string }> } }>>(
       bearer,
       `mutation($hidden: CreateJobInput!, $visible: CreateJobInput!) {
         hidden: createJob(input: $hidden) { scope timeline { nodes { kind } } }
@@ -142,11 +143,14 @@ describe('startJob', () => {
   test('submits a CREATED job once; a second start is a CONFLICT that changes nothing', async () => {
     const id = (await create('admin', { ...base, start: false })).data!.createJob.id;
     const admin = await token('admin');
-    const first = await server.gql<{ startJob: { status: string } }>(admin, START, { id });
+    const first = await suite.server.gql<{ startJob: { status: string } }>(admin, START, { id });
     expect(first.data?.startJob.status).toBe('PENDING');
-    const second = await server.gql(admin, START, { id });
+    const second = await suite.server.gql(admin, START, { id });
     expect(second.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', status: 'PENDING' });
-    const { rows } = await db.pool.query(`SELECT kind, from_status, to_status, actor_id FROM timeline_events WHERE job_id = $1 ORDER BY id`, [id]);
+    const { rows } = await suite.db.pool.query(
+      `SELECT kind, from_status, to_status, actor_id FROM timeline_events WHERE job_id = $1 ORDER BY id`,
+      [id],
+    );
     expect(rows).toEqual([
       { kind: 'CREATED', from_status: null, to_status: 'CREATED', actor_id: 'admin' },
       { kind: 'SUBMITTED', from_status: 'CREATED', to_status: 'PENDING', actor_id: 'admin' },
@@ -155,19 +159,19 @@ describe('startJob', () => {
 
   test('goes to WAITING_APPROVAL when approval is required', async () => {
     const id = (await create('admin', { ...base, start: false, requiresApproval: true })).data!.createJob.id;
-    const response = await server.gql<{ startJob: { status: string } }>(await token('admin'), START, { id });
+    const response = await suite.server.gql<{ startJob: { status: string } }>(await token('admin'), START, { id });
     expect(response.data?.startJob.status).toBe('WAITING_APPROVAL');
   });
 
   test('NOT_FOUND for an unknown job and for a job the user cannot see; FORBIDDEN without create', async () => {
     const id = (await create('admin', { ...base, start: false })).data!.createJob.id;
-    const unknown = await server.gql(await token('admin'), START, { id: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await suite.server.gql(await token('admin'), START, { id: '00000000-0000-4000-8000-000000000000' });
     expect(unknown.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    const invisible = await server.gql(await token('owen'), START, { id });
+    const invisible = await suite.server.gql(await token('owen'), START, { id });
     expect(invisible.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    const viewer = await server.gql(await token('viewer'), START, { id });
+    const viewer = await suite.server.gql(await token('viewer'), START, { id });
     expect(viewer.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    const { rows } = await db.pool.query('SELECT status FROM jobs WHERE id = $1', [id]);
+    const { rows } = await suite.db.pool.query('SELECT status FROM jobs WHERE id = $1', [id]);
     expect(rows[0]?.status).toBe('CREATED');
   });
 });

@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import type { PoolClient } from 'pg';
 import { grant, insertJobs } from './support/fixtures';
 import { killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { postGraphQL, startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
 import { rawSocket, subscribe, wsClient } from './support/ws-client';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await grant(db.pool, 'worker', 'worker');
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose()));
   await db?.drop();
 });
 
@@ -40,14 +40,13 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 }
 
 describe('Postgres goes away and comes back', () => {
-  let proxy: TcpProxy;
+  let proxy: FaultProxy;
   let server: TestServer;
   let admin: string;
   let worker: string;
 
   beforeAll(async () => {
-    const target = new URL(db.url);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    proxy = await startFaultProxy(db.url);
     // Flushes by hand: the test decides whether a flush meets the outage.
     server = await startTestServer(db, { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '60000' });
     admin = await token('admin');
@@ -62,7 +61,10 @@ describe('Postgres goes away and comes back', () => {
   test('clear errors while it is down; within seconds of its return everything serves again, LISTEN included, and nothing is lost', async () => {
     const base = server.url.replace(/\/graphql$/, '');
     const [running, other] = await insertJobs(db.pool, [{ type: 'outage' }, { type: 'outage-other', status: 'RUNNING' }]);
-    const claim = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation { claimJob(workerId: "w", types: ["outage"]) { lease } }');
+    const claim = await server.gql<{ claimJob: { lease: string } }>(
+      worker,
+      'mutation { claimJob(workerId: "w", types: ["outage"]) { lease } }',
+    );
     const lease = claim.data!.claimJob.lease;
     const ws = wsClient(server.url, admin, { retry: true });
     clients.push(ws);
@@ -73,9 +75,13 @@ describe('Postgres goes away and comes back', () => {
     );
     await watched.until((messages) => messages.length >= 1);
     // Reports taken just before the outage; their flush will meet it.
-    const accepted = await server.gql<{ reportProgress: number }>(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
-      r: [{ lease, done: 42, total: 100, log: ['accepted just before the outage'] }],
-    });
+    const accepted = await server.gql<{ reportProgress: number }>(
+      worker,
+      'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
+      {
+        r: [{ lease, done: 42, total: 100, log: ['accepted just before the outage'] }],
+      },
+    );
     expect(accepted.data?.reportProgress).toBe(1);
 
     await proxy.down();
@@ -96,11 +102,16 @@ describe('Postgres goes away and comes back', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     // New reports are refused as clearly (the SDK keeps them and sends them again later).
-    const refused = await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done: 50 }] });
+    const refused = await server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: [{ lease, done: 50 }],
+    });
     expect(refused.errors?.[0]?.extensions?.['reason']).toBe('DATABASE_UNAVAILABLE');
     // A new subscription over the live socket is refused as clearly.
     const duringOutage = subscribe(ws, 'subscription($id: ID!) { jobProgress(id: $id) { id status } }', { id: running!.id });
-    await eventually(async () => duringOutage.errors.length + duringOutage.messages.length, (count) => count > 0);
+    await eventually(
+      async () => duringOutage.errors.length + duringOutage.messages.length,
+      (count) => count > 0,
+    );
     expect({ messages: duringOutage.messages, errors: duringOutage.errors }).toMatchObject({
       messages: [],
       // graphql-ws hands the error message's list of errors over as one error.
@@ -117,16 +128,24 @@ describe('Postgres goes away and comes back', () => {
       (response) => response.errors === undefined,
     );
     expect(back.errors).toBeUndefined();
-    expect((await eventually(() => fetch(`${base}/readyz`), (response) => response.status === 200)).status).toBe(200);
+    expect(
+      (
+        await eventually(
+          () => fetch(`${base}/readyz`),
+          (response) => response.status === 200,
+        )
+      ).status,
+    ).toBe(200);
     // The terminal state changed while LISTEN was down reaches the subscriber after the reconnect.
     await watched.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED', 15_000);
     // The reports whose flush met the outage are written now, with their log line, once.
     await server.services.progress.flush();
     const flushed = await db.pool.query<{ progress_done: number }>('SELECT progress_done FROM jobs WHERE id = $1', [running!.id]);
     expect(flushed.rows[0]?.progress_done).toBe(42);
-    const { rows: logs } = await db.pool.query(`SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND message = 'accepted just before the outage'`, [
-      running!.id,
-    ]);
+    const { rows: logs } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND message = 'accepted just before the outage'`,
+      [running!.id],
+    );
     expect(logs[0]).toEqual({ n: 1 });
     // A new subscription works again, and live events flow through the restored LISTEN connection.
     const next = subscribe<{ jobProgress: { status: string } }>(ws, 'subscription($id: ID!) { jobProgress(id: $id) { status } }', {
@@ -173,25 +192,38 @@ describe('Postgres goes away and comes back', () => {
     } finally {
       await holder.release();
     }
-    expect(answer?.errors?.[0]?.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE', outcome: 'UNKNOWN' });
+    expect(answer?.errors?.[0]?.extensions).toMatchObject({
+      code: 'INTERNAL_SERVER_ERROR',
+      reason: 'DATABASE_UNAVAILABLE',
+      outcome: 'UNKNOWN',
+    });
     expect(answer?.errors?.[0]?.message).toMatch(/whole or not at all/);
     expect(answer?.errors?.[0]?.message).not.toMatch(/nothing was changed/);
     await proxy.up();
     // The orphaned statement finishes (or not) on its own once the lock is gone: wait until no
     // backend runs it any more (committed or rolled back), not merely until it stopped waiting.
-    await eventually(() => running(db, 'cancel_requested_by'), (count) => count === 0);
-    const { rows: [state] } = await db.pool.query<{ status: string; events: string[] }>(
+    await eventually(
+      () => running(db, 'cancel_requested_by'),
+      (count) => count === 0,
+    );
+    const {
+      rows: [state],
+    } = await db.pool.query<{ status: string; events: string[] }>(
       `SELECT j.status, coalesce((SELECT array_agg(e.kind ORDER BY e.id) FROM timeline_events e WHERE e.job_id = j.id), '{}') AS events FROM jobs j WHERE j.id = $1`,
       [job!.id],
     );
-    expect([{ status: 'PENDING', events: [] }, { status: 'CANCELLED', events: ['CANCELLED'] }]).toContainEqual(state);
+    expect([
+      { status: 'PENDING', events: [] },
+      { status: 'CANCELLED', events: ['CANCELLED'] },
+    ]).toContainEqual(state);
     // Read back, as the answer says, then done (again) if it had not happened: one cancel in all.
     const read = await eventually(
       () => server.gql<{ job: { status: string } }>(admin, `{ job(id: "${job!.id}") { status } }`),
       (response) => response.errors === undefined,
     );
     expect(read.data?.job.status).toBe(state!.status);
-    if (state!.status === 'PENDING') expect((await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`)).errors).toBeUndefined();
+    if (state!.status === 'PENDING')
+      expect((await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`)).errors).toBeUndefined();
     const { rows: events } = await db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [job!.id]);
     expect(events).toEqual([{ kind: 'CANCELLED' }]);
   }, 30_000);
@@ -231,7 +263,10 @@ async function running(on: TestDatabase, marker: string): Promise<number> {
 }
 
 async function waitingOnLock(on: TestDatabase, marker: string): Promise<void> {
-  const count = await eventually(() => waiting(on, marker), (n) => n > 0);
+  const count = await eventually(
+    () => waiting(on, marker),
+    (n) => n > 0,
+  );
   if (count === 0) throw new Error(`no statement with "${marker}" came to wait for the lock`);
 }
 
@@ -251,7 +286,8 @@ function startChild(env: Record<string, string> = {}): Promise<ServerProcess> {
   return startServerProcess(db.url, { LOG_LEVEL: 'debug', PROGRESS_FLUSH_MS: '60000', ...env });
 }
 
-type Outcome = 'ok' | 'refused' | 'reset' | string;
+/** 'ok', 'refused', 'reset', or what else happened. */
+type Outcome = string;
 
 /** What a failed fetch was: refused (nothing listens: retry elsewhere) or reset (a connection cut). */
 function failureOf(error: unknown): Outcome {
@@ -277,17 +313,29 @@ describe('SIGTERM', () => {
     const worker = await token('worker');
 
     const [job, slow] = await insertJobs(db.pool, [{ type: 'sigterm' }, { type: 'sigterm-slow', status: 'PENDING' }]);
-    const claim = await postGraphQL<{ claimJob: { lease: string } }>(child.url, worker, 'mutation { claimJob(workerId: "w", types: ["sigterm"]) { lease } }');
+    const claim = await postGraphQL<{ claimJob: { lease: string } }>(
+      child.url,
+      worker,
+      'mutation { claimJob(workerId: "w", types: ["sigterm"]) { lease } }',
+    );
     const lease = claim.data!.claimJob.lease;
-    const reported = await postGraphQL<{ reportProgress: number }>(child.url, worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
-      r: [{ lease, done: 77, total: 100 }],
-    });
+    const reported = await postGraphQL<{ reportProgress: number }>(
+      child.url,
+      worker,
+      'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
+      {
+        r: [{ lease, done: 77, total: 100 }],
+      },
+    );
     expect(reported.data?.reportProgress).toBe(1);
 
     const socket = rawSocket(child.url);
     await socket.opened;
     socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
-    await eventually(async () => socket.messages, (messages) => messages.some((message) => message['type'] === 'connection_ack'));
+    await eventually(
+      async () => socket.messages,
+      (messages) => messages.some((message) => message['type'] === 'connection_ack'),
+    );
 
     // Work that is surely in flight at the signal, held inside Postgres: timeline_events locked
     // (every state change writes there), and the slow request's job row. The daemon's next tick
@@ -297,7 +345,11 @@ describe('SIGTERM', () => {
     const [due] = await insertJobs(db.pool, [{ type: 'sigterm-due', status: 'PENDING' }]);
     await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 minute' WHERE id = $1`, [due!.id]);
     let slowAnswer: GraphQLResponse<{ cancelJob: { status: string } }> | Outcome | undefined;
-    const slowRequest = postGraphQL<{ cancelJob: { status: string } }>(child.url, admin, `mutation { cancelJob(id: "${slow!.id}") { status } }`).then(
+    const slowRequest = postGraphQL<{ cancelJob: { status: string } }>(
+      child.url,
+      admin,
+      `mutation { cancelJob(id: "${slow!.id}") { status } }`,
+    ).then(
       (response) => (slowAnswer = response),
       (error: unknown) => (slowAnswer = failureOf(error)),
     );
@@ -320,14 +372,24 @@ describe('SIGTERM', () => {
               body: JSON.stringify({ query: '{ jobs(first: 100) { nodes { id name status } } }' }),
             });
             const body = (await response.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
-            outcomes.set(id, response.status >= 500 ? `HTTP ${response.status}` : body.errors === undefined ? 'ok' : String(body.errors[0]?.extensions?.['code']));
+            outcomes.set(
+              id,
+              response.status >= 500
+                ? `HTTP ${response.status}`
+                : body.errors === undefined
+                  ? 'ok'
+                  : String(body.errors[0]?.extensions?.['code']),
+            );
           } catch (error) {
             outcomes.set(id, failureOf(error));
             return; // a client would retry another instance
           }
         }
       });
-      await eventually(async () => [...outcomes.values()].filter((outcome) => outcome === 'ok').length, (count) => count >= 8);
+      await eventually(
+        async () => [...outcomes.values()].filter((outcome) => outcome === 'ok').length,
+        (count) => count >= 8,
+      );
       child.process.kill('SIGTERM');
 
       // Stops accepting: a new connection is refused...
@@ -337,13 +399,22 @@ describe('SIGTERM', () => {
       );
       expect(refused).toBe('refused');
       // ...while the slow request and the daemon's tick are still in flight, the process alive.
-      expect({ slowAnswer, exitCode: child.process.exitCode, tick: await advisoryLocks(db) }).toEqual({ slowAnswer: undefined, exitCode: null, tick: 1 });
+      expect({ slowAnswer, exitCode: child.process.exitCode, tick: await advisoryLocks(db) }).toEqual({
+        slowAnswer: undefined,
+        exitCode: null,
+        tick: 1,
+      });
       await holder.release();
       released = true;
 
       await slowRequest;
       expect(slowAnswer).toMatchObject({ status: 200, data: { cancelJob: { status: 'CANCELLED' } } });
-      expect(await within(child.exited.then((exit) => exit.code), 20_000)).toBe(0);
+      expect(
+        await within(
+          child.exited.then((exit) => exit.code),
+          20_000,
+        ),
+      ).toBe(0);
       stop = true;
       await Promise.all(traffic);
 
@@ -351,10 +422,14 @@ describe('SIGTERM', () => {
       // Every request the server received was answered; the others were refused or cut before
       // the server read them (a client cannot tell those apart, and retries either).
       const received = new Set(
-        child.lines.filter((line) => line['msg'] === 'request received').map((line) => String((line['req'] as { id?: unknown } | undefined)?.id)),
+        child.lines
+          .filter((line) => line['msg'] === 'request received')
+          .map((line) => String((line['req'] as { id?: unknown } | undefined)?.id)),
       );
       const answers = [...outcomes].map(([id, outcome]) => ({ id, outcome, received: received.has(id) }));
-      expect(answers.filter(({ outcome, received: seen }) => (seen ? outcome !== 'ok' : outcome === 'ok' || !/^(refused|reset)/.test(outcome)))).toEqual([]);
+      expect(
+        answers.filter(({ outcome, received: seen }) => (seen ? outcome !== 'ok' : outcome === 'ok' || !/^(refused|reset)/.test(outcome))),
+      ).toEqual([]);
       expect(answers.filter(({ outcome }) => outcome === 'ok').length).toBeGreaterThanOrEqual(8);
       // The last report, written by the shutdown flush.
       const { rows } = await db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
@@ -377,10 +452,19 @@ describe('SIGTERM', () => {
     const admin = await token('admin');
     const worker = await token('worker');
     const [job, stuck] = await insertJobs(db.pool, [{ type: 'deadline' }, { type: 'deadline-stuck', status: 'PENDING' }]);
-    const claim = await postGraphQL<{ claimJob: { lease: string } }>(child.url, worker, 'mutation { claimJob(workerId: "w", types: ["deadline"]) { lease } }');
-    const reported = await postGraphQL<{ reportProgress: number }>(child.url, worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
-      r: [{ lease: claim.data!.claimJob.lease, done: 55, total: 100 }],
-    });
+    const claim = await postGraphQL<{ claimJob: { lease: string } }>(
+      child.url,
+      worker,
+      'mutation { claimJob(workerId: "w", types: ["deadline"]) { lease } }',
+    );
+    const reported = await postGraphQL<{ reportProgress: number }>(
+      child.url,
+      worker,
+      'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
+      {
+        r: [{ lease: claim.data!.claimJob.lease, done: 55, total: 100 }],
+      },
+    );
     expect(reported.data?.reportProgress).toBe(1);
 
     // A request that cannot finish: its job row is locked for longer than the deadline, so the
@@ -394,12 +478,19 @@ describe('SIGTERM', () => {
       await waitingOnLock(db, 'cancel_requested_by');
       const started = Date.now();
       child.process.kill('SIGTERM');
-      expect(await within(child.exited.then((exit) => exit.code), 15_000)).toBe(1);
+      expect(
+        await within(
+          child.exited.then((exit) => exit.code),
+          15_000,
+        ),
+      ).toBe(1);
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(1_400);
       expect(elapsed).toBeLessThan(1_500 + 5_000);
       expect(await request).toMatch(/^reset/);
-      expect(child.lines.some((line) => line['msg'] === 'shutdown did not finish in time; writing pending progress and exiting')).toBe(true);
+      expect(child.lines.some((line) => line['msg'] === 'shutdown did not finish in time; writing pending progress and exiting')).toBe(
+        true,
+      );
       // The progress reported before the signal was written before the exit.
       const { rows } = await db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
       expect(rows[0]).toEqual({ progress_done: 55 });
@@ -407,11 +498,19 @@ describe('SIGTERM', () => {
       await holder.release();
     }
     // The cut request's statement ends on its own: whole or not at all.
-    await eventually(() => waiting(db, 'cancel_requested_by'), (count) => count === 0);
-    const { rows: [state] } = await db.pool.query<{ status: string; events: number }>(
+    await eventually(
+      () => waiting(db, 'cancel_requested_by'),
+      (count) => count === 0,
+    );
+    const {
+      rows: [state],
+    } = await db.pool.query<{ status: string; events: number }>(
       `SELECT j.status, (SELECT count(*)::int FROM timeline_events e WHERE e.job_id = j.id) AS events FROM jobs j WHERE j.id = $1`,
       [stuck!.id],
     );
-    expect([{ status: 'PENDING', events: 0 }, { status: 'CANCELLED', events: 1 }]).toContainEqual(state);
+    expect([
+      { status: 'PENDING', events: 0 },
+      { status: 'CANCELLED', events: 1 },
+    ]).toContainEqual(state);
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { startTcpProxy } from './support/tcp-proxy';
+import { startFaultProxy } from './support/fault-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
 
@@ -46,19 +46,20 @@ test('BOOTSTRAP_ADMINS grants the admin role, once, however often the server sta
 test('readyz fails while the LISTEN connection is down although the database answers, and passes once it is back', async () => {
   // Through a proxy that can refuse new connections while keeping the open ones: the pool keeps
   // its connection, the listener (its backend terminated) cannot reconnect.
-  const target = new URL(db.url);
-  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+  const proxy = await startFaultProxy(db.url);
   const proxied = await startTestServer(db, { DATABASE_URL: proxy.via(db.url) });
   const readyz = async () => {
     const response = await fetch(`${proxied.url.replace(/\/graphql$/, '')}/readyz`);
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: response.status, body: await response.json() };
   };
   try {
     expect(await readyz()).toEqual({ status: 200, body: { status: 'ready' } });
     const lost = new Promise<void>((resolve) => proxied.services.listener.onDisconnect(resolve));
     await proxy.refuseNew();
     // Every listener of this database (the file's other server reconnects directly, at once).
-    await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch-listener'`);
+    await db.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch-listener'`,
+    );
     await lost;
     expect(proxied.services.listener.connected).toBe(false);
     expect(await readyz()).toEqual({ status: 503, body: { status: 'unavailable', reason: 'LISTEN connection down' } });

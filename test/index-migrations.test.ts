@@ -30,7 +30,9 @@ async function indexStates(): Promise<Record<string, boolean>> {
 test('the filter and order indexes: a missing one is built, an INVALID one rebuilt, a valid one kept; down drops them', async () => {
   const allValid = Object.fromEntries(LIST_INDEXES.map((name) => [name, true]));
   expect(await indexStates()).toEqual(allValid);
-  const { rows: [kept] } = await db.pool.query<{ oid: number }>(`SELECT 'jobs_owner_finished_idx'::regclass::oid AS oid`);
+  const {
+    rows: [kept],
+  } = await db.pool.query<{ oid: number }>(`SELECT 'jobs_owner_finished_idx'::regclass::oid AS oid`);
   await db.pool.query('DROP INDEX jobs_owner_started_idx');
   // What an interrupted CREATE INDEX CONCURRENTLY leaves behind.
   await db.pool.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'jobs_status_name_idx'::regclass`);
@@ -43,7 +45,9 @@ test('the filter and order indexes: a missing one is built, an INVALID one rebui
     expect(migration.transaction).toBe(false); // CONCURRENTLY cannot run in a transaction
     await migration.up(runner);
     expect(await indexStates()).toEqual(allValid);
-    const { rows: [after] } = await db.pool.query<{ oid: number }>(`SELECT 'jobs_owner_finished_idx'::regclass::oid AS oid`);
+    const {
+      rows: [after],
+    } = await db.pool.query<{ oid: number }>(`SELECT 'jobs_owner_finished_idx'::regclass::oid AS oid`);
     expect(after!.oid).toBe(kept!.oid);
     await migration.down(runner);
     expect(await indexStates()).toEqual({});

@@ -1,32 +1,27 @@
 import type { JobStatus } from '../src/jobs/job-status';
-import { grant, insertJobs, type JobSeed } from './support/fixtures';
+import { insertJobs, type JobSeed } from './support/fixtures';
 import { random } from './support/random';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { token, type GraphQLResponse } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * jobTypeStats(type) and Job.slowerThanUsual over fixture jobs with known durations. The
  * expected numbers are computed here, with Postgres's percentile_cont definition (linear
  * interpolation between the two nearest ranks), not read back from the code.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
+
 let euViewer: string;
 let nobody: string;
 
+const suite = apiSuite({
+  grants: [
+    ['admin', 'admin'],
+    ['eu-viewer', 'viewer', 'acme/eu'],
+  ],
+});
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'eu-viewer', 'viewer', 'acme/eu');
-  admin = await token('admin');
   euViewer = await token('eu-viewer');
   nobody = await token('nobody');
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 const SECOND = 1000;
@@ -44,7 +39,7 @@ interface Stats {
 }
 
 const stats = (bearer: string | undefined, type: string) =>
-  server.gql<{ jobTypeStats: Stats }>(
+  suite.server.gql<{ jobTypeStats: Stats }>(
     bearer,
     'query($type: String!) { jobTypeStats(type: $type) { type count succeeded failed successRate p50Duration p95Duration } }',
     { type },
@@ -85,7 +80,10 @@ function seedOf(type: string, run: Run, index: number): JobSeed {
 }
 
 async function insertRuns(type: string, runs: readonly Run[]): Promise<string[]> {
-  const jobs = await insertJobs(db.pool, runs.map((run, index) => seedOf(type, run, index)));
+  const jobs = await insertJobs(
+    suite.db.pool,
+    runs.map((run, index) => seedOf(type, run, index)),
+  );
   return jobs.map((job) => job.id);
 }
 
@@ -148,11 +146,14 @@ describe('jobTypeStats', () => {
 
   beforeAll(async () => {
     await insertRuns('stats-main', [...counted, ...ignored]);
-    await insertRuns('stats-other', [{ status: 'FAILED', seconds: 5 }, { status: 'SUCCEEDED', seconds: 50_000 }]);
+    await insertRuns('stats-other', [
+      { status: 'FAILED', seconds: 5 },
+      { status: 'SUCCEEDED', seconds: 50_000 },
+    ]);
   });
 
   test('count, succeeded, failed, successRate, p50 and p95 over the finished runs of the last 30 days', async () => {
-    const response = await stats(admin, 'stats-main');
+    const response = await stats(suite.admin, 'stats-main');
     expect(response.errors).toBeUndefined();
     const wanted = expected('stats-main', counted);
     expect(wanted).toMatchObject({ count: 46, succeeded: 31, failed: 12 });
@@ -165,7 +166,7 @@ describe('jobTypeStats', () => {
       { status: 'EXPIRED', seconds: null },
       { status: 'REJECTED', seconds: null },
     ]);
-    expect((await stats(admin, 'stats-never-started')).data?.jobTypeStats).toEqual({
+    expect((await stats(suite.admin, 'stats-never-started')).data?.jobTypeStats).toEqual({
       type: 'stats-never-started',
       count: 3,
       succeeded: 0,
@@ -181,13 +182,13 @@ describe('jobTypeStats', () => {
     const recent: Run[] = Array.from({ length: 1000 }, (_, i) => ({ status: 'SUCCEEDED', seconds: 10 + (i % 10) }));
     const oldest: Run[] = Array.from({ length: 5 }, () => ({ status: 'FAILED', seconds: 5000, daysAgo: 3 }));
     await insertRuns('stats-many', [...recent, ...oldest]);
-    const response = await stats(admin, 'stats-many');
+    const response = await stats(suite.admin, 'stats-many');
     expectStats(response.data?.jobTypeStats, expected('stats-many', recent));
     expect(response.data?.jobTypeStats).toMatchObject({ count: 1000, succeeded: 1000, failed: 0, successRate: 1 });
   });
 
   test('an unknown type has count 0 and nulls', async () => {
-    expect((await stats(admin, 'never-seen-type')).data?.jobTypeStats).toEqual({
+    expect((await stats(suite.admin, 'never-seen-type')).data?.jobTypeStats).toEqual({
       type: 'never-seen-type',
       count: 0,
       succeeded: 0,
@@ -200,7 +201,7 @@ describe('jobTypeStats', () => {
 
   test('a string that is not a job type is BAD_USER_INPUT; no token is UNAUTHENTICATED', async () => {
     for (const bad of ['bad type!', '', ' stats-main', 'x'.repeat(101), "stats'; --", 'a/b']) {
-      expect([bad, code(await stats(admin, bad))]).toEqual([bad, 'BAD_USER_INPUT']);
+      expect([bad, code(await stats(suite.admin, bad))]).toEqual([bad, 'BAD_USER_INPUT']);
     }
     expect(code(await stats(undefined, 'stats-main'))).toBe('UNAUTHENTICATED');
   });
@@ -228,7 +229,10 @@ describe('jobTypeStats', () => {
 describe('slowerThanUsual', () => {
   // 20 runs of 10, 20, ... 200 s: p95 = 190 + 0.05 × 10 = 190.5 s.
   const history: Run[] = Array.from({ length: 20 }, (_, i) => ({ status: 'SUCCEEDED', seconds: 10 * (i + 1) }));
-  const p95 = percentileCont(history.map((run) => run.seconds!), 0.95)!;
+  const p95 = percentileCont(
+    history.map((run) => run.seconds!),
+    0.95,
+  )!;
 
   test('a running job past its type p95 is flagged; one under it, non-running jobs and types without history are not', async () => {
     expect(p95).toBeCloseTo(190.5, 6);
@@ -266,18 +270,26 @@ describe('slowerThanUsual', () => {
     ]);
     // One job at a time, and a whole page at once (the flag is batched per type).
     for (const [id, flag] of want) {
-      const response = await server.gql<{ job: { slowerThanUsual: boolean; status: string } }>(admin, `query { job(id: "${id}") { status slowerThanUsual } }`);
+      const response = await suite.server.gql<{ job: { slowerThanUsual: boolean; status: string } }>(
+        suite.admin,
+        `query { job(id: "${id}") { status slowerThanUsual } }`,
+      );
       expect(response.errors).toBeUndefined();
       expect([id, response.data?.job.status, response.data?.job.slowerThanUsual]).toEqual([id, expect.any(String), flag]);
     }
-    const page = await server.gql<{ jobs: { nodes: Array<{ id: string; slowerThanUsual: boolean }> } }>(
-      admin,
+    const page = await suite.server.gql<{ jobs: { nodes: Array<{ id: string; slowerThanUsual: boolean }> } }>(
+      suite.admin,
       `query { jobs(filter: { types: ["slow-type", "slow-type-finished", "slow-new-type", "slow-never-ran"] }, first: 100) { nodes { id slowerThanUsual } } }`,
     );
     expect(page.errors).toBeUndefined();
     const flags = new Map(page.data!.jobs.nodes.map((node) => [node.id, node.slowerThanUsual]));
     for (const [id, flag] of want) expect([id, flags.get(id)]).toEqual([id, flag]);
     // Only the two slow running jobs in the whole page.
-    expect([...flags.entries()].filter(([, flag]) => flag).map(([id]) => id).sort()).toEqual([slow!, justOver!].sort());
+    expect(
+      [...flags.entries()]
+        .filter(([, flag]) => flag)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([slow!, justOver!].sort());
   });
 });

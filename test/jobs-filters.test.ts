@@ -2,17 +2,15 @@ import { compileFilter } from '../src/jobs/job-filter.match';
 import type { JobFilter } from '../src/jobs/job-filter.input';
 import { JOB_COLUMNS, type JobRow } from '../src/jobs/job.row';
 import { ALL_STATUSES, type JobStatus, TAB_STATUSES, type JobTab } from '../src/jobs/job-status';
-import { insertJobs, grant, type JobSeed } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { insertJobs, type JobSeed } from './support/fixtures';
+import { token } from './support/test-server';
 import { random } from './support/random';
+import { apiSuite } from './support/api-suite';
 
-let db: TestDatabase;
-let server: TestServer;
 let admin: string;
 
 type Seeded = Required<Pick<JobSeed, 'id' | 'name' | 'type' | 'scope' | 'owner_id' | 'status' | 'created_at'>> &
-  Pick<JobSeed, 'started_at' | 'finished_at'>;
+  Pick<JobSeed, 'started_at' | 'finished_at'> & { attributes: Record<string, string>; asset: string | null };
 const jobs: Seeded[] = [];
 
 const NAMES = ['Mask customers', 'Import products.csv', 'Deploy billing-api', 'Migrate mailbox', 'Export orders_50%', 'Tag PII columns'];
@@ -33,10 +31,8 @@ const SCOPES = [
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
+const suite = apiSuite({ grants: [['admin-user', 'admin']] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin-user', 'admin');
   admin = await token('admin-user');
   const rnd = random(42);
   for (let i = 0; i < 400; i += 1) {
@@ -56,15 +52,16 @@ beforeAll(async () => {
       created_at: new Date(created),
       started_at: started === null ? null : new Date(started),
       finished_at: finished === null ? null : new Date(finished),
+      // Labels in the shapes of Delphix's job detail: always an environment, sometimes a connector.
+      attributes: {
+        environment: rnd.pick(['prod', 'staging', 'dev']),
+        ...(rnd.int(2) === 0 ? {} : { connector: rnd.pick(['oracle', 'postgres']) }),
+      },
+      asset: rnd.pick(['db-1', 'db-2', 'db-10', null]),
     });
   }
-  const inserted = await insertJobs(db.pool, jobs);
+  const inserted = await insertJobs(suite.db.pool, jobs);
   inserted.forEach((row, index) => ((jobs[index] as Seeded).id = row.id));
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
 });
 
 interface Filter {
@@ -80,6 +77,8 @@ interface Filter {
   startedBefore?: string;
   finishedAfter?: string;
   finishedBefore?: string;
+  attributes?: Record<string, string>;
+  asset?: string;
 }
 
 /** What the filter means, written plainly: the API must agree with it. */
@@ -99,7 +98,9 @@ function reference(filter: Filter): Set<string> {
           (filter.scope === undefined || job.scope === filter.scope || job.scope.startsWith(`${filter.scope}/`)) &&
           within(job.created_at, filter.createdAfter, filter.createdBefore) &&
           within(job.started_at, filter.startedAfter, filter.startedBefore) &&
-          within(job.finished_at, filter.finishedAfter, filter.finishedBefore),
+          within(job.finished_at, filter.finishedAfter, filter.finishedBefore) &&
+          Object.entries(filter.attributes ?? {}).every(([key, value]) => job.attributes[key] === value) &&
+          (filter.asset === undefined || job.asset === filter.asset),
       )
       .map((job) => job.id),
   );
@@ -111,7 +112,7 @@ const LIST = `query($filter: JobFilter, $after: String) {
 }`;
 
 async function listAll(filter: Filter) {
-  const response = await server.gql<{
+  const response = await suite.server.gql<{
     jobs: { totalCount: number; nodes: Array<{ id: string }>; pageInfo: { hasNextPage: boolean } };
     jobCounts: Array<{ status: JobStatus; count: number }>;
   }>(admin, LIST, { filter });
@@ -147,6 +148,12 @@ const CASES: Array<[string, Filter]> = [
   ['finished after', { finishedAfter: at(30) }],
   ['finished before: a job not finished never matches', { finishedBefore: at(15) }],
   ['a finished range', { finishedAfter: at(20), finishedBefore: at(50) }],
+  ['one attribute', { attributes: { environment: 'prod' } }],
+  ['every attribute pair must match', { attributes: { environment: 'prod', connector: 'oracle' } }],
+  ['an attribute value nobody has', { attributes: { connector: 'mysql' } }],
+  ['no attribute pairs: every job', { attributes: {} }],
+  ['asset, exactly (db-1 is not db-10)', { asset: 'db-1' }],
+  ['asset and attributes together', { asset: 'db-2', attributes: { environment: 'staging' } }],
   ['combined: type, owner, tab and scope', { types: ['masking', 'import'], owners: ['alice', 'carol'], tab: 'ALL', scope: 'acme' }],
   [
     'combined: name, statuses and every range',
@@ -193,7 +200,7 @@ test('jobCounts lists every status, zeros included, for an empty result', async 
 
 test('job(id) returns the job with its fields', async () => {
   const job = jobs[0] as Seeded;
-  const response = await server.gql<{ job: Record<string, unknown> }>(
+  const response = await suite.server.gql<{ job: Record<string, unknown> }>(
     admin,
     `query($id: ID!) { job(id: $id) { id name type scope owner status createdAt terminal progress { indeterminate } tasks { name } timeline { nodes { id } } } }`,
     { id: job.id },
@@ -213,7 +220,7 @@ test('job(id) returns the job with its fields', async () => {
 });
 
 test.each(CASES)('subscriptions evaluate the filter in memory exactly like SQL: %s', async (_label, filter) => {
-  const { rows } = await db.pool.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs`);
+  const { rows } = await suite.db.pool.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs`);
   const matches = compileFilter({
     ...filter,
     ...Object.fromEntries(
@@ -221,6 +228,6 @@ test.each(CASES)('subscriptions evaluate the filter in memory exactly like SQL: 
         .filter(([key]) => key.endsWith('After') || key.endsWith('Before'))
         .map(([key, value]) => [key, new Date(value as string)]),
     ),
-  } as JobFilter);
+  } as unknown as JobFilter); // the DateTime strings of the cases, parsed as the resolvers get them
   expect(new Set(rows.filter(matches).map((row) => row.id))).toEqual(reference(filter));
 });

@@ -95,7 +95,9 @@ test('an RS256 token from a key in the set, with the right issuer and audience, 
 });
 
 test('an ES256 token from the other key of the set is accepted; an audience list naming ours is too', async () => {
-  const es = await build({ aud: ['another-api', AUDIENCE] }).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).sign(ec.privateKey);
+  const es = await build({ aud: ['another-api', AUDIENCE] })
+    .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+    .sign(ec.privateKey);
   const response = await me(es);
   expect(response.errors).toBeUndefined();
   expect(response.data?.me.id).toBe('ada');

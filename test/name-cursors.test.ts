@@ -1,16 +1,15 @@
 import { encodeCursor, MAX_CURSOR_LENGTH, MAX_JOB_NAME_LENGTH } from '../src/jobs/cursor';
 import type { JobRow } from '../src/jobs/job.row';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { insertJobs } from './support/fixtures';
+import { token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * The server must accept every cursor it hands out. The longest ones come from NAME order over
  * names of the maximum length whose characters take the most room in a cursor: 4-byte UTF-8
  * characters (emoji), control characters (escaped as `\u0001` in JSON), quotes and backslashes.
  */
-let db: TestDatabase;
-let server: TestServer;
+
 let admin: string;
 
 /** 200 code points each; some names repeat, so that ties are broken by id across pages. */
@@ -22,24 +21,17 @@ const NAMES = [
 ];
 const COPIES = 3;
 
+const suite = apiSuite({ grants: [['admin-user', 'admin']] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin-user', 'admin');
   admin = await token('admin-user');
   await insertJobs(
-    db.pool,
+    suite.db.pool,
     NAMES.flatMap((name) => Array.from({ length: COPIES }, () => ({ name }))),
   );
 });
 
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
-
 test('the names are as long as a name may be, and their cursors longer than the old 1,000-character limit', async () => {
-  const { rows } = await db.pool.query<{ length: number }>('SELECT DISTINCT length(name) AS length FROM jobs');
+  const { rows } = await suite.db.pool.query<{ length: number }>('SELECT DISTINCT length(name) AS length FROM jobs');
   expect(rows).toEqual([{ length: MAX_JOB_NAME_LENGTH }]);
   const longest = Math.max(
     ...NAMES.map((name) => encodeCursor({ id: '00000000-0000-4000-8000-000000000000', name } as JobRow, 'NAME', 'DESC').length),
@@ -60,7 +52,7 @@ test.each(['ASC', 'DESC'] as const)('paging by NAME %s over maximum-length names
   const ids: string[] = [];
   let after: string | null = null;
   for (let pages = 0; pages < 100; pages += 1) {
-    const response: Awaited<ReturnType<typeof server.gql<Page>>> = await server.gql<Page>(admin, PAGE, {
+    const response: Awaited<ReturnType<typeof suite.server.gql<Page>>> = await suite.server.gql<Page>(admin, PAGE, {
       orderBy: { field: 'NAME', direction },
       after,
     });
@@ -70,7 +62,7 @@ test.each(['ASC', 'DESC'] as const)('paging by NAME %s over maximum-length names
     if (!pageInfo.hasNextPage) break;
     after = pageInfo.endCursor;
   }
-  const { rows } = await db.pool.query<{ id: string }>(`SELECT id FROM jobs ORDER BY name ${direction}, id ${direction}`);
+  const { rows } = await suite.db.pool.query<{ id: string }>(`SELECT id FROM jobs ORDER BY name ${direction}, id ${direction}`);
   expect(ids).toEqual(rows.map((row) => row.id));
   expect(ids).toHaveLength(NAMES.length * COPIES);
 });

@@ -1,7 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { createRole, grant, insertJobs } from './support/fixtures';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
 import { subscribe, wsClient, type Received } from './support/ws-client';
 import { eventually } from './support/webhook-receiver';
 
@@ -17,7 +17,22 @@ let b: TestServer;
 const clients: Client[] = [];
 const tokens: Record<string, string> = {};
 
-const USERS = ['admin', 'worker', 'alice', 'bob', 'carol', 'eve', 'limited', 'nobody', 'pager', 'rita', 'sam', 'vince', 'acmeapp', 'typeapp'] as const;
+const USERS = [
+  'admin',
+  'worker',
+  'alice',
+  'bob',
+  'carol',
+  'eve',
+  'limited',
+  'nobody',
+  'pager',
+  'rita',
+  'sam',
+  'vince',
+  'acmeapp',
+  'typeapp',
+] as const;
 /** The one job type that typeapp may approve (a condition in their role). */
 const DEPLOY_TYPE = 'n-deploy';
 type User = (typeof USERS)[number];
@@ -47,7 +62,7 @@ beforeAll(async () => {
   for (const user of USERS) tokens[user] = await token(user, { ttlSeconds: 600 });
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose()));
   await a?.close();
   await b?.close();
   await db?.drop();
@@ -80,13 +95,9 @@ const NOTIFICATIONS = `query($u: Boolean, $f: Int, $a: String) {
 }`;
 const LIVE = 'subscription { notifications { id kind jobId jobName actor message } }';
 
-function ok<T>(response: GraphQLResponse<T>): T {
-  if (response.errors !== undefined || response.data == null) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-  return response.data;
-}
-
-async function feed(user: User, args: { unreadOnly?: boolean; first?: number; after?: string } = {}, server: TestServer = a) {
-  return ok(await server.gql<NotificationPage>(tokens[user], NOTIFICATIONS, { u: args.unreadOnly, f: args.first, a: args.after })).notifications;
+async function feed(user: User, args: { unreadOnly?: boolean; first?: number; after?: string | undefined } = {}, server: TestServer = a) {
+  return gqlOk(await server.gql<NotificationPage>(tokens[user], NOTIFICATIONS, { u: args.unreadOnly, f: args.first, a: args.after }))
+    .notifications;
 }
 
 /** The user's notifications about one job, oldest first. */
@@ -97,7 +108,10 @@ async function about(user: User, jobId: string, server: TestServer = a): Promise
 
 /** Rows in the table, whatever the reader may see (to show a hidden one was recorded). */
 async function storedFor(user: string, jobId: string): Promise<Array<{ kind: string; actor_id: string | null }>> {
-  const { rows } = await db.pool.query('SELECT kind, actor_id FROM notifications WHERE user_id = $1 AND job_id = $2 ORDER BY id', [user, jobId]);
+  const { rows } = await db.pool.query('SELECT kind, actor_id FROM notifications WHERE user_id = $1 AND job_id = $2 ORDER BY id', [
+    user,
+    jobId,
+  ]);
   return rows as Array<{ kind: string; actor_id: string | null }>;
 }
 
@@ -105,7 +119,7 @@ let typeCounter = 0;
 const uniqueType = (label: string) => `n-${label}-${++typeCounter}`;
 
 async function createJob(user: User, input: Record<string, unknown>, server: TestServer = b): Promise<string> {
-  const data = ok(
+  const data = gqlOk(
     await server.gql<{ createJob: { id: string } }>(tokens[user], 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: `job of ${user}`, scope: 'acme/payments/prod', ...input },
     }),
@@ -113,8 +127,20 @@ async function createJob(user: User, input: Record<string, unknown>, server: Tes
   return data.createJob.id;
 }
 
+/**
+ * A job naming approvers who may not approve it (now): createJob refuses those, so it is
+ * inserted as created with them (as one made before their grants changed) and submitted by its owner.
+ */
+async function submitNaming(owner: User, type: string, approvers: string[]): Promise<string> {
+  const [created] = await insertJobs(db.pool, [
+    { type, owner_id: owner, name: `job of ${owner}`, status: 'CREATED', requires_approval: true, approvers },
+  ]);
+  gqlOk(await b.gql(tokens[owner], 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: created!.id }));
+  return created!.id;
+}
+
 async function claim(type: string, server: TestServer = b): Promise<{ id: string; lease: string }> {
-  const data = ok(
+  const data = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
       tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
@@ -126,7 +152,7 @@ async function claim(type: string, server: TestServer = b): Promise<{ id: string
 }
 
 async function workerCall(mutation: string, variables: Record<string, unknown>, server: TestServer = b) {
-  return ok(await server.gql<Record<string, { status: string }>>(tokens.worker, mutation, variables));
+  return gqlOk(await server.gql<Record<string, { status: string }>>(tokens.worker, mutation, variables));
 }
 
 function liveClient(server: TestServer, user: User): Client {
@@ -140,7 +166,12 @@ type Live = Received<{ notifications: NotificationNode }>;
 /** Until each user's live subscription is registered on that server (from then on nothing is missed). */
 async function registered(server: TestServer, ...users: User[]): Promise<void> {
   for (const user of users) {
-    await eventually(() => server.services.notificationFeed.subscriptionsOf(user), (count) => count >= 1, 10_000, `${user}'s live subscription`);
+    await eventually(
+      () => server.services.notificationFeed.subscriptionsOf(user),
+      (count) => count >= 1,
+      10_000,
+      `${user}'s live subscription`,
+    );
   }
 }
 
@@ -205,7 +236,7 @@ describe('every event that should notify does, through the real path', () => {
       ['TRAPPED', 'row 7 is odd'],
     ]);
     // A trap the operator aborts ends FAILED: the owner hears that too, with who decided.
-    ok(await b.gql(tokens.bob, `mutation { resolveTrap(id: "${trapping}", decision: ABORT) { status } }`));
+    gqlOk(await b.gql(tokens.bob, `mutation { resolveTrap(id: "${trapping}", decision: ABORT) { status } }`));
     expect((await about('alice', trapping)).map((node) => [node.kind, node.actor])).toEqual([
       ['STARTED', 'worker'],
       ['TRAPPED', 'worker'],
@@ -223,7 +254,10 @@ describe('every event that should notify does, through the real path', () => {
       maxStartAt: new Date(Date.now() + 7_200_000).toISOString(),
     });
     await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending]);
-    await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`, [expiring]);
+    await db.pool.query(
+      `UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`,
+      [expiring],
+    );
     expect(await a.services.daemon.tick()).toMatchObject({ abended: 1, expired: 1 });
     expect((await about('alice', abending)).map((node) => [node.kind, node.actor])).toEqual([
       ['STARTED', 'worker'],
@@ -232,10 +266,10 @@ describe('every event that should notify does, through the real path', () => {
     expect((await about('alice', expiring)).map((node) => [node.kind, node.actor])).toEqual([['EXPIRED', null]]);
   });
 
-  test("cancelJob by another user: CANCELLED to the owner, naming who; the canceller hears nothing", async () => {
+  test('cancelJob by another user: CANCELLED to the owner, naming who; the canceller hears nothing', async () => {
     const type = uniqueType('cancel');
     const jobId = await createJob('alice', { type, scheduledAt: new Date(Date.now() + 3_600_000).toISOString() });
-    ok(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "wrong file") { status } }', { id: jobId }));
+    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "wrong file") { status } }', { id: jobId }));
     const nodes = await about('alice', jobId);
     expect(nodes.map((node) => [node.kind, node.actor, node.message])).toEqual([['CANCELLED', 'bob', 'wrong file']]);
     expect(await storedFor('bob', jobId)).toEqual([]);
@@ -244,7 +278,9 @@ describe('every event that should notify does, through the real path', () => {
   test('the owner cancelling their own queued job gets no notification about it', async () => {
     const type = uniqueType('selfcancel');
     const jobId = await createJob('alice', { type, scheduledAt: new Date(Date.now() + 3_600_000).toISOString() });
-    const response = ok(await b.gql<{ cancelJob: { status: string } }>(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }));
+    const response = gqlOk(
+      await b.gql<{ cancelJob: { status: string } }>(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }),
+    );
     expect(response.cancelJob.status).toBe('CANCELLED');
     expect(await storedFor('alice', jobId)).toEqual([]);
   });
@@ -253,7 +289,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('cancelrunning');
     const jobId = await createJob('alice', { type });
     const { lease } = await claim(type);
-    ok(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: jobId }));
+    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: jobId }));
     await workerCall('mutation($l: String!) { confirmCancel(lease: $l) { status } }', { l: lease });
     const cancelled = (await about('alice', jobId)).filter((node) => node.kind === 'CANCELLED');
     expect(cancelled).toHaveLength(1);
@@ -265,7 +301,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('selfcancelrunning');
     const jobId = await createJob('alice', { type });
     const { lease } = await claim(type);
-    ok(await b.gql(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }));
+    gqlOk(await b.gql(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }));
     await workerCall('mutation($l: String!) { confirmCancel(lease: $l) { status } }', { l: lease });
     expect((await storedFor('alice', jobId)).map((row) => row.kind)).toEqual(['STARTED']);
   });
@@ -278,8 +314,10 @@ describe('every event that should notify does, through the real path', () => {
     expect(carols.map((node) => node.kind)).toEqual(['WAITING_APPROVAL']);
     expect(await storedFor('alice', jobId)).toEqual([]);
 
-    ok(await b.gql(tokens.carol, 'mutation($id: ID!) { rejectJob(id: $id, comment: "not on a Friday") { status } }', { id: jobId }));
-    expect((await about('alice', jobId)).map((node) => [node.kind, node.actor, node.message])).toEqual([['REJECTED', 'carol', 'not on a Friday']]);
+    gqlOk(await b.gql(tokens.carol, 'mutation($id: ID!) { rejectJob(id: $id, comment: "not on a Friday") { status } }', { id: jobId }));
+    expect((await about('alice', jobId)).map((node) => [node.kind, node.actor, node.message])).toEqual([
+      ['REJECTED', 'carol', 'not on a Friday'],
+    ]);
     // The approvers hear nothing more (the rejection is the owner's news).
     expect((await about('bob', jobId)).map((node) => node.kind)).toEqual(['WAITING_APPROVAL']);
   });
@@ -288,7 +326,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('startlater');
     const jobId = await createJob('alice', { type, requiresApproval: true, approvers: ['bob'], start: false });
     expect(await storedFor('bob', jobId)).toEqual([]);
-    ok(await b.gql(tokens.carol, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
+    gqlOk(await b.gql(tokens.carol, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
     expect((await about('bob', jobId)).map((node) => [node.kind, node.actor])).toEqual([['WAITING_APPROVAL', 'carol']]);
     // Waiting for approval is news for the approvers only.
     expect(await storedFor('alice', jobId)).toEqual([]);
@@ -302,7 +340,7 @@ describe('only about jobs one may view', () => {
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'limited'), LIVE);
     const liveEve = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'eve'), LIVE);
     await registered(a, 'limited', 'eve');
-    const hidden = await createJob('alice', { type, requiresApproval: true, approvers: ['limited', 'eve'] });
+    const hidden = await submitNaming('alice', type, ['limited', 'eve']);
     // Recorded for both (the table does not know about permissions) ...
     expect(await storedFor('limited', hidden)).toEqual([{ kind: 'WAITING_APPROVAL', actor_id: 'alice' }]);
     expect(await storedFor('eve', hidden)).toEqual([{ kind: 'WAITING_APPROVAL', actor_id: 'alice' }]);
@@ -360,26 +398,36 @@ describe('only about jobs one may view', () => {
   });
 
   test('a revoked view permission hides existing notifications from the query and stops live ones', async () => {
-    const granted = ok(
+    const granted = gqlOk(
       // operator: viewing and approving (an approval request is only shown to who may approve it).
       await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "rita", role: "operator") { id } }'),
     ).grantRole.id;
     const type = uniqueType('revoke');
     const before = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
-    await eventually(() => feed('rita'), (page) => page.nodes.some((node) => node.jobId === before), 5_000, 'rita sees the approval request');
+    await eventually(
+      () => feed('rita'),
+      (page) => page.nodes.some((node) => node.jobId === before),
+      5_000,
+      'rita sees the approval request',
+    );
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'rita'), LIVE);
     await registered(a, 'rita');
     const seenLive = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
     await live.until((messages) => messages.some((message) => message.notifications.jobId === seenLive));
 
-    ok(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    gqlOk(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
     // The revocation reaches instance A through Postgres: the query there stops showing them.
-    const page = await eventually(() => feed('rita'), (current) => current.nodes.length === 0, 5_000, 'the revocation to hide notifications');
+    const page = await eventually(
+      () => feed('rita'),
+      (current) => current.nodes.length === 0,
+      5_000,
+      'the revocation to hide notifications',
+    );
     expect(page.unreadCount).toBe(0);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM notifications WHERE user_id = 'rita'`)).rows[0]).toEqual({ n: 2 });
 
     // A new approval request for rita (hidden now), then one of her own jobs (visible): only the latter arrives.
-    const after = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
+    const after = await submitNaming('alice', type, ['rita']);
     const [own] = await insertJobs(db.pool, [{ type, owner_id: 'rita' }]);
     await claim(type);
     await live.until((messages) => messages.some((message) => message.notifications.jobId === own!.id));
@@ -400,23 +448,31 @@ describe('the subscription, live over real sockets', () => {
     const plain = await createJob('alice', { type, name: 'live one' }, b);
     const { lease } = await claim(type, b);
     await workerCall('mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease }, b);
-    const waiting = await createJob('alice', { type: `${type}-appr`, name: 'needs ok', requiresApproval: true, approvers: ['bob', 'carol'] }, b);
+    const waiting = await createJob(
+      'alice',
+      { type: `${type}-appr`, name: 'needs ok', requiresApproval: true, approvers: ['bob', 'carol'] },
+      b,
+    );
 
     await alice.until((messages) => messages.filter((message) => message.notifications.jobId === plain).length === 2);
-    expect(alice.messages.map((message) => [message.notifications.kind, message.notifications.jobName, message.notifications.actor])).toEqual([
+    expect(
+      alice.messages.map((message) => [message.notifications.kind, message.notifications.jobName, message.notifications.actor]),
+    ).toEqual([
       ['STARTED', 'live one', 'worker'],
       ['SUCCEEDED', 'live one', 'worker'],
     ]);
     for (const approver of [bob, carol]) {
       await approver.until((messages) => messages.some((message) => message.notifications.jobId === waiting));
-      expect(approver.messages.map((message) => [message.notifications.kind, message.notifications.jobId])).toEqual([['WAITING_APPROVAL', waiting]]);
+      expect(approver.messages.map((message) => [message.notifications.kind, message.notifications.jobId])).toEqual([
+        ['WAITING_APPROVAL', waiting],
+      ]);
     }
     // What arrived live is what the query answers (same ids).
     const queried = await about('alice', plain, b);
     expect(alice.messages.map((message) => message.notifications.id)).toEqual(queried.map((node) => node.id));
 
     // The approver rejects on A; the owner hears it live (A to A this time).
-    ok(await a.gql(tokens.bob, 'mutation($id: ID!) { rejectJob(id: $id, comment: "no") { status } }', { id: waiting }));
+    gqlOk(await a.gql(tokens.bob, 'mutation($id: ID!) { rejectJob(id: $id, comment: "no") { status } }', { id: waiting }));
     await alice.until((messages) => messages.some((message) => message.notifications.jobId === waiting));
     expect(alice.messages.at(-1)!.notifications).toMatchObject({ kind: 'REJECTED', actor: 'bob', message: 'no' });
     // Nothing of anyone else's leaks onto a socket.
@@ -443,16 +499,22 @@ describe('the subscription, live over real sockets', () => {
     const client = wsClient(a.url, 'not-a-jwt');
     clients.push(client);
     const live = subscribe(client, LIVE);
-    await eventually(async () => live.errors.length + (live.completed ? 1 : 0), (n) => n > 0, 5_000, 'a refusal');
+    await eventually(
+      async () => live.errors.length + (live.completed ? 1 : 0),
+      (n) => n > 0,
+      5_000,
+      'a refusal',
+    );
     expect(live.messages).toEqual([]);
   });
 });
 
 describe('reading: markNotificationsRead, unreadCount, pagination', () => {
-  test('mark by ids and all: only the viewer\'s own, counted; unreadOnly and unreadCount follow', async () => {
+  test("mark by ids and all: only the viewer's own, counted; unreadOnly and unreadCount follow", async () => {
     const type = uniqueType('read');
     const jobs: string[] = [];
-    for (let i = 0; i < 4; i += 1) jobs.push(await createJob('alice', { type, requiresApproval: true, approvers: ['pager'], name: `r${i}` }));
+    for (let i = 0; i < 4; i += 1)
+      jobs.push(await createJob('alice', { type, requiresApproval: true, approvers: ['pager'], name: `r${i}` }));
     const bobsJob = await createJob('alice', { type, requiresApproval: true, approvers: ['bob'] });
     const start = await feed('pager', { first: 500 });
     const mine = start.nodes.filter((node) => jobs.includes(node.jobId));
@@ -462,34 +524,49 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
     const [bobsNotification] = await about('bob', bobsJob);
 
     // Another user's ids (pager's) change nothing for bob, and bob cannot mark pager's.
-    const foreign = ok(await a.gql<{ markNotificationsRead: number }>(tokens.bob, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
-      ids: mine.map((node) => node.id),
-    }));
+    const foreign = gqlOk(
+      await a.gql<{ markNotificationsRead: number }>(tokens.bob, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
+        ids: mine.map((node) => node.id),
+      }),
+    );
     expect(foreign.markNotificationsRead).toBe(0);
     expect((await feed('pager')).unreadCount).toBe(unreadBefore);
 
     // Pager marks two of theirs (and bob's, which must stay unread).
-    const marked = ok(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
-      ids: [mine[0]!.id, mine[1]!.id, bobsNotification!.id],
-    }));
+    const marked = gqlOk(
+      await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
+        ids: [mine[0]!.id, mine[1]!.id, bobsNotification!.id],
+      }),
+    );
     expect(marked.markNotificationsRead).toBe(2);
     const afterIds = await feed('pager', { first: 500 });
     expect(afterIds.unreadCount).toBe(unreadBefore - 2);
-    expect(afterIds.nodes.filter((node) => node.readAt !== null).map((node) => node.id).sort()).toEqual([mine[0]!.id, mine[1]!.id].sort());
+    expect(
+      afterIds.nodes
+        .filter((node) => node.readAt !== null)
+        .map((node) => node.id)
+        .sort(),
+    ).toEqual([mine[0]!.id, mine[1]!.id].sort());
     const unread = await feed('pager', { unreadOnly: true, first: 500 });
     expect(unread.nodes.map((node) => node.id)).not.toContain(mine[0]!.id);
     expect(unread.nodes.map((node) => node.id)).toContain(mine[2]!.id);
     expect(unread.nodes.every((node) => node.readAt === null)).toBe(true);
     expect((await about('bob', bobsJob))[0]!.readAt).toBeNull();
     // Marking the same ids again changes nothing.
-    expect(ok(await a.gql<{ markNotificationsRead: number }>(tokens.pager, `mutation { markNotificationsRead(ids: ["${mine[0]!.id}"]) }`)).markNotificationsRead).toBe(0);
+    expect(
+      gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, `mutation { markNotificationsRead(ids: ["${mine[0]!.id}"]) }`))
+        .markNotificationsRead,
+    ).toBe(0);
 
     const bobUnread = (await feed('bob')).unreadCount;
-    const all = ok(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }'));
+    const all = gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }'));
     expect(all.markNotificationsRead).toBe(unreadBefore - 2);
     expect((await feed('pager')).unreadCount).toBe(0);
     expect((await feed('pager', { unreadOnly: true })).nodes).toEqual([]);
-    expect(ok(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }')).markNotificationsRead).toBe(0);
+    expect(
+      gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }'))
+        .markNotificationsRead,
+    ).toBe(0);
     // Other users' notifications are untouched.
     expect((await feed('bob')).unreadCount).toBe(bobUnread);
     expect(bobUnread).toBeGreaterThan(0);
@@ -563,11 +640,13 @@ describe('the daemon ends held jobs: the owner hears it', () => {
     const type = uniqueType('daemon-held');
     const cancelling = await createJob('alice', { type, name: 'never confirms' });
     await claim(type);
-    ok(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: cancelling }));
+    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: cancelling }));
     const trapping = await createJob('alice', { type, name: 'nobody decides' });
     const trapped = await claim(type);
     expect(trapped.id).toBe(trapping);
-    await workerCall('mutation($l: String!) { trapJob(lease: $l, error: "row 9 is odd", timeoutSeconds: 600) { status } }', { l: trapped.lease });
+    await workerCall('mutation($l: String!) { trapJob(lease: $l, error: "row 9 is odd", timeoutSeconds: 600) { status } }', {
+      l: trapped.lease,
+    });
     // The grace and the trap timeout run out (backdated, not waited for).
     await db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour' WHERE id = $1`, [cancelling]);
     await db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second' WHERE id = $1`, [trapping]);
@@ -599,7 +678,7 @@ describe('approval requests reach the people who can approve', () => {
     const type = uniqueType('named');
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'vince'), LIVE);
     await ping('vince', live);
-    const jobId = await createJob('alice', { type, requiresApproval: true, approvers: ['bob', 'vince'] });
+    const jobId = await submitNaming('alice', type, ['bob', 'vince']);
     expect(await kinds('bob', jobId)).toEqual([WAITING]);
     // vince may view the job but not approve it: recorded, never shown, by query or live.
     expect(await storedFor('vince', jobId)).toEqual([{ kind: WAITING, actor_id: 'alice' }]);
@@ -614,10 +693,22 @@ describe('approval requests reach the people who can approve', () => {
     live.stop();
 
     // Permissions of now: once vince may approve, the request he was named in shows.
-    const granted = ok(await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "vince", role: "operator") { id } }')).grantRole.id;
-    await eventually(() => kinds('vince', jobId), (found) => found.length === 1, 5_000, 'vince to see the request once he may approve');
-    ok(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
-    await eventually(() => kinds('vince', jobId), (found) => found.length === 0, 5_000, 'the request to hide again');
+    const granted = gqlOk(
+      await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "vince", role: "operator") { id } }'),
+    ).grantRole.id;
+    await eventually(
+      () => kinds('vince', jobId),
+      (found) => found.length === 1,
+      5_000,
+      'vince to see the request once he may approve',
+    );
+    gqlOk(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    await eventually(
+      () => kinds('vince', jobId),
+      (found) => found.length === 0,
+      5_000,
+      'the request to hide again',
+    );
   });
 
   test('a job naming no approvers: everyone whose approve_all covers it is told (query and live), exactly', async () => {
@@ -658,8 +749,8 @@ describe('approval requests reach the people who can approve', () => {
     typeLive.stop();
 
     // And each of them may act on what they were told.
-    ok(await a.gql(tokens.acmeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: inAcme }));
-    ok(await a.gql(tokens.typeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: deploy }));
+    gqlOk(await a.gql(tokens.acmeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: inAcme }));
+    gqlOk(await a.gql(tokens.typeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: deploy }));
   });
 });
 

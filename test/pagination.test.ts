@@ -5,20 +5,17 @@ import { jobFilterConditions } from '../src/jobs/job-filter.sql';
 import type { JobRow } from '../src/jobs/job.row';
 import type { JobOrderField, OrderDirection } from '../src/jobs/job.enums';
 import { listJobsStatement } from '../src/jobs/sql/list-jobs';
-import { insertJobs, grant, type JobSeed } from './support/fixtures';
+import { insertJobs, type JobSeed } from './support/fixtures';
 import { random } from './support/random';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
-let db: TestDatabase;
-let server: TestServer;
 let admin: string;
 const TOTAL = 10_000;
 
+const suite = apiSuite({ grants: [['admin-user', 'admin']] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin-user', 'admin');
   admin = await token('admin-user');
   const rnd = random(7);
   const base = Date.parse('2026-03-01T00:00:00Z');
@@ -37,12 +34,7 @@ beforeAll(async () => {
       finished_at: finished,
     });
   }
-  await insertJobs(db.pool, seeds);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+  await insertJobs(suite.db.pool, seeds);
 });
 
 const ORDER_SQL = {
@@ -64,7 +56,11 @@ async function pageThrough(orderBy: { field: string; direction: string }, first:
   const ids: string[] = [];
   let after: string | null = null;
   for (let pages = 0; pages < TOTAL; pages += 1) {
-    const response: Awaited<ReturnType<typeof server.gql<Page>>> = await server.gql<Page>(admin, PAGE, { orderBy, first, after });
+    const response: Awaited<ReturnType<typeof suite.server.gql<Page>>> = await suite.server.gql<Page>(admin, PAGE, {
+      orderBy,
+      first,
+      after,
+    });
     expect(response.errors).toBeUndefined();
     const { edges, pageInfo } = response.data!.jobs;
     ids.push(...edges.map((edge) => edge.node.id));
@@ -84,7 +80,7 @@ test.each(ORDERS)('paging by %s %s returns every job exactly once, in order', as
   const ids = await pageThrough({ field, direction }, 500);
   expect(ids).toHaveLength(TOTAL);
   expect(new Set(ids).size).toBe(TOTAL);
-  const { rows } = await db.pool.query<{ id: string }>(
+  const { rows } = await suite.db.pool.query<{ id: string }>(
     `SELECT id FROM jobs ORDER BY ${ORDER_SQL[field]} ${direction}, id ${direction}`,
   );
   expect(ids).toEqual(rows.map((row) => row.id));
@@ -96,9 +92,9 @@ test('an odd page size ends on a partial last page', async () => {
 });
 
 test('the keyset queries are served by indexes, not by sorting the table', async () => {
-  await db.pool.query('ANALYZE jobs');
+  await suite.db.pool.query('ANALYZE jobs');
   for (const expression of Object.values(ORDER_SQL)) {
-    const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(
+    const { rows } = await suite.db.pool.query<{ 'QUERY PLAN': string }>(
       `EXPLAIN SELECT id FROM jobs WHERE (${expression}, id) < ('2026-03-01T03:00:00Z', '00000000-0000-0000-0000-000000000000')
          ORDER BY ${expression} DESC, id DESC LIMIT 51`.replace(
         "'2026-03-01T03:00:00Z'",
@@ -129,10 +125,14 @@ describe('filtered list queries are index-backed', () => {
     // Deterministic draws (hashes of the row number), created times spread over 90 days in row
     // order, starts and finishes shortly after: the shapes (and correlations) of real data.
     await big.pool.query(`
-      INSERT INTO jobs (name, type, scope, owner_id, status, created_at, started_at, finished_at)
+      INSERT INTO jobs (name, type, scope, owner_id, status, created_at, started_at, finished_at, attributes, asset)
       SELECT name, 'import', 'acme/payments/prod', owner_id, status, created, started,
              CASE WHEN status IN ('SUCCEEDED','FAILED','CANCELLED','ABENDED','EXPIRED')
-               THEN coalesce(started, created) + r4 * interval '1 hour' END
+               THEN coalesce(started, created) + r4 * interval '1 hour' END,
+             -- Labels: half prod, half dev; 0.2% with an oracle connector; 100 assets of 300 jobs each.
+             jsonb_build_object('environment', CASE WHEN n % 2 = 0 THEN 'prod' ELSE 'dev' END, 'streams', (n % 7)::text)
+               || CASE WHEN n % 500 = 3 THEN '{"connector": "oracle"}'::jsonb ELSE '{}'::jsonb END,
+             'db-' || (n % 100)
         FROM (
           SELECT *, CASE WHEN status IN ('PENDING','CREATED','EXPIRED') THEN NULL ELSE created + r3 * interval '10 minutes' END AS started
             FROM (
@@ -204,7 +204,12 @@ describe('filtered list queries are index-backed', () => {
     c('a rare finished status (1%) by FINISHED_AT', { statuses: ['EXPIRED'] }, 'FINISHED_AT', 'DESC'),
     c('a common status by NAME', { statuses: ['FAILED'] }, 'NAME', 'DESC'),
     c('tab FAILED (three statuses) by CREATED_AT', { tab: 'FAILED' }, 'CREATED_AT', 'DESC'),
-    c('an owner (3%) and a 30-day created range', { owners: ['rare'], createdAfter: day(30), createdBefore: day(60) }, 'CREATED_AT', 'DESC'),
+    c(
+      'an owner (3%) and a 30-day created range',
+      { owners: ['rare'], createdAfter: day(30), createdBefore: day(60) },
+      'CREATED_AT',
+      'DESC',
+    ),
     c('an owner (3%) by STARTED_AT: the own-jobs default view', { owners: ['rare'] }, 'STARTED_AT', 'DESC'),
     c('an owner (3%) by FINISHED_AT', { owners: ['rare'] }, 'FINISHED_AT', 'DESC'),
     c('startedAfter, oldest first', { startedAfter: day(85) }, 'STARTED_AT', 'ASC'),
@@ -213,6 +218,17 @@ describe('filtered list queries are index-backed', () => {
     c('finishedAfter, oldest first', { finishedAfter: day(85) }, 'FINISHED_AT', 'ASC'),
     c('finishedBefore, newest first', { finishedBefore: day(5) }, 'FINISHED_AT', 'DESC'),
     c('a rare name substring', { name: 'NEEDLE' }, 'CREATED_AT', 'DESC', true),
+    c(
+      'a rare attribute (0.2%): the GIN index, then a sort of the few matches',
+      { attributes: { connector: 'oracle' } },
+      'CREATED_AT',
+      'DESC',
+      true,
+    ),
+    c('two attribute pairs, one rare', { attributes: { connector: 'oracle', environment: 'dev' } }, 'CREATED_AT', 'DESC', true),
+    c('a common attribute (50%) by CREATED_AT', { attributes: { environment: 'prod' } }, 'CREATED_AT', 'DESC'),
+    c('an asset (1%) by CREATED_AT', { asset: 'db-7' }, 'CREATED_AT', 'DESC'),
+    c('an asset by NAME', { asset: 'db-7' }, 'NAME', 'ASC', true),
     c('a status and a common name substring', { statuses: ['SUCCEEDED'], name: 'customer' }, 'CREATED_AT', 'DESC'),
   ];
 
@@ -220,7 +236,9 @@ describe('filtered list queries are index-backed', () => {
     const statement = listJobsStatement({ where: (params) => jobFilterConditions(filter, params), field, direction, first: 50, after });
     const nodes = await explain(big.pool, statement);
     const scans = nodes.filter((node) => /Scan/.test(node['Node Type']));
-    const summary = nodes.map((node) => `${node['Node Type']}${node['Index Name'] === undefined ? '' : ` ${node['Index Name']}`}`).join(' <- ');
+    const summary = nodes
+      .map((node) => `${node['Node Type']}${node['Index Name'] === undefined ? '' : ` ${node['Index Name']}`}`)
+      .join(' <- ');
     expect([summary, scans.some((node) => /Index/.test(node['Node Type']))]).toEqual([summary, true]);
     expect(summary).not.toMatch(sorts === true ? /Seq Scan/ : /Seq Scan|Sort/);
     // Every row a scan produced or discarded (per loop): what the page cost to read.
@@ -228,7 +246,9 @@ describe('filtered list queries are index-backed', () => {
       .filter((node) => node['Node Type'] !== 'Bitmap Index Scan')
       .reduce(
         (sum, node) =>
-          sum + (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops'],
+          sum +
+          (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) *
+            node['Actual Loops'],
         0,
       );
     expect([summary, read <= 51 + READ_BUDGET ? 'within budget' : read]).toEqual([summary, 'within budget']);

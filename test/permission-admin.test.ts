@@ -1,7 +1,7 @@
 import { createMongoAbility, type RawRuleOf, type MongoAbility, subject } from '@casl/ability';
 import { type PackRule, unpackRules } from '@casl/ability/extra';
 import { createRole, grant, insertJobs } from './support/fixtures';
-import { type ListenerHoldProxy, startListenerHoldProxy } from './support/listener-hold-proxy';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
 
@@ -16,7 +16,7 @@ let server: TestServer;
  * it then learns of a change only from the permissions version it reads on every request.
  */
 let serverB: TestServer;
-let proxyB: ListenerHoldProxy;
+let proxyB: FaultProxy;
 
 interface Seed {
   id: string;
@@ -30,13 +30,16 @@ const OWNERS = ['alice', 'fe'];
 const BUILT_IN = ['admin', 'operator', 'own-jobs', 'viewer', 'worker'];
 
 const under = (scope: string, root: string) => scope === root || scope.startsWith(`${root}/`);
-const idsWhere = (keep: (job: Seed) => boolean) => jobs.filter(keep).map((job) => job.id).sort();
+const idsWhere = (keep: (job: Seed) => boolean) =>
+  jobs
+    .filter(keep)
+    .map((job) => job.id)
+    .sort();
 
 beforeAll(async () => {
   db = await createTestDatabase();
   server = await startTestServer(db);
-  const postgres = new URL(db.url);
-  proxyB = await startListenerHoldProxy(postgres.hostname, Number(postgres.port === '' ? 5432 : postgres.port));
+  proxyB = await startFaultProxy(db.url);
   serverB = await startTestServer(db, { DATABASE_URL: proxyB.via(db.url) });
   const inserted = await insertJobs(
     db.pool,
@@ -53,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  proxyB?.release();
+  proxyB?.releaseListener();
   await serverB?.close();
   await proxyB?.close();
   await server?.close();
@@ -193,7 +196,13 @@ describe('createRole', () => {
         subject: ['Job'],
         conditions: { scope: { $in: ['acme/payments', 'acme/crm/prod'] }, type: 'deployment' },
       },
-      { action: ['view_monitor'], subject: ['Job'], conditions: { ownerId: { $ne: '${user.id}' }, type: { $nin: ['secret-ops'] } }, inverted: true, reason: 'not the secret ones' },
+      {
+        action: ['view_monitor'],
+        subject: ['Job'],
+        conditions: { ownerId: { $ne: '${user.id}' }, type: { $nin: ['secret-ops'] } },
+        inverted: true,
+        reason: 'not the secret ones',
+      },
       { action: ['restart'], subject: ['Job'], conditions: { ownerId: '${user.id}', scope: { $eq: 'globex/shop' } } },
       { action: ['manage_permissions'], subject: ['Permission'] },
     ];
@@ -205,7 +214,12 @@ describe('createRole', () => {
     const listed = await as<{ roles: RoleAnswer[] }>('admin', ROLES);
     expect(listed.errors).toBeUndefined();
     const roles = listed.data!.roles;
-    expect(roles.find((role) => role.name === 'payments-ops')).toEqual({ name: 'payments-ops', description: 'Payments on-call', rules, builtIn: false });
+    expect(roles.find((role) => role.name === 'payments-ops')).toEqual({
+      name: 'payments-ops',
+      description: 'Payments on-call',
+      rules,
+      builtIn: false,
+    });
     // Built-in roles first, then the custom ones; each group by name.
     const builtIn = roles.filter((role) => role.builtIn).map((role) => role.name);
     expect(builtIn).toEqual(BUILT_IN);
@@ -238,10 +252,18 @@ describe('createRole', () => {
   });
 
   test('a duplicate name is a CONFLICT and the first role stays as it was', async () => {
-    const first = await createRoleAs('admin', { name: 'dup-role', description: 'first', rules: [{ action: ['view_monitor'], subject: ['Job'] }] });
+    const first = await createRoleAs('admin', {
+      name: 'dup-role',
+      description: 'first',
+      rules: [{ action: ['view_monitor'], subject: ['Job'] }],
+    });
     expect(first.errors).toBeUndefined();
     const before = await permissionTables();
-    const second = await createRoleAs('admin', { name: 'dup-role', description: 'second', rules: [{ action: ['cancel'], subject: ['Job'] }] });
+    const second = await createRoleAs('admin', {
+      name: 'dup-role',
+      description: 'second',
+      rules: [{ action: ['cancel'], subject: ['Job'] }],
+    });
     expectError(second, 'CONFLICT', '"dup-role"', 'already exists');
     const builtIn = await createRoleAs('admin', { name: 'viewer', rules: [{ action: ['cancel'], subject: ['Job'] }] });
     expectError(builtIn, 'CONFLICT', '"viewer"', 'already exists');
@@ -254,7 +276,11 @@ describe('createRole', () => {
     for (const name of ['Upper', '1st', 'has space', 'x'.repeat(64), '']) {
       expectError(await createRoleAs('admin', { name, rules: [{ action: ['view_monitor'], subject: ['Job'] }] }), 'BAD_USER_INPUT', 'name');
     }
-    expectError(await createRoleAs('admin', { name: 'long-text', description: 'x'.repeat(501), rules: [VIEW] }), 'BAD_USER_INPUT', 'description');
+    expectError(
+      await createRoleAs('admin', { name: 'long-text', description: 'x'.repeat(501), rules: [VIEW] }),
+      'BAD_USER_INPUT',
+      'description',
+    );
     expect(await permissionTables()).toEqual(before);
   });
 });
@@ -271,17 +297,33 @@ const MALFORMED: Array<[string, unknown, Array<string | RegExp>]> = [
   ['no rules at all (null)', null, ['input.rules']],
   ['an empty array', [], ['at least one rule']],
   ['a rule that is not an object', [VIEW, 'view_monitor'], ['rules[1] must be an object']],
-  ['an unknown action', [VIEW, VIEW, { action: ['view_monitor', 'explode'], subject: ['Job'] }], ['rules[2].action', '"explode"', 'unknown']],
+  [
+    'an unknown action',
+    [VIEW, VIEW, { action: ['view_monitor', 'explode'], subject: ['Job'] }],
+    ['rules[2].action', '"explode"', 'unknown'],
+  ],
   ['the action manage', [{ action: 'manage', subject: 'Job' }], ['rules[0].action', '"manage"', 'over-broad']],
-  ['the action manage among others', [VIEW, { action: ['cancel', 'manage'], subject: ['Job'] }], ['rules[1].action', '"manage"', 'over-broad']],
+  [
+    'the action manage among others',
+    [VIEW, { action: ['cancel', 'manage'], subject: ['Job'] }],
+    ['rules[1].action', '"manage"', 'over-broad'],
+  ],
   ['the subject all', [{ action: ['view_monitor'], subject: 'all' }], ['rules[0].subject', '"all"', 'over-broad']],
   ['manage on all', [VIEW, { action: 'manage', subject: 'all' }], ['rules[1]', 'over-broad']],
   ['an unknown subject', [VIEW, { action: ['view_monitor'], subject: ['User'] }], ['rules[1].subject', '"User"', 'unknown']],
   ['an empty action list', [{ action: [], subject: ['Job'] }], ['rules[0].action', 'non-empty']],
   ['a missing subject', [{ action: ['view_monitor'] }], ['rules[0].subject']],
-  ['manage_permissions on Job', [VIEW, { action: ['manage_permissions'], subject: ['Job'] }], ['rules[1]', '"manage_permissions"', '"Permission"']],
+  [
+    'manage_permissions on Job',
+    [VIEW, { action: ['manage_permissions'], subject: ['Job'] }],
+    ['rules[1]', '"manage_permissions"', '"Permission"'],
+  ],
   ['a job action on Permission', [{ action: ['cancel'], subject: ['Permission'] }], ['rules[0]', '"cancel"', '"Job"']],
-  ['both subjects at once', [{ action: ['view_monitor'], subject: ['Job', 'Permission'] }], ['rules[0]', '"view_monitor"', 'subject "Job" only']],
+  [
+    'both subjects at once',
+    [{ action: ['view_monitor'], subject: ['Job', 'Permission'] }],
+    ['rules[0]', '"view_monitor"', 'subject "Job" only'],
+  ],
   ['a condition on name', [only({ name: 'Mask customers' })], ['rules[0].conditions.name', 'no such field']],
   ['a condition on status', [VIEW, only({ scope: 'acme', status: 'RUNNING' })], ['rules[1].conditions.status', 'no such field']],
   ['a condition on secrets', [only({ secrets: { $ne: 'x' } })], ['rules[0].conditions.secrets', 'no such field']],
@@ -309,14 +351,26 @@ const MALFORMED: Array<[string, unknown, Array<string | RegExp>]> = [
   ['conditions that are not an object', [only('scope = acme')], ['rules[0].conditions', 'non-empty object']],
   ['an extra key fields', [VIEW, { ...VIEW, fields: ['name'] }], ['rules[1].fields', 'not allowed']],
   ['an extra key priority', [{ ...VIEW, priority: 1 }], ['rules[0].priority', 'not allowed']],
-  ['conditions on a Permission rule', [{ action: ['manage_permissions'], subject: ['Permission'], conditions: { scope: 'acme' } }], ['rules[0].conditions', 'Permission']],
+  [
+    'conditions on a Permission rule',
+    [{ action: ['manage_permissions'], subject: ['Permission'], conditions: { scope: 'acme' } }],
+    ['rules[0].conditions', 'Permission'],
+  ],
   ['${user.id} on scope', [only({ scope: '${user.id}' })], ['rules[0].conditions.scope', '${user.id}', 'ownerId']],
-  ['${user.id} on type in a list', [VIEW, only({ type: { $in: ['deployment', '${user.id}'] } })], ['rules[1].conditions.type.$in[1]', '${user.id}', 'ownerId']],
+  [
+    '${user.id} on type in a list',
+    [VIEW, only({ type: { $in: ['deployment', '${user.id}'] } })],
+    ['rules[1].conditions.type.$in[1]', '${user.id}', 'ownerId'],
+  ],
   ['a non-boolean inverted', [{ ...VIEW, inverted: 'yes' }], ['rules[0].inverted', 'boolean']],
   ['a non-string reason', [{ ...VIEW, reason: 7 }], ['rules[0].reason', 'string']],
   ['more than 50 rules', Array.from({ length: 51 }, () => VIEW), ['at most 50 rules']],
   // A denial wins over every grant, admin's too: granted to the last admin it would lock everyone out.
-  ['a rule denying manage_permissions', [VIEW, { action: ['manage_permissions'], subject: ['Permission'], inverted: true }], ['rules[1]', 'denying manage_permissions', 'lock']],
+  [
+    'a rule denying manage_permissions',
+    [VIEW, { action: ['manage_permissions'], subject: ['Permission'], inverted: true }],
+    ['rules[1]', 'denying manage_permissions', 'lock'],
+  ],
 ];
 
 describe('malformed or over-broad rules are BAD_USER_INPUT and store nothing', () => {
@@ -338,7 +392,10 @@ describe('malformed or over-broad rules are BAD_USER_INPUT and store nothing', (
   test('inline literals in the query are checked the same way', async () => {
     const refused: Array<[string, string[]]> = [
       ['[{ action: "manage", subject: "all" }]', ['rules[0].action', '"manage"', 'over-broad']],
-      ['[{ action: ["view_monitor"], subject: ["Job"] }, { action: ["view_monitor"], subject: ["Job"], conditions: { name: "x" } }]', ['rules[1].conditions.name']],
+      [
+        '[{ action: ["view_monitor"], subject: ["Job"] }, { action: ["view_monitor"], subject: ["Job"], conditions: { name: "x" } }]',
+        ['rules[1].conditions.name'],
+      ],
       ['[{ action: ["view_monitor"], subject: ["Job"], fields: ["secrets"] }]', ['rules[0].fields', 'not allowed']],
       ['{ action: "view_monitor", subject: "Job" }', ['must be a JSON array']],
       ['[]', ['at least one rule']],
@@ -414,7 +471,11 @@ describe('updateRole and deleteRole', () => {
 
   test('an unknown role is NOT_FOUND for update and delete', async () => {
     const before = await permissionTables();
-    expectError(await as('admin', UPDATE_ROLE, { name: 'no-such-role', input: { name: 'no-such-role', rules: [VIEW] } }), 'NOT_FOUND', '"no-such-role"');
+    expectError(
+      await as('admin', UPDATE_ROLE, { name: 'no-such-role', input: { name: 'no-such-role', rules: [VIEW] } }),
+      'NOT_FOUND',
+      '"no-such-role"',
+    );
     expectError(await as('admin', DELETE_ROLE, { name: 'no-such-role' }), 'NOT_FOUND', '"no-such-role"');
     expect(await permissionTables()).toEqual(before);
   });
@@ -422,7 +483,11 @@ describe('updateRole and deleteRole', () => {
   test('update and delete need manage_permissions', async () => {
     const before = await permissionTables();
     for (const user of ['operator', 'scoped-admin', 'stranger']) {
-      expectError(await as(user, UPDATE_ROLE, { name: 'dup-role', input: { name: 'dup-role', rules: [VIEW] } }), 'FORBIDDEN', 'manage_permissions');
+      expectError(
+        await as(user, UPDATE_ROLE, { name: 'dup-role', input: { name: 'dup-role', rules: [VIEW] } }),
+        'FORBIDDEN',
+        'manage_permissions',
+      );
       expectError(await as(user, DELETE_ROLE, { name: 'dup-role' }), 'FORBIDDEN', 'manage_permissions');
     }
     expect(await permissionTables()).toEqual(before);
@@ -502,7 +567,9 @@ describe('grantRole', () => {
   });
 
   test('concurrent identical grants make one row and all answer it', async () => {
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => grantAs('admin', 'twins', 'operator', 'globex', i % 2 === 0 ? server : serverB)));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => grantAs('admin', 'twins', 'operator', 'globex', i % 2 === 0 ? server : serverB)),
+    );
     for (const answer of answers) expect(answer.errors).toBeUndefined();
     const ids = new Set(answers.map((answer) => answer.data!.grantRole.id));
     expect(ids.size).toBe(1);
@@ -532,7 +599,8 @@ describe('revokeGrant', () => {
 
   test('needs manage_permissions', async () => {
     const target = await granted('victim', 'viewer');
-    for (const user of ['operator', 'scoped-admin', 'victim']) expectError(await revokeAs(user, target.id), 'FORBIDDEN', 'manage_permissions');
+    for (const user of ['operator', 'scoped-admin', 'victim'])
+      expectError(await revokeAs(user, target.id), 'FORBIDDEN', 'manage_permissions');
     expect(await grantRows('victim')).toHaveLength(1);
   });
 
@@ -602,7 +670,9 @@ describe('revokeGrant', () => {
 
       // Half of the rounds race on one instance, half across both instances.
       const [ra, rb] = await Promise.all([revokeAs('root', a.id), revokeAs('root', b.id, round % 2 === 0 ? server : serverB)]);
-      const outcomes = [ra, rb].map((response) => (response.errors === undefined ? 'revoked' : String(response.errors[0]?.extensions?.['code'])));
+      const outcomes = [ra, rb].map((response) =>
+        response.errors === undefined ? 'revoked' : String(response.errors[0]?.extensions?.['code']),
+      );
       expect(outcomes.sort()).toEqual(['CONFLICT', 'revoked']);
       const loser = ra.errors === undefined ? rb : ra;
       expect(loser.errors?.[0]?.message).toContain('last admin grant');
@@ -613,7 +683,8 @@ describe('revokeGrant', () => {
     }
     // Restore: admin holds the only unscoped admin grant.
     await granted('admin', 'admin', null, 'root');
-    for (const row of await unscopedAdminGrants()) if (row.user_id !== 'admin') expect((await revokeAs('root', row.id)).data?.revokeGrant).toBe(true);
+    for (const row of await unscopedAdminGrants())
+      if (row.user_id !== 'admin') expect((await revokeAs('root', row.id)).data?.revokeGrant).toBe(true);
     expect((await unscopedAdminGrants()).map((row) => row.user_id)).toEqual(['admin']);
     expect(winners).toHaveLength(10);
   });
@@ -645,7 +716,7 @@ describe('a change of grants takes effect on the next request', () => {
 
     // A second grant adds to the first at once.
     const second = await granted(user, 'own-jobs');
-    expect((await me(user)).actions).toEqual(['view_monitor', 'create', 'cancel']);
+    expect((await me(user)).actions).toEqual(['view_monitor', 'create', 'cancel', 'delete']);
     expect(await visibleIds(user)).toEqual(paymentsIds());
 
     expect((await revokeAs('admin', grant.id)).data?.revokeGrant).toBe(true);
@@ -663,7 +734,9 @@ describe('a change of grants takes effect on the next request', () => {
     expect(await visibleIds('scoped-watcher')).toEqual([]);
     expect((await me('watcher')).actions).toEqual(['view_monitor']);
 
-    const next = [{ action: ['view_monitor', 'cancel'], subject: ['Job'], conditions: { scope: { $in: ['globex/shop', 'acme/paymentsx'] } } }];
+    const next = [
+      { action: ['view_monitor', 'cancel'], subject: ['Job'], conditions: { scope: { $in: ['globex/shop', 'acme/paymentsx'] } } },
+    ];
     const updated = await as('admin', UPDATE_ROLE, { name: 'moving-watch', input: { name: 'moving-watch', rules: next } });
     expect(updated.errors).toBeUndefined();
     expect(await visibleIds('watcher')).toEqual(idsWhere((job) => job.scope === 'globex/shop' || job.scope === 'acme/paymentsx'));
@@ -676,20 +749,32 @@ describe('a change of grants takes effect on the next request', () => {
   test('a grant and a revocation made on instance A hold on instance B from its very next request, NOTIFY still in flight', async () => {
     expect(serverB.services.listener.connected).toBe(true);
     const user = 'remote';
-    const [job] = await insertJobs(db.pool, [{ scope: 'globex/remote', status: 'PENDING', name: 'remote job', owner_id: 'alice', type: 'deployment' }]);
+    const [job] = await insertJobs(db.pool, [
+      { scope: 'globex/remote', status: 'PENDING', name: 'remote job', owner_id: 'alice', type: 'deployment' },
+    ]);
     jobs.push({ id: job!.id, scope: 'globex/remote', owner: 'alice', type: 'deployment' });
     // B has now loaded (and cached) the user's empty ability.
     expect(await visibleIds(user, serverB)).toEqual([]);
     expect((await me(user, serverB)).actions).toEqual([]);
 
-    proxyB.hold();
+    proxyB.holdListener();
     try {
       const grant = await granted(user, 'operator', 'globex');
       const globex = idsWhere((seed) => under(seed.scope, 'globex'));
       expect(globex).toContain(job!.id);
       expect(await visibleIds(user, serverB)).toEqual(globex);
       const seen = await me(user, serverB);
-      expect(seen.actions).toEqual(['view_monitor', 'create', 'restart', 'cancel', 'delete', 'reschedule', 'approve', 'resolve_trap', 'manage_alerts']);
+      expect(seen.actions).toEqual([
+        'view_monitor',
+        'create',
+        'restart',
+        'cancel',
+        'delete',
+        'reschedule',
+        'approve',
+        'resolve_trap',
+        'manage_alerts',
+      ]);
       expect(seen.grants).toEqual([grant]);
 
       expect((await revokeAs('admin', grant.id)).data?.revokeGrant).toBe(true);
@@ -699,9 +784,9 @@ describe('a change of grants takes effect on the next request', () => {
       expect(await visibleIds(user, serverB)).toEqual([]);
       expect((await me(user, serverB)).actions).toEqual([]);
       // The NOTIFY of those changes was indeed still on its way to B.
-      await proxyB.holding();
+      await proxyB.holdingListener();
     } finally {
-      proxyB.release();
+      proxyB.releaseListener();
     }
   });
 
@@ -710,7 +795,7 @@ describe('a change of grants takes effect on the next request', () => {
     const globex = idsWhere((seed) => under(seed.scope, 'globex'));
     let current = await granted(user, 'viewer', 'globex');
     expect(await visibleIds(user, serverB)).toEqual(globex);
-    proxyB.hold();
+    proxyB.holdListener();
     let running = true;
     const traffic = Array.from({ length: 4 }, async () => {
       while (running) await visibleIds('viewer', serverB);
@@ -725,7 +810,7 @@ describe('a change of grants takes effect on the next request', () => {
     } finally {
       running = false;
       await Promise.all(traffic);
-      proxyB.release();
+      proxyB.releaseListener();
     }
   });
 
@@ -735,22 +820,24 @@ describe('a change of grants takes effect on the next request', () => {
     await granted('remote-2', 'remote-watch');
     expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/crm/prod'));
 
-    proxyB.hold();
+    proxyB.holdListener();
     try {
       const next = [{ action: ['view_monitor'], subject: ['Job'], conditions: { scope: 'acme/paymentsx/prod' } }];
-      expect((await as('admin', UPDATE_ROLE, { name: 'remote-watch', input: { name: 'remote-watch', rules: next } })).errors).toBeUndefined();
+      expect(
+        (await as('admin', UPDATE_ROLE, { name: 'remote-watch', input: { name: 'remote-watch', rules: next } })).errors,
+      ).toBeUndefined();
       expect(await visibleIds('remote-2', serverB)).toEqual(idsWhere((job) => job.scope === 'acme/paymentsx/prod'));
-      await proxyB.holding();
+      await proxyB.holdingListener();
     } finally {
-      proxyB.release();
+      proxyB.releaseListener();
     }
   });
 
-  test('a grant written straight into the table (not through the API) takes effect on both instances\' next request', async () => {
+  test("a grant written straight into the table (not through the API) takes effect on both instances' next request", async () => {
     const user = 'hand-granted';
     expect(await visibleIds(user)).toEqual([]);
     expect(await visibleIds(user, serverB)).toEqual([]);
-    proxyB.hold();
+    proxyB.holdListener();
     try {
       await grant(db.pool, user, 'viewer', 'acme/crm');
       const crm = idsWhere((job) => under(job.scope, 'acme/crm'));
@@ -760,7 +847,7 @@ describe('a change of grants takes effect on the next request', () => {
       expect(await visibleIds(user)).toEqual([]);
       expect(await visibleIds(user, serverB)).toEqual([]);
     } finally {
-      proxyB.release();
+      proxyB.releaseListener();
     }
   });
 
@@ -776,7 +863,9 @@ describe('a change of grants takes effect on the next request', () => {
     } finally {
       client.release();
     }
-    await db.pool.query(`INSERT INTO grants (user_id, role_name) VALUES ('admin', 'admin') ON CONFLICT (user_id, role_name, (coalesce(scope, ''))) DO NOTHING`);
+    await db.pool.query(
+      `INSERT INTO grants (user_id, role_name) VALUES ('admin', 'admin') ON CONFLICT (user_id, role_name, (coalesce(scope, ''))) DO NOTHING`,
+    );
     expect(await version()).toBe(start);
     const viewerGrant = await granted('versioned', 'viewer');
     const afterGrant = await version();
@@ -821,13 +910,21 @@ describe('me.rules are packed CASL rules the frontend can use', () => {
     // Job by job, the frontend's answer is the server's.
     const query = 'query($id: ID!) { job(id: $id) { id viewerCan { cancel restart delete } } }';
     for (const seed of jobs) {
-      const response = await as<{ job: { id: string; viewerCan: { cancel: boolean; restart: boolean; delete: boolean } } | null }>(user, query, { id: seed.id });
+      const response = await as<{ job: { id: string; viewerCan: { cancel: boolean; restart: boolean; delete: boolean } } | null }>(
+        user,
+        query,
+        { id: seed.id },
+      );
       expect(response.errors).toBeUndefined();
       const facts = job(seed.scope, seed.owner);
       expect([seed.scope, seed.owner, response.data!.job !== null]).toEqual([seed.scope, seed.owner, ability.can('view_monitor', facts)]);
       if (response.data!.job !== null) {
         // Every fixture job is PENDING: cancellable by status, not restartable or deletable.
-        expect([seed.scope, seed.owner, response.data!.job.viewerCan.cancel]).toEqual([seed.scope, seed.owner, ability.can('cancel', facts)]);
+        expect([seed.scope, seed.owner, response.data!.job.viewerCan.cancel]).toEqual([
+          seed.scope,
+          seed.owner,
+          ability.can('cancel', facts),
+        ]);
       }
     }
     expect(await visibleIds(user)).toEqual(idsWhere((seed) => under(seed.scope, 'acme/payments') || seed.owner === 'fe'));
@@ -838,7 +935,18 @@ describe('me.rules are packed CASL rules the frontend can use', () => {
     expect(ability.can('manage_permissions', 'Permission')).toBe(true);
     expect(ability.can('delete', subject('Job', { scope: 'anything/at/all', type: 'x', ownerId: 'y' }))).toBe(true);
     expect((await me('admin')).actions).toEqual([
-      'view_monitor', 'create', 'restart', 'cancel', 'delete', 'reschedule', 'approve', 'approve_all', 'resolve_trap', 'manage_permissions', 'manage_alerts', 'execute',
+      'view_monitor',
+      'create',
+      'restart',
+      'cancel',
+      'delete',
+      'reschedule',
+      'approve',
+      'approve_all',
+      'resolve_trap',
+      'manage_permissions',
+      'manage_alerts',
+      'execute',
     ]);
     // A scoped admin administers jobs in its scope only, and never permissions.
     const scoped = frontendAbility((await me('scoped-admin')).rules);

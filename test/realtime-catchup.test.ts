@@ -1,7 +1,8 @@
 import type { Client } from 'graphql-ws';
+import { claimedJob } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { grant, insertJobs } from './support/fixtures';
-import { startGatedProxy, type GatedProxy } from './support/gated-proxy';
+import { grant } from './support/fixtures';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
 import { subscribe, wsClient, type Received } from './support/ws-client';
@@ -13,7 +14,7 @@ import { subscribe, wsClient, type Received } from './support/ws-client';
  * reach A's subscribers by the resync after the reconnect, never live.
  */
 let db: TestDatabase;
-let proxy: GatedProxy;
+let proxy: FaultProxy;
 let a: TestServer;
 let b: TestServer;
 let admin: string;
@@ -22,7 +23,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  proxy = await startGatedProxy(db.url);
+  proxy = await startFaultProxy(db.url);
   a = await startTestServer({ ...db, url: proxy.via(db.url) }, { PROGRESS_FLUSH_MS: '20' });
   b = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
   await grant(db.pool, 'admin', 'admin');
@@ -31,7 +32,7 @@ beforeAll(async () => {
   worker = await token('worker');
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
+  await Promise.all(clients.map(async (client) => client.dispose()));
   await a?.close();
   await b?.close();
   await proxy?.close();
@@ -44,11 +45,7 @@ function subscribeOnA<T>(query: string, variables: Record<string, unknown>): Rec
   return subscribe<T>(socket, query, variables);
 }
 
-async function claimed(type: string) {
-  const [job] = await insertJobs(db.pool, [{ type }]);
-  const response = await b.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
-  return { id: job!.id, lease: response.data!.claimJob.lease };
-}
+const claimed = (type: string) => claimedJob({ db, server: b, worker }, type);
 
 /** Terminates A's LISTEN backend while A may not connect again; resolves once A knows it lost it. */
 async function cutListenerOfA(): Promise<void> {
@@ -59,13 +56,24 @@ async function cutListenerOfA(): Promise<void> {
     [proxy.upstreamPorts()],
   );
   expect(rowCount).toBe(1);
-  await eventually(() => a.services.listener.connected, (connected) => !connected, 15_000, 'A to notice the loss of its listener');
+  await eventually(
+    () => a.services.listener.connected,
+    (connected) => !connected,
+    15_000,
+    'A to notice the loss of its listener',
+  );
 }
 
-async function letAListenAgain(): Promise<void> {
+/** `timeoutMs`: a resync's work grows with what changed meanwhile (tens of thousands of rows take a while on a busy machine). */
+async function letAListenAgain(timeoutMs = 15_000): Promise<void> {
   const resyncs = a.services.hub.stats.resyncs;
-  await proxy.acceptNew();
-  await eventually(() => a.services.hub.stats.resyncs, (count) => count > resyncs, 15_000, 'A to resynchronise');
+  await proxy.up();
+  await eventually(
+    () => a.services.hub.stats.resyncs,
+    (count) => count > resyncs,
+    timeoutMs,
+    'A to resynchronise',
+  );
 }
 
 interface JobMessage {
@@ -77,31 +85,48 @@ interface JobMessage {
 
 test('jobProgress, jobUpdated and jobTimeline get what was written while the listener was down, terminal states included', async () => {
   const job = await claimed('catch-up');
-  const deleted = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "doomed", type: "catch-up", scope: "acme", start: false }) { id } }');
+  const deleted = await b.gql<{ createJob: { id: string } }>(
+    admin,
+    'mutation { createJob(input: { name: "doomed", type: "catch-up", scope: "acme", start: false }) { id } }',
+  );
   const doomed = deleted.data!.createJob.id;
 
-  const progress = subscribeOnA<{ jobProgress: JobMessage }>('subscription($id: ID!) { jobProgress(id: $id) { id status removed progress { done } } }', { id: job.id });
+  const progress = subscribeOnA<{ jobProgress: JobMessage }>(
+    'subscription($id: ID!) { jobProgress(id: $id) { id status removed progress { done } } }',
+    { id: job.id },
+  );
   const active = subscribeOnA<{ jobUpdated: JobMessage }>(
     'subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }',
     { f: { types: ['catch-up'], tab: 'ACTIVE' } },
   );
-  const all = subscribeOnA<{ jobUpdated: JobMessage }>('subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }', {
-    f: { types: ['catch-up'] },
-  });
+  const all = subscribeOnA<{ jobUpdated: JobMessage }>(
+    'subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }',
+    {
+      f: { types: ['catch-up'] },
+    },
+  );
+  // From the job's last event so far: what is written after it arrives, however late the subscription goes live.
+  const {
+    rows: [last],
+  } = await db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM timeline_events WHERE job_id = $1', [job.id]);
   const timeline = subscribeOnA<{ jobTimeline: { kind: string; message: string | null } }>(
-    'subscription($id: ID!) { jobTimeline(id: $id) { kind message } }',
-    { id: job.id },
+    'subscription($id: ID!, $after: ID) { jobTimeline(id: $id, after: $after) { kind message } }',
+    { id: job.id, after: last?.id ?? null },
   );
   await progress.until((messages) => messages.length >= 1);
   await active.until((messages) => messages.some((message) => message.jobUpdated.id === job.id));
   await all.until((messages) => messages.some((message) => message.jobUpdated.id === doomed));
   // Live before the cut: a log line reaches the timeline subscriber.
-  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: job.lease, done: 1, total: 10, log: ['before the cut'] }] });
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease: job.lease, done: 1, total: 10, log: ['before the cut'] }],
+  });
   await timeline.until((messages) => messages.some((message) => message.jobTimeline.message === 'before the cut'));
   await progress.until((messages) => messages.some((message) => message.jobProgress.progress.done === 1));
 
   await cutListenerOfA();
-  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: job.lease, done: 5, log: ['during the cut'] }] });
+  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease: job.lease, done: 5, log: ['during the cut'] }],
+  });
   await eventually(
     async () => (await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount,
     (count) => count === 1,
@@ -120,7 +145,11 @@ test('jobProgress, jobUpdated and jobTimeline get what was written while the lis
   await all.until((messages) => messages.some((message) => message.jobUpdated.id === doomed && message.jobUpdated.removed));
   await timeline.until((messages) => messages.at(-1)?.jobTimeline.kind === 'SUCCEEDED');
   const history = timeline.messages.filter((message) => message.jobTimeline.kind !== 'PROGRESS');
-  expect(history.map((message) => message.jobTimeline.message ?? message.jobTimeline.kind)).toEqual(['before the cut', 'during the cut', 'SUCCEEDED']);
+  expect(history.map((message) => message.jobTimeline.message ?? message.jobTimeline.kind)).toEqual([
+    'before the cut',
+    'during the cut',
+    'SUCCEEDED',
+  ]);
   const done = progress.messages.map((message) => message.jobProgress.progress.done);
   expect(done).toEqual([...done].sort((x, y) => x - y));
 
@@ -132,9 +161,12 @@ test('jobProgress, jobUpdated and jobTimeline get what was written while the lis
 
 test('a resync reads every change since the loss, however many: the newest (the terminal one) is never cut off', async () => {
   const job = await claimed('resync-many');
-  const received = subscribeOnA<{ jobUpdated: JobMessage }>('subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }', {
-    f: { types: ['resync-many'] },
-  });
+  const received = subscribeOnA<{ jobUpdated: JobMessage }>(
+    'subscription($f: JobFilter) { jobUpdated(filter: $f) { id status removed progress { done } } }',
+    {
+      f: { types: ['resync-many'] },
+    },
+  );
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === job.id));
 
   await cutListenerOfA();
@@ -146,7 +178,7 @@ test('a resync reads every change since the loss, however many: the newest (the 
   );
   await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease });
 
-  await letAListenAgain();
+  await letAListenAgain(60_000);
   await received.until((messages) => messages.at(-1)?.jobUpdated.status === 'SUCCEEDED');
   // The snapshot, then the terminal state: nothing twice, nothing of the filler.
   expect(received.messages.map((message) => [message.jobUpdated.id, message.jobUpdated.status])).toEqual([

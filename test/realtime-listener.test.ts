@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { PgListener } from '../src/db/pg-listener';
-import { startGatedProxy, type GatedProxy } from './support/gated-proxy';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /**
@@ -8,11 +8,11 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
  * nothing answered. Only the probe's deadline can notice it.
  */
 let db: TestDatabase;
-let proxy: GatedProxy;
+let proxy: FaultProxy;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  proxy = await startGatedProxy(db.url);
+  proxy = await startFaultProxy(db.url);
 });
 afterAll(async () => {
   await proxy?.close();

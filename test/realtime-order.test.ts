@@ -1,6 +1,6 @@
 import { eventually } from './support/eventually';
 import { insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { apiSuite } from './support/api-suite';
 import { subscribe } from './support/ws-client';
 
 /**
@@ -8,7 +8,7 @@ import { subscribe } from './support/ws-client';
  * they got, so updated_at must follow commit order per job, even for a change that waited for
  * a row lock while a change that started later went first.
  */
-const suite = realtimeSuite();
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
 
 const updatedAt = async (id: string) =>
   (await suite.db.pool.query<{ updated_at: Date }>('SELECT updated_at FROM jobs WHERE id = $1', [id])).rows[0]!.updated_at;
@@ -49,17 +49,25 @@ test('a change that waited behind a later-starting progress flush is stamped aft
     await locker.query('BEGIN');
     await locker.query('SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [first]);
     // The cancel starts now and waits for `first`; it has not touched `second` yet.
-    const cancelling = suite.server.gql<{ cancelJobs: { changed: number } }>(suite.admin, 'mutation($t: [String!]) { cancelJobs(filter: { types: $t }) { changed } }', {
-      t: [type],
-    });
+    const cancelling = suite.server.gql<{ cancelJobs: { changed: number } }>(
+      suite.admin,
+      'mutation($t: [String!]) { cancelJobs(filter: { types: $t }) { changed } }',
+      {
+        t: [type],
+      },
+    );
     await eventually(
-      async () => (await suite.db.pool.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted`)).rows[0]!.waiting,
+      async () =>
+        (await suite.db.pool.query<{ waiting: number }>(`SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted`)).rows[0]!
+          .waiting,
       (waiting) => waiting > 0,
       10_000,
       'the cancel to wait for the row lock',
     );
     // A progress flush that starts later goes first on `second`.
-    await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done: 7, total: 10 }] });
+    await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: [{ lease, done: 7, total: 10 }],
+    });
     await eventually(
       async () => (await suite.db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 7', [second])).rowCount,
       (count) => count === 1,
@@ -68,7 +76,9 @@ test('a change that waited behind a later-starting progress flush is stamped aft
     );
     const flushedAt = await updatedAt(second);
     await progress.until((messages) => messages.some((message) => message.jobProgress.progress.done === 7));
-    await updates.until((messages) => messages.some((message) => message.jobUpdated.id === second && message.jobUpdated.progress.done === 7));
+    await updates.until((messages) =>
+      messages.some((message) => message.jobUpdated.id === second && message.jobUpdated.progress.done === 7),
+    );
 
     await locker.query('COMMIT');
     expect((await cancelling).data!.cancelJobs.changed).toBe(2);
@@ -78,7 +88,9 @@ test('a change that waited behind a later-starting progress flush is stamped aft
   }
   // The cancel committed last: it is the state subscribers end with.
   await progress.until((messages) => messages.at(-1)?.jobProgress.status === 'CANCELLING');
-  await updates.until((messages) => messages.filter((message) => message.jobUpdated.id === second).at(-1)?.jobUpdated.status === 'CANCELLING');
+  await updates.until(
+    (messages) => messages.filter((message) => message.jobUpdated.id === second).at(-1)?.jobUpdated.status === 'CANCELLING',
+  );
   progress.stop();
   updates.stop();
 });

@@ -1,5 +1,5 @@
 import { grant, insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { apiSuite } from './support/api-suite';
 import { token } from './support/test-server';
 import { subscribe, type Received } from './support/ws-client';
 
@@ -8,7 +8,7 @@ import { subscribe, type Received } from './support/ws-client';
  * counts, the timeline, slowerThanUsual) are read once per fan-out batch, shared by every
  * subscriber, however many there are. Counted at the server's own pool.
  */
-const suite = realtimeSuite();
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
 const counts = { tasks: 0, timeline: 0, typeStats: 0 };
 
 beforeAll(async () => {
@@ -44,10 +44,20 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
   const hourAgo = new Date(Date.now() - 3_600_000);
   await insertJobs(
     suite.db.pool,
-    Array.from({ length: 5 }, () => ({ type, status: 'SUCCEEDED' as const, created_at: hourAgo, started_at: hourAgo, finished_at: new Date(hourAgo.getTime() + 60_000) })),
+    Array.from({ length: 5 }, () => ({
+      type,
+      status: 'SUCCEEDED' as const,
+      created_at: hourAgo,
+      started_at: hourAgo,
+      finished_at: new Date(hourAgo.getTime() + 60_000),
+    })),
   );
   const [job] = await insertJobs(suite.db.pool, [{ type }]);
-  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(
+    suite.worker,
+    'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }',
+    { t: [type] },
+  );
   const lease = claim.data!.claimJob.lease;
   const report = (done: number) =>
     suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
@@ -62,7 +72,9 @@ test('20 subscribers selecting tasks, taskCounts, timeline and slowerThanUsual c
     for (let each = 0; each < 5; each += 1) subscriptions.push(subscribe<Message>(socket, SELECTION, { id: job!.id }));
   }
   const allSaw = (done: number) =>
-    Promise.all(subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))));
+    Promise.all(
+      subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))),
+    );
   await allSaw(1);
 
   for (const done of [2, 3]) {
@@ -94,8 +106,13 @@ test('over HTTP too, the timelines of a page of jobs are one query, each page cu
   );
   counts.timeline = 0;
   const page = await suite.server.gql<{
-    jobs: { nodes: Array<{ id: string; timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }> };
-  }>(bearer, '{ jobs(filter: { types: ["timeline-pages"] }) { nodes { id timeline(first: 2) { nodes { message } pageInfo { hasNextPage endCursor } } } } }');
+    jobs: {
+      nodes: Array<{ id: string; timeline: { nodes: Array<{ message: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>;
+    };
+  }>(
+    bearer,
+    '{ jobs(filter: { types: ["timeline-pages"] }) { nodes { id timeline(first: 2) { nodes { message } pageInfo { hasNextPage endCursor } } } } }',
+  );
   expect(counts.timeline).toBe(1);
   const nodes = page.data!.jobs.nodes;
   expect(nodes).toHaveLength(3);

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { grant, insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { apiSuite } from './support/api-suite';
 import { token } from './support/test-server';
 import { subscribe, type Received } from './support/ws-client';
 
@@ -9,7 +9,7 @@ import { subscribe, type Received } from './support/ws-client';
  * document and variables, viewers with the same rules); viewers whose answers differ (other
  * rules, or a field about the viewer such as viewerCan.approve) each get their own.
  */
-const suite = realtimeSuite();
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
 
 beforeAll(async () => {
   for (const user of ['viewer-1', 'viewer-2', 'viewer-3']) await grant(suite.db.pool, user, 'viewer');
@@ -22,7 +22,10 @@ async function socketOf(user: string): Promise<Client> {
 
 test('twelve viewers with the same rules and document cost one resolution of each progress event', async () => {
   const [job] = await insertJobs(suite.db.pool, [{ type: 'sharing' }]);
-  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation { claimJob(workerId: "w", types: ["sharing"]) { lease } }');
+  const claim = await suite.server.gql<{ claimJob: { lease: string } }>(
+    suite.worker,
+    'mutation { claimJob(workerId: "w", types: ["sharing"]) { lease } }',
+  );
   const lease = claim.data!.claimJob.lease;
   const query = 'subscription($id: ID!) { jobProgress(id: $id) { id status progress { done total percent } } }';
   const subscriptions: Array<Received<{ jobProgress: { progress: { done: number; percent: number | null } } }>> = [];
@@ -31,12 +34,16 @@ test('twelve viewers with the same rules and document cost one resolution of eac
     for (let each = 0; each < 4; each += 1) subscriptions.push(subscribe(socket, query, { id: job!.id }));
   }
   const allSaw = (done: number) =>
-    Promise.all(subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))));
+    Promise.all(
+      subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done))),
+    );
   await allSaw(0);
 
   for (const done of [10, 20]) {
     const before = { ...suite.server.subscriptionExecutions };
-    await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] });
+    await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: [{ lease, done, total: 40 }],
+    });
     await allSaw(done);
     expect(suite.server.subscriptionExecutions.executions - before.executions).toBe(1);
     expect(suite.server.subscriptionExecutions.shared - before.shared).toBe(11);
@@ -62,7 +69,10 @@ test('viewers whose answers differ are resolved apart: other rules, and fields a
 
   const before = { ...suite.server.subscriptionExecutions };
   // A live change of the row (as any action would make), delivered to all six in one batch.
-  await suite.db.pool.query(`UPDATE jobs SET message = 'waiting for the release manager', updated_at = now() + interval '1 second' WHERE id = $1`, [job!.id]);
+  await suite.db.pool.query(
+    `UPDATE jobs SET message = 'waiting for the release manager', updated_at = now() + interval '1 second' WHERE id = $1`,
+    [job!.id],
+  );
   await Promise.all(
     subscriptions.map((received) => received.until((messages) => messages.some((message) => message.jobProgress.message !== null))),
   );

@@ -1,6 +1,6 @@
 import { eventually } from './support/eventually';
 import { grant, insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { apiSuite } from './support/api-suite';
 import { token } from './support/test-server';
 import { rawSocket, subscribe } from './support/ws-client';
 
@@ -10,7 +10,7 @@ import { rawSocket, subscribe } from './support/ws-client';
  * gets fewer messages, and the last one is the terminal state. A grant revoked while states
  * were queued stops them: permissions are checked when a message is about to be sent.
  */
-const suite = realtimeSuite();
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
 const SUBSCRIPTIONS = 50;
 /** A large job config makes each message big: a few of them fill any socket buffer. */
 const CONFIG = { blob: 'x'.repeat(200_000) };
@@ -22,7 +22,11 @@ interface ProgressMessage {
 async function claimedBigJob(type: string) {
   const [job] = await insertJobs(suite.db.pool, [{ type }]);
   await suite.db.pool.query('UPDATE jobs SET config = $2 WHERE id = $1', [job!.id, JSON.stringify(CONFIG)]);
-  const response = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
+  const response = await suite.server.gql<{ claimJob: { lease: string } }>(
+    suite.worker,
+    'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }',
+    { t: [type] },
+  );
   return { id: job!.id, lease: response.data!.claimJob.lease };
 }
 
@@ -46,7 +50,12 @@ async function stalledSubscriber(bearer: string, jobId: string) {
       }),
     );
   }
-  await eventually(() => suite.server.services.hub.subscriberCount, (count) => count >= before + SUBSCRIPTIONS, 10_000, 'the subscriptions');
+  await eventually(
+    () => suite.server.services.hub.subscriberCount,
+    (count) => count >= before + SUBSCRIPTIONS,
+    10_000,
+    'the subscriptions',
+  );
   const byId = () => {
     const result = new Map<string, { messages: ProgressMessage[]; completed: boolean }>();
     for (const message of raw.messages) {
@@ -64,12 +73,18 @@ async function stalledSubscriber(bearer: string, jobId: string) {
 
 /** A normal subscriber of the job, reading as fast as it can. */
 function watch(jobId: string) {
-  return subscribe<ProgressMessage>(suite.client(suite.admin), 'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } } }', { id: jobId });
+  return subscribe<ProgressMessage>(
+    suite.client(suite.admin),
+    'subscription($id: ID!) { jobProgress(id: $id) { status progress { done } } }',
+    { id: jobId },
+  );
 }
 
 /** Reports `done` and waits until a normal subscriber of the job has it: each is its own event. */
 async function step(lease: string, observer: ReturnType<typeof subscribe<ProgressMessage>>, done: number) {
-  await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
+  await suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease, done, total: 100 }],
+  });
   await observer.until((messages) => messages.some((message) => message.jobProgress.progress.done === done));
 }
 

@@ -1,6 +1,6 @@
 import { eventually } from './support/eventually';
 import { insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { apiSuite } from './support/api-suite';
 import { subscribe } from './support/ws-client';
 
 /**
@@ -8,13 +8,18 @@ import { subscribe } from './support/ws-client';
  * new events, and a replay from the start delivers every event, however many.
  */
 // This file keeps the default PROGRESS_FLUSH_MS.
-const suite = realtimeSuite({});
+const suite = apiSuite();
 
 /** Subscribes and waits until the server holds the subscription (without `after`, it starts at the newest event). */
 async function live(variables: Record<string, unknown>) {
   const before = suite.server.services.hub.subscriberCount;
   const received = subscribe<TimelineMessage>(suite.client(suite.admin), TIMELINE, variables);
-  await eventually(() => suite.server.services.hub.subscriberCount, (count) => count > before, 10_000, 'the subscription to start');
+  await eventually(
+    () => suite.server.services.hub.subscriberCount,
+    (count) => count > before,
+    10_000,
+    'the subscription to start',
+  );
   return received;
 }
 

@@ -1,5 +1,5 @@
-import { grant, insertJobs } from './support/fixtures';
-import { realtimeSuite } from './support/realtime-suite';
+import { grant } from './support/fixtures';
+import { apiSuite, claimedJob } from './support/api-suite';
 import { token } from './support/test-server';
 import { subscribe } from './support/ws-client';
 
@@ -9,13 +9,9 @@ import { subscribe } from './support/ws-client';
  * comes once as `removed`, with the last state they were shown and nothing newer. And scopes:
  * jobProgress and jobTimeline of a job outside the viewer's scope do not exist for them.
  */
-const suite = realtimeSuite();
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
 
-async function claimed(type: string, scope = 'acme/payments/prod') {
-  const [job] = await insertJobs(suite.db.pool, [{ type, scope }]);
-  const response = await suite.server.gql<{ claimJob: { lease: string } }>(suite.worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
-  return { id: job!.id, lease: response.data!.claimJob.lease };
-}
+const claimed = (type: string, scope = 'acme/payments/prod') => claimedJob(suite, type, { seed: { scope } });
 
 const report = (lease: string, fields: Record<string, unknown>) =>
   suite.server.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, ...fields }] });
@@ -41,12 +37,18 @@ test('a tab: ACTIVE subscriber hears the job finish: the row that leaves the fil
   await suite.server.gql(suite.admin, `mutation { deleteJob(id: "${job.id}") }`);
   const marker = await claimed('leaves-filter');
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === marker.id));
-  expect(received.messages.filter((message) => message.jobUpdated.id === job.id).map((message) => message.jobUpdated.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+  expect(received.messages.filter((message) => message.jobUpdated.id === job.id).map((message) => message.jobUpdated.status)).toEqual([
+    'RUNNING',
+    'SUCCEEDED',
+  ]);
   received.stop();
 });
 
 test('a deleted job that was shown is announced as removed', async () => {
-  const created = await suite.server.gql<{ createJob: { id: string } }>(suite.admin, 'mutation { createJob(input: { name: "to delete", type: "deleted-sub", scope: "acme", start: false }) { id } }');
+  const created = await suite.server.gql<{ createJob: { id: string } }>(
+    suite.admin,
+    'mutation { createJob(input: { name: "to delete", type: "deleted-sub", scope: "acme", start: false }) { id } }',
+  );
   const id = created.data!.createJob.id;
   const received = subscribe<Updated>(suite.client(suite.admin), UPDATED, { f: { types: ['deleted-sub'] } });
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === id));
@@ -96,9 +98,19 @@ test('jobProgress and jobTimeline: a job outside the scope does not exist; insid
   }
 
   const progress = subscribe<{ jobProgress: { progress: { done: number } } }>(viewer, PROGRESS, { id: inside.id });
-  const timeline = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(viewer, TIMELINE, { id: inside.id });
+  // From the job's last event so far: without `after`, a timeline starts wherever the job is when
+  // the server gets to the subscription, which may be after the report below (the cause of this
+  // test's old flakiness, 3 runs in 17: nothing tells a client that a subscription has started).
+  const { rows } = await suite.db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM timeline_events WHERE job_id = $1', [
+    inside.id,
+  ]);
+  const after = rows[0]!.id;
+  const timeline = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(viewer, TIMELINE, { id: inside.id, after });
   // The admin watches the same timeline: once it has an event, the viewer's was decided in the same batch.
-  const watcher = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(suite.client(suite.admin), TIMELINE, { id: inside.id });
+  const watcher = subscribe<{ jobTimeline: { kind: string; message: string | null } }>(suite.client(suite.admin), TIMELINE, {
+    id: inside.id,
+    after,
+  });
   await progress.until((messages) => messages.length === 1);
   await report(inside.lease, { done: 2, total: 10, log: ['seen by both'] });
   await report(outside.lease, { done: 2, total: 10, log: ['outside'] });

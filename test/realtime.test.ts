@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
+import { apiSuite, claimedJob } from './support/api-suite';
 import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, token, type TestServer } from './support/test-server';
 import { rawSocket, subscribe, wsClient } from './support/ws-client';
 
@@ -9,28 +9,21 @@ import { rawSocket, subscribe, wsClient } from './support/ws-client';
  * reports to one instance reaches subscribers of the other, and nobody hears about a job they
  * may not view.
  */
-let db: TestDatabase;
-let a: TestServer;
-let b: TestServer;
-let admin: string;
-let worker: string;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  a = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
-  b = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  await grant(db.pool, 'scoped', 'viewer', 'acme/payments');
-  admin = await token('admin');
-  worker = await token('worker');
+const ENV = { PROGRESS_FLUSH_MS: '50' };
+const suite = apiSuite({
+  env: ENV,
+  grants: [
+    ['admin', 'admin'],
+    ['worker', 'worker'],
+    ['scoped', 'viewer', 'acme/payments'],
+  ],
 });
-afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
-  await a?.close();
-  await b?.close();
-  await db?.drop();
+/** A second instance on the same database. */
+let b: TestServer;
+const clients: Client[] = [];
+suite.disposeFirst(() => Promise.all(clients.map(async (client) => client.dispose())));
+beforeAll(async () => {
+  b = await suite.startServer(ENV);
 });
 
 function client(server: TestServer, bearer: string, options: { retry?: boolean } = {}): Client {
@@ -39,11 +32,8 @@ function client(server: TestServer, bearer: string, options: { retry?: boolean }
   return created;
 }
 
-async function claimed(server: TestServer, type: string, scope = 'acme/payments/prod') {
-  const [job] = await insertJobs(db.pool, [{ type, scope }]);
-  const response = await server.gql<{ claimJob: { lease: string } }>(worker, 'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }', { t: [type] });
-  return { id: job!.id, lease: response.data!.claimJob.lease };
-}
+const claimed = (server: TestServer, type: string, scope = 'acme/payments/prod') =>
+  claimedJob(suite, type, { on: server, seed: { scope } });
 
 const PROGRESS = `subscription($id: ID!) { jobProgress(id: $id) { id status progress { done total percent } updatedAt } }`;
 interface ProgressMessage {
@@ -52,23 +42,23 @@ interface ProgressMessage {
 
 test('a subscriber on one instance receives the progress a worker reports to the other, snapshot first', async () => {
   const { id, lease } = await claimed(b, 'cross-instance');
-  const received = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  const received = subscribe<ProgressMessage>(client(suite.server, suite.admin), PROGRESS, { id });
   await received.until((messages) => messages.length >= 1);
   expect(received.messages[0]!.jobProgress).toMatchObject({ id, status: 'RUNNING', progress: { done: 0 } });
   for (const done of [10, 40, 70]) {
-    await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
+    await b.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 100 }] });
     await received.until((messages) => messages.some((message) => message.jobProgress.progress.done === done));
   }
-  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await b.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
   await received.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
   received.stop();
 });
 
 test('progress never goes backwards on the wire while reports race through both instances, and the terminal state comes last', async () => {
   const { id, lease } = await claimed(b, 'racing-reports');
-  const progress = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  const progress = subscribe<ProgressMessage>(client(suite.server, suite.admin), PROGRESS, { id });
   const updates = subscribe<{ jobUpdated: ProgressMessage['jobProgress'] }>(
-    client(b, admin),
+    client(b, suite.admin),
     'subscription { jobUpdated(filter: { types: ["racing-reports"] }) { id status progress { done total percent } } }',
   );
   await progress.until((messages) => messages.length >= 1);
@@ -83,15 +73,17 @@ test('progress never goes backwards on the wire while reports race through both 
     const pair = order.slice(index, index + 2);
     await Promise.all(
       pair.map((done, offset) =>
-        (offset === 0 ? a : b).gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total: 40 }] }),
+        (offset === 0 ? suite.server : b).gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+          r: [{ lease, done, total: 40 }],
+        }),
       ),
     );
     highest = Math.max(highest, ...pair);
-    while ((await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done >= $2', [id, highest])).rowCount === 0) {
+    while ((await suite.db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done >= $2', [id, highest])).rowCount === 0) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
-  await a.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await suite.server.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
   await progress.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED');
   await updates.until((messages) => messages.at(-1)?.jobUpdated.status === 'SUCCEEDED');
   for (const sent of [progress.messages.map((message) => message.jobProgress), updates.messages.map((message) => message.jobUpdated)]) {
@@ -106,14 +98,20 @@ test('progress never goes backwards on the wire while reports race through both 
 });
 
 test('jobUpdated: a scoped viewer hears only about jobs in their scope; the first messages are a snapshot', async () => {
-  const [before] = await insertJobs(db.pool, [{ type: 'snap', scope: 'acme/payments/prod', name: 'existing' }]);
+  const [before] = await insertJobs(suite.db.pool, [{ type: 'snap', scope: 'acme/payments/prod', name: 'existing' }]);
   const received = subscribe<{ jobUpdated: { id: string; scope: string; status: string } }>(
-    client(a, await token('scoped')),
+    client(suite.server, await token('scoped')),
     'subscription { jobUpdated(filter: { types: ["snap", "scoped-check"] }) { id scope status } }',
   );
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === before!.id));
-  const created = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "outside", type: "scoped-check", scope: "globex/shop" }) { id } }');
-  const inside = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "inside", type: "scoped-check", scope: "acme/payments/eu" }) { id } }');
+  const created = await b.gql<{ createJob: { id: string } }>(
+    suite.admin,
+    'mutation { createJob(input: { name: "outside", type: "scoped-check", scope: "globex/shop" }) { id } }',
+  );
+  const inside = await b.gql<{ createJob: { id: string } }>(
+    suite.admin,
+    'mutation { createJob(input: { name: "inside", type: "scoped-check", scope: "acme/payments/eu" }) { id } }',
+  );
   await received.until((messages) => messages.some((message) => message.jobUpdated.id === inside.data!.createJob.id));
   // The outside job changed before the inside one, through the same instance: it would have come first.
   expect(received.messages.map((message) => message.jobUpdated.id)).not.toContain(created.data!.createJob.id);
@@ -122,33 +120,44 @@ test('jobUpdated: a scoped viewer hears only about jobs in their scope; the firs
 });
 
 test('a revoked grant stops the events', async () => {
-  await grant(db.pool, 'temp', 'viewer');
-  await b.gql(admin, 'mutation { createJob(input: { name: "before", type: "revocation", scope: "acme" }) { id } }');
-  const received = subscribe<{ jobUpdated: { id: string; name: string } }>(
-    client(a, await token('temp')),
-    'subscription { jobUpdated(filter: { types: ["revocation"] }, snapshot: 1) { id name } }',
+  await grant(suite.db.pool, 'temp', 'viewer');
+  await b.gql(suite.admin, 'mutation { createJob(input: { name: "before", type: "revocation", scope: "acme" }) { id } }');
+  const received = subscribe<{ jobUpdated: { id: string; name: string; removed: boolean } }>(
+    client(suite.server, await token('temp')),
+    'subscription { jobUpdated(filter: { types: ["revocation"] }, snapshot: 1) { id name removed } }',
   );
   // The snapshot comes once the subscription is live: from then on every change reaches it.
   await received.until((messages) => messages.length >= 1);
-  await b.gql(admin, 'mutation { createJob(input: { name: "seen", type: "revocation", scope: "acme" }) { id } }');
+  await b.gql(suite.admin, 'mutation { createJob(input: { name: "seen", type: "revocation", scope: "acme" }) { id } }');
   await received.until((messages) => messages.some((message) => message.jobUpdated.name === 'seen'));
-  const grants = await b.gql<{ grants: Array<{ id: string }> }>(admin, '{ grants(userId: "temp") { id } }');
-  await b.gql(admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
+  const grants = await b.gql<{ grants: Array<{ id: string }> }>(suite.admin, '{ grants(userId: "temp") { id } }');
+  await b.gql(suite.admin, `mutation { revokeGrant(id: "${grants.data!.grants[0]!.id}") }`);
   // Instance A reads the permissions version before each event: the revocation counts at once.
-  await b.gql(admin, 'mutation { createJob(input: { name: "unseen", type: "revocation", scope: "acme" }) { id } }');
-  const marker = await b.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "admin marker", type: "revocation-marker", scope: "acme" }) { id } }');
+  await b.gql(suite.admin, 'mutation { createJob(input: { name: "unseen", type: "revocation", scope: "acme" }) { id } }');
+  const marker = await b.gql<{ createJob: { id: string } }>(
+    suite.admin,
+    'mutation { createJob(input: { name: "admin marker", type: "revocation-marker", scope: "acme" }) { id } }',
+  );
   // Wait until instance A has processed the marker for an admin subscriber, then check.
-  const adminView = subscribe<{ jobProgress: { id: string } }>(client(a, admin), PROGRESS, { id: marker.data!.createJob.id });
+  const adminView = subscribe<{ jobProgress: { id: string } }>(client(suite.server, suite.admin), PROGRESS, {
+    id: marker.data!.createJob.id,
+  });
   await adminView.until((messages) => messages.length >= 1);
-  await a.services.hub.drain();
-  expect(received.messages.map((message) => message.jobUpdated.name)).toEqual(['before', 'seen']);
+  await suite.server.services.hub.drain();
+  // What was shown is taken back at once (removed), and nothing after the revocation is sent.
+  expect(received.messages.map((message) => [message.jobUpdated.name, message.jobUpdated.removed])).toEqual([
+    ['before', false],
+    ['seen', false],
+    ['before', true],
+    ['seen', true],
+  ]);
   received.stop();
   adminView.stop();
 });
 
 test('the socket closes with 4403 when the token expires', async () => {
   const shortLived = await token('admin', { ttlSeconds: 2 });
-  const socket = rawSocket(a.url);
+  const socket = rawSocket(suite.server.url);
   await socket.opened;
   socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${shortLived}` } }));
   const closed = await socket.closed;
@@ -162,7 +171,7 @@ test.each([
   ['a malformed token', { authorization: 'Bearer nope' }],
   ['a forged token', { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.c2lnbmF0dXJl' }],
 ])('connection_init with %s closes with 4403', async (_label, payload) => {
-  const socket = rawSocket(a.url);
+  const socket = rawSocket(suite.server.url);
   await socket.opened;
   socket.socket.send(JSON.stringify({ type: 'connection_init', payload }));
   expect((await socket.closed).code).toBe(4403);
@@ -170,15 +179,15 @@ test.each([
 
 test('only the graphql-transport-ws subprotocol is spoken', async () => {
   // Offering only the legacy subprotocol: the handshake itself is refused.
-  const legacy = rawSocket(a.url, 'graphql-ws');
+  const legacy = rawSocket(suite.server.url, 'graphql-ws');
   await expect(legacy.opened).rejects.toThrow(/no subprotocol/);
   // Offering none: the connection opens and is closed at once with 4406.
-  const none = rawSocket(a.url, '');
+  const none = rawSocket(suite.server.url, '');
   expect((await none.closed).code).toBe(4406);
 });
 
 test('a client that never sends connection_init is closed (4408)', async () => {
-  const slow = await startTestServer(db, {}, {});
+  const slow = await startTestServer(suite.db, {}, {});
   try {
     const socket = rawSocket(slow.url);
     await socket.opened;
@@ -190,8 +199,8 @@ test('a client that never sends connection_init is closed (4408)', async () => {
 }, 15_000);
 
 test('errors over the socket carry the same codes as over HTTP', async () => {
-  const viewer = client(a, await token('scoped'));
-  const [hidden] = await insertJobs(db.pool, [{ scope: 'globex/x' }]);
+  const viewer = client(suite.server, await token('scoped'));
+  const [hidden] = await insertJobs(suite.db.pool, [{ scope: 'globex/x' }]);
   const notFound = subscribe(viewer, PROGRESS, { id: hidden!.id });
   await notFound.until(() => notFound.errors.length > 0 || notFound.completed);
   expect(notFound.errors[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
@@ -200,15 +209,18 @@ test('errors over the socket carry the same codes as over HTTP', async () => {
   expect(badId.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
   const invalid = subscribe(viewer, 'subscription { jobProgress(id: "x") { nope } }');
   await invalid.until(() => invalid.errors.length > 0);
-  expect((invalid.errors[0] as Array<{ extensions: { code: string } }>)[0]?.extensions.code ?? (invalid.errors[0] as { extensions: { code: string } }).extensions?.code).toBe('BAD_USER_INPUT');
+  expect(
+    (invalid.errors[0] as Array<{ extensions: { code: string } }>)[0]?.extensions.code ??
+      (invalid.errors[0] as { extensions: { code: string } }).extensions?.code,
+  ).toBe('BAD_USER_INPUT');
   const query = subscribe<{ me: { id: string } }>(viewer, '{ me { id } }');
   await query.until((messages) => messages.length === 1);
   expect(query.messages[0]).toEqual({ me: { id: 'scoped' } });
 });
 
 test('too many subscriptions on one connection are refused with RATE_LIMITED', async () => {
-  const busy = client(a, admin);
-  const [job] = await insertJobs(db.pool, [{ type: 'limits' }]);
+  const busy = client(suite.server, suite.admin);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'limits' }]);
   const subscriptions = Array.from({ length: 101 }, () => subscribe(busy, PROGRESS, { id: job!.id }));
   const last = subscriptions[100]!;
   await last.until(() => last.errors.length > 0);
@@ -219,9 +231,9 @@ test('too many subscriptions on one connection are refused with RATE_LIMITED', a
 test('a message larger than the limit closes the socket (1009), without a stack trace on stderr', async () => {
   const printed = jest.spyOn(console, 'error');
   try {
-    const socket = rawSocket(a.url);
+    const socket = rawSocket(suite.server.url);
     await socket.opened;
-    socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+    socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${suite.admin}` } }));
     await new Promise((resolve) => setTimeout(resolve, 50));
     socket.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(70_000)}` } }));
     expect((await socket.closed).code).toBe(1009);
@@ -233,17 +245,20 @@ test('a message larger than the limit closes the socket (1009), without a stack 
 });
 
 test('jobTimeline replays after a given event, then streams new ones, and ends after deletion', async () => {
-  const created = await a.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "timeline", type: "timeline-sub", scope: "acme", start: false }) { id } }');
+  const created = await suite.server.gql<{ createJob: { id: string } }>(
+    suite.admin,
+    'mutation { createJob(input: { name: "timeline", type: "timeline-sub", scope: "acme", start: false }) { id } }',
+  );
   const id = created.data!.createJob.id;
-  await a.gql(admin, `mutation { startJob(id: "${id}") { status } }`);
+  await suite.server.gql(suite.admin, `mutation { startJob(id: "${id}") { status } }`);
   const received = subscribe<{ jobTimeline: { id: string; kind: string } }>(
-    client(a, admin),
+    client(suite.server, suite.admin),
     'subscription($id: ID!) { jobTimeline(id: $id, after: "0") { id kind } }',
     { id },
   );
   await received.until((messages) => messages.length >= 2);
-  await b.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
-  await b.gql(admin, `mutation { deleteJob(id: "${id}") }`);
+  await b.gql(suite.admin, `mutation { cancelJob(id: "${id}") { status } }`);
+  await b.gql(suite.admin, `mutation { deleteJob(id: "${id}") }`);
   await received.until((messages) => messages.at(-1)?.jobTimeline.kind === 'DELETED');
   expect(received.messages.map((message) => message.jobTimeline.kind)).toEqual(['CREATED', 'SUBMITTED', 'CANCELLED', 'DELETED']);
   await received.until(() => received.completed);
@@ -253,18 +268,22 @@ test('jobTimeline replays after a given event, then streams new ones, and ends a
 // (so only the resync can deliver them), is in realtime-catchup.test.ts.
 test('after pg_terminate_backend on the listener, events resume and the terminal state is delivered', async () => {
   const { id, lease } = await claimed(b, 'listener-kill');
-  const received = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id });
+  const received = subscribe<ProgressMessage>(client(suite.server, suite.admin), PROGRESS, { id });
   await received.until((messages) => messages.length >= 1);
   // Kill every listener connection (both instances), then finish the job while they are down.
-  await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jobwatch-listener' AND datname = current_database()`);
-  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done: 5, total: 10 }] });
-  await b.gql(worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
+  await suite.db.pool.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jobwatch-listener' AND datname = current_database()`,
+  );
+  await b.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done: 5, total: 10 }] });
+  await b.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
   await received.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED', 15_000);
   // And it goes on working afterwards.
   const next = await claimed(b, 'listener-kill-after');
-  const again = subscribe<ProgressMessage>(client(a, admin), PROGRESS, { id: next.id });
+  const again = subscribe<ProgressMessage>(client(suite.server, suite.admin), PROGRESS, { id: next.id });
   await again.until((messages) => messages.length >= 1);
-  await b.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease: next.lease, done: 3, total: 10 }] });
+  await b.gql(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease: next.lease, done: 3, total: 10 }],
+  });
   await again.until((messages) => messages.some((message) => message.jobProgress.progress.done === 3));
   received.stop();
   again.stop();

@@ -10,7 +10,7 @@ import {
   isIntrospectionType,
   type GraphQLSchema,
 } from 'graphql';
-import { jobwatchSchema, printJobwatchSchema } from '../src/graphql/schema';
+import { jobwatchSchema, printJobwatchSchema } from '../src/app/schema';
 
 const SCHEMA_FILE = path.resolve(__dirname, '..', 'schema', 'schema.graphql');
 
@@ -76,6 +76,7 @@ test('the operations of DOMAIN.md are in the schema with their arguments', async
       expect([name, args]).toEqual([name, expected.args]);
     }
   }
-  const first = schema.getQueryType()?.getFields()['jobs']?.args.find((arg) => arg.name === 'first');
+  const jobsField = schema.getQueryType()?.getFields()['jobs'];
+  const first = jobsField?.args.find((arg) => arg.name === 'first');
   expect(first?.defaultValue).toBe(50);
 });

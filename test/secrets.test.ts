@@ -1,32 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { grant } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestServer, TEST_SECRETS_KEY, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * Job secrets (DOMAIN.md, "Secrets and retention"): encrypted at rest, readable only by the
  * worker that claimed the job, destroyed at every terminal status, at most 16 KB, and a server
  * with another key fails the job clearly instead of handing out garbage.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-let worker: string;
+
 let otherWorker: string;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  await grant(db.pool, 'worker-2', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-  otherWorker = await token('worker-2');
+const suite = apiSuite({
+  grants: [
+    ['admin', 'admin'],
+    ['worker', 'worker'],
+    ['worker-2', 'worker'],
+  ],
 });
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+beforeAll(async () => {
+  otherWorker = await token('worker-2');
 });
 
 const code = (response: Pick<GraphQLResponse, 'errors'>) => response.errors?.[0]?.extensions?.['code'];
@@ -42,9 +34,9 @@ interface CreateInput {
   name?: string;
 }
 
-async function create(input: CreateInput, on: TestServer = server): Promise<string> {
+async function create(input: CreateInput, on: TestServer = suite.server): Promise<string> {
   const response = await on.gql<{ createJob: { id: string; hasSecrets: boolean } }>(
-    admin,
+    suite.admin,
     'mutation($input: CreateJobInput!) { createJob(input: $input) { id hasSecrets } }',
     { input: { name: input.name ?? `${input.type} job`, scope: 'acme/secrets', ...input } },
   );
@@ -56,7 +48,7 @@ async function create(input: CreateInput, on: TestServer = server): Promise<stri
 interface ClaimData {
   claimJob: { lease: string; secrets: Record<string, unknown> | null; job: { id: string; status: string; workerId: string } } | null;
 }
-const claim = (type: string, bearer = worker, on: TestServer = server, workerId = 'secrets-worker') =>
+const claim = (type: string, bearer = suite.worker, on: TestServer = suite.server, workerId = 'secrets-worker') =>
   on.gql<ClaimData>(
     bearer,
     'mutation($workerId: String!, $types: [String!]) { claimJob(workerId: $workerId, types: $types) { lease secrets job { id status workerId } } }',
@@ -70,16 +62,20 @@ async function claimed(type: string): Promise<{ id: string; lease: string; secre
   return { id: got.job.id, lease: got.lease, secrets: got.secrets };
 }
 
-const workerCall = (mutation: string, lease: string) => server.gql(worker, `mutation($lease: String!) { ${mutation} }`, { lease });
-const adminCall = (mutation: string) => server.gql(admin, `mutation { ${mutation} }`);
+const workerCall = (mutation: string, lease: string) =>
+  suite.server.gql(suite.worker, `mutation($lease: String!) { ${mutation} }`, { lease });
+const adminCall = (mutation: string) => suite.server.gql(suite.admin, `mutation { ${mutation} }`);
 
 async function stored(id: string): Promise<{ status: string; secrets: Buffer | null; error_message: string | null } | undefined> {
-  const { rows } = await db.pool.query('SELECT status, secrets, error_message FROM jobs WHERE id = $1', [id]);
+  const { rows } = await suite.db.pool.query('SELECT status, secrets, error_message FROM jobs WHERE id = $1', [id]);
   return rows[0] as { status: string; secrets: Buffer | null; error_message: string | null } | undefined;
 }
 
 async function hasSecrets(id: string): Promise<boolean | undefined> {
-  const response = await server.gql<{ job: { hasSecrets: boolean } | null }>(admin, `query { job(id: "${id}") { hasSecrets } }`);
+  const response = await suite.server.gql<{ job: { hasSecrets: boolean } | null }>(
+    suite.admin,
+    `query { job(id: "${id}") { hasSecrets } }`,
+  );
   return response.data?.job?.hasSecrets;
 }
 
@@ -106,8 +102,8 @@ async function everyField(typeName: string, depth: number): Promise<string> {
     type: TypeRef;
   }
   const ref = 'kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }';
-  const response = await server.gql<{ __schema: { types: Array<{ name: string; fields: FieldInfo[] | null }> } }>(
-    admin,
+  const response = await suite.server.gql<{ __schema: { types: Array<{ name: string; fields: FieldInfo[] | null }> } }>(
+    suite.admin,
     `query { __schema { types { name fields { name args { defaultValue type { ${ref} } } type { ${ref} } } } } }`,
   );
   const types = new Map(response.data!.__schema.types.map((type) => [type.name, type.fields ?? []]));
@@ -133,7 +129,7 @@ describe('encrypted at rest', () => {
     const secrets = { password, dsn: `postgres://app:${password}@db.internal/prod` };
     const first = await create({ type: 'at-rest', secrets });
     const second = await create({ type: 'at-rest', secrets });
-    const { rows } = await db.pool.query<{ id: string; secrets: Buffer; escaped: string; whole: string }>(
+    const { rows } = await suite.db.pool.query<{ id: string; secrets: Buffer; escaped: string; whole: string }>(
       `SELECT id, secrets, encode(secrets, 'escape') AS escaped, to_jsonb(j)::text AS whole FROM jobs j WHERE id = ANY($1::uuid[]) ORDER BY id`,
       [[first, second]],
     );
@@ -143,14 +139,23 @@ describe('encrypted at rest', () => {
       // AES-GCM: version, 12-byte IV, 16-byte tag, then as many bytes as the JSON.
       expect(row.secrets[0]).toBe(1);
       expect(row.secrets.length).toBe(1 + 12 + 16 + Buffer.byteLength(json));
-      for (const haystack of [row.secrets.toString('latin1'), row.secrets.toString('utf8'), row.secrets.toString('hex'), row.secrets.toString('base64'), row.escaped, row.whole]) {
+      for (const haystack of [
+        row.secrets.toString('latin1'),
+        row.secrets.toString('utf8'),
+        row.secrets.toString('hex'),
+        row.secrets.toString('base64'),
+        row.escaped,
+        row.whole,
+      ]) {
         expectNoLeak(haystack, password, json);
       }
     }
     const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
     expect(a.secrets.equals(b.secrets)).toBe(false);
     expect(a.secrets.subarray(1, 13).equals(b.secrets.subarray(1, 13))).toBe(false); // a fresh IV each time
-    const events = await db.pool.query<{ all: string }>(`SELECT coalesce(string_agg(to_jsonb(e)::text, ''), '') AS all FROM timeline_events e`);
+    const events = await suite.db.pool.query<{ all: string }>(
+      `SELECT coalesce(string_agg(to_jsonb(e)::text, ''), '') AS all FROM timeline_events e`,
+    );
     expectNoLeak(events.rows[0]!.all, password);
   });
 
@@ -159,7 +164,7 @@ describe('encrypted at rest', () => {
     const source = await create({ type: 'copy-source', secrets: { password: sourcePassword } });
     const target = await create({ type: 'copy', secrets: { password: targetPassword } });
     const next = await create({ type: 'copy', secrets: { password: nextPassword } });
-    await db.pool.query(
+    await suite.db.pool.query(
       `UPDATE jobs SET secrets = (SELECT secrets FROM jobs WHERE id = $1), created_at = now() - interval '1 minute' WHERE id = $2`,
       [source, target],
     );
@@ -175,7 +180,7 @@ describe('encrypted at rest', () => {
     expect(failed!.error_message).toMatch(/secrets/i);
     expect(failed!.error_message).toMatch(/decrypt/i);
     expectNoLeak(failed!.error_message!, sourcePassword, targetPassword);
-    const { rows } = await db.pool.query<{ kind: string; actor_kind: string; to_status: string | null; text: string }>(
+    const { rows } = await suite.db.pool.query<{ kind: string; actor_kind: string; to_status: string | null; text: string }>(
       'SELECT kind, actor_kind, to_status, to_jsonb(e)::text AS text FROM timeline_events e WHERE job_id = $1 ORDER BY id',
       [target],
     );
@@ -193,8 +198,8 @@ describe('encrypted at rest', () => {
   test('unreadable bytes (another format, truncated) fail the job the same way; a lone job answers null', async () => {
     const garbled = await create({ type: 'garbled', secrets: { password: unique('g') } });
     const truncated = await create({ type: 'truncated', secrets: { password: unique('t') } });
-    await db.pool.query(`UPDATE jobs SET secrets = set_byte(secrets, 0, 7) WHERE id = $1`, [garbled]);
-    await db.pool.query(`UPDATE jobs SET secrets = substring(secrets from 1 for 20) WHERE id = $1`, [truncated]);
+    await suite.db.pool.query(`UPDATE jobs SET secrets = set_byte(secrets, 0, 7) WHERE id = $1`, [garbled]);
+    await suite.db.pool.query(`UPDATE jobs SET secrets = substring(secrets from 1 for 20) WHERE id = $1`, [truncated]);
     for (const [type, id] of [
       ['garbled', garbled],
       ['truncated', truncated],
@@ -216,39 +221,53 @@ describe('readable only by the worker that claimed the job', () => {
     const mine = await claimed('only-claimer');
     expect(mine).toMatchObject({ id, secrets });
 
-    const theirs = await claim('only-claimer', otherWorker, server, 'worker-2');
+    const theirs = await claim('only-claimer', otherWorker, suite.server, 'worker-2');
     expect(theirs.errors).toBeUndefined();
     expect(theirs.data?.claimJob).toBeNull();
-    const heartbeat = await server.gql(otherWorker, 'mutation($lease: String!) { heartbeat(lease: $lease) { status } }', {
+    const heartbeat = await suite.server.gql(otherWorker, 'mutation($lease: String!) { heartbeat(lease: $lease) { status } }', {
       lease: `${id}.00000000-0000-4000-8000-000000000000`,
     });
     expect(heartbeat.errors?.[0]?.extensions?.['reason']).toBe('LEASE_LOST');
 
     // Through a full attempt and a restart with new secrets: progress, a log line, completion.
-    const reported = await server.gql<{ reportProgress: number }>(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
-      r: [{ lease: mine.lease, done: 10, total: 10, unit: 'rows', message: 'copied', log: ['all rows copied'] }],
-    });
+    const reported = await suite.server.gql<{ reportProgress: number }>(
+      suite.worker,
+      'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
+      {
+        r: [{ lease: mine.lease, done: 10, total: 10, unit: 'rows', message: 'copied', log: ['all rows copied'] }],
+      },
+    );
     expect(reported.data?.reportProgress).toBe(1);
-    await server.services.progress.flush();
+    await suite.server.services.progress.flush();
     expect((await workerCall('completeJob(lease: $lease) { status }', mine.lease)).errors).toBeUndefined();
     const newPassword = unique('second-attempt');
-    const restarted = await server.gql(admin, 'mutation($id: ID!, $s: JSONObject) { restartJob(id: $id, secrets: $s) { status } }', {
-      id,
-      s: { password: newPassword },
-    });
+    const restarted = await suite.server.gql(
+      suite.admin,
+      'mutation($id: ID!, $s: JSONObject) { restartJob(id: $id, secrets: $s) { status } }',
+      {
+        id,
+        s: { password: newPassword },
+      },
+    );
     expect(restarted.errors).toBeUndefined();
 
     const selection = await everyField('Job', 3);
     expect(selection).toContain('hasSecrets');
     expect(selection).toContain('timeline {');
-    const asAdmin = await server.gql(admin, `query($id: ID!) { job(id: $id) { ${selection} } }`, { id });
+    const asAdmin = await suite.server.gql(suite.admin, `query($id: ID!) { job(id: $id) { ${selection} } }`, { id });
     expect(asAdmin.errors).toBeUndefined();
     expect((asAdmin.data as { job: { hasSecrets: boolean } }).job.hasSecrets).toBe(true);
-    const listed = await server.gql(admin, `query { jobs(filter: { types: ["only-claimer"] }, first: 5) { nodes { ${selection} } } }`);
+    const listed = await suite.server.gql(
+      suite.admin,
+      `query { jobs(filter: { types: ["only-claimer"] }, first: 5) { nodes { ${selection} } } }`,
+    );
     expect(listed.errors).toBeUndefined();
     for (const answer of [asAdmin, listed]) expectNoLeak(JSON.stringify(answer), password, secrets.nested.token, newPassword);
 
-    const { rows } = await db.pool.query<{ text: string }>(`SELECT to_jsonb(e)::text AS text FROM timeline_events e WHERE job_id = $1`, [id]);
+    const { rows } = await suite.db.pool.query<{ text: string }>(
+      `SELECT to_jsonb(e)::text AS text FROM timeline_events e WHERE job_id = $1`,
+      [id],
+    );
     expect(rows.length).toBeGreaterThanOrEqual(5);
     for (const row of rows) expectNoLeak(row.text, password, secrets.nested.token, newPassword);
   });
@@ -258,13 +277,16 @@ describe('readable only by the worker that claimed the job', () => {
       const password = unique('race');
       const id = await create({ type: 'secret-race', secrets: { password } });
       const answers = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => claim('secret-race', i % 2 === 0 ? worker : otherWorker, server, `racer-${i}`)),
+        Array.from({ length: 8 }, (_, i) => claim('secret-race', i % 2 === 0 ? suite.worker : otherWorker, suite.server, `racer-${i}`)),
       );
       for (const answer of answers) expect(answer.errors).toBeUndefined();
       const winners = answers.map((answer) => answer.data?.claimJob).filter((got) => got != null);
       expect(winners).toHaveLength(1);
       expect(winners[0]).toMatchObject({ job: { id }, secrets: { password } });
-      const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND kind = 'CLAIMED'`, [id]);
+      const { rows } = await suite.db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND kind = 'CLAIMED'`,
+        [id],
+      );
       expect(rows[0]?.n).toBe(1);
       await workerCall('completeJob(lease: $lease) { status }', winners[0]!.lease);
     }
@@ -272,9 +294,12 @@ describe('readable only by the worker that claimed the job', () => {
 
   test('the schema has no readable secrets field on Job or TimelineEvent, only hasSecrets; the claim has them', async () => {
     const fields = async (name: string) =>
-      (await server.gql<{ __type: { fields: Array<{ name: string }> } }>(admin, `query { __type(name: "${name}") { fields { name } } }`)).data!.__type.fields.map(
-        (field) => field.name,
-      );
+      (
+        await suite.server.gql<{ __type: { fields: Array<{ name: string }> } }>(
+          suite.admin,
+          `query { __type(name: "${name}") { fields { name } } }`,
+        )
+      ).data!.__type.fields.map((field) => field.name);
     expect((await fields('Job')).filter((name) => /secret/i.test(name))).toEqual(['hasSecrets']);
     expect((await fields('TimelineEvent')).filter((name) => /secret/i.test(name))).toEqual([]);
     expect(await fields('Claim')).toContain('secrets');
@@ -289,8 +314,16 @@ describe('destroyed at every terminal status', () => {
     await then(job);
   };
   const cases: Case[] = [
-    ['completeJob', 'SUCCEEDED', driveClaimed(async ({ lease }) => void (await workerCall('completeJob(lease: $lease) { status }', lease)))],
-    ['failJob', 'FAILED', driveClaimed(async ({ lease }) => void (await workerCall('failJob(lease: $lease, error: "boom") { status }', lease)))],
+    [
+      'completeJob',
+      'SUCCEEDED',
+      driveClaimed(async ({ lease }) => void (await workerCall('completeJob(lease: $lease) { status }', lease))),
+    ],
+    [
+      'failJob',
+      'FAILED',
+      driveClaimed(async ({ lease }) => void (await workerCall('failJob(lease: $lease, error: "boom") { status }', lease))),
+    ],
     [
       'confirmCancel',
       'CANCELLED',
@@ -305,16 +338,16 @@ describe('destroyed at every terminal status', () => {
       'expiry by the daemon',
       'EXPIRED',
       async (_type, id) => {
-        await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 second' WHERE id = $1`, [id]);
-        await server.services.daemon.tick();
+        await suite.db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 second' WHERE id = $1`, [id]);
+        await suite.server.services.daemon.tick();
       },
     ],
     [
       'abend by the daemon',
       'ABENDED',
       driveClaimed(async ({ id }) => {
-        await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [id]);
-        await server.services.daemon.tick();
+        await suite.db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+        await suite.server.services.daemon.tick();
       }),
     ],
     [
@@ -322,8 +355,10 @@ describe('destroyed at every terminal status', () => {
       'CANCELLED',
       driveClaimed(async ({ id }) => {
         await adminCall(`cancelJob(id: "${id}") { status }`);
-        await db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour', heartbeat_at = now() WHERE id = $1`, [id]);
-        await server.services.daemon.tick();
+        await suite.db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour', heartbeat_at = now() WHERE id = $1`, [
+          id,
+        ]);
+        await suite.server.services.daemon.tick();
       }),
     ],
     [
@@ -331,8 +366,10 @@ describe('destroyed at every terminal status', () => {
       'FAILED',
       driveClaimed(async ({ id, lease }) => {
         await workerCall('trapJob(lease: $lease, error: "stuck") { status }', lease);
-        await db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second', heartbeat_at = now() WHERE id = $1`, [id]);
-        await server.services.daemon.tick();
+        await suite.db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second', heartbeat_at = now() WHERE id = $1`, [
+          id,
+        ]);
+        await suite.server.services.daemon.tick();
       }),
     ],
     [
@@ -369,8 +406,8 @@ describe('destroyed at every terminal status', () => {
     expect(one.secrets).toEqual({ password: first });
     await workerCall('failJob(lease: $lease, error: "boom") { status }', one.lease);
 
-    const plain = await server.gql<{ restartJob: { status: string; hasSecrets: boolean; attempt: number } }>(
-      admin,
+    const plain = await suite.server.gql<{ restartJob: { status: string; hasSecrets: boolean; attempt: number } }>(
+      suite.admin,
       `mutation { restartJob(id: "${id}") { status hasSecrets attempt } }`,
     );
     expect(plain.data?.restartJob).toEqual({ status: 'PENDING', hasSecrets: false, attempt: 2 });
@@ -379,8 +416,8 @@ describe('destroyed at every terminal status', () => {
     expect(two).toMatchObject({ id, secrets: null });
     await workerCall('failJob(lease: $lease, error: "boom") { status }', two.lease);
 
-    const renewed = await server.gql<{ restartJob: { hasSecrets: boolean; attempt: number } }>(
-      admin,
+    const renewed = await suite.server.gql<{ restartJob: { hasSecrets: boolean; attempt: number } }>(
+      suite.admin,
       'mutation($id: ID!, $s: JSONObject) { restartJob(id: $id, secrets: $s) { hasSecrets attempt } }',
       { id, s: { password: second } },
     );
@@ -395,24 +432,24 @@ describe('destroyed at every terminal status', () => {
 
 describe('size', () => {
   const countJobs = async (name: string) =>
-    (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE name = $1', [name])).rows[0]!.n;
+    (await suite.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE name = $1', [name])).rows[0]!.n;
   const overhead = JSON.stringify({ blob: '' }).length;
 
   test('secrets above 16 KB of JSON are BAD_USER_INPUT and nothing is stored; exactly 16 KB is fine', async () => {
-    const eventsBefore = (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM timeline_events')).rows[0]!.n;
+    const eventsBefore = (await suite.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM timeline_events')).rows[0]!.n;
     for (const [label, blob] of [
       ['one byte over', 'x'.repeat(16 * 1024 - overhead + 1)],
       ['over in bytes, not in characters', 'é'.repeat(8200)],
       ['far over', 'x'.repeat(100_000)],
     ] as const) {
       const name = `too big: ${label}`;
-      const response = await server.gql(admin, 'mutation($input: CreateJobInput!) { createJob(input: $input) { id } }', {
+      const response = await suite.server.gql(suite.admin, 'mutation($input: CreateJobInput!) { createJob(input: $input) { id } }', {
         input: { name, type: 'big-secrets', scope: 'acme/secrets', secrets: { blob } },
       });
       expect([label, code(response)]).toEqual([label, 'BAD_USER_INPUT']);
       expect(await countJobs(name)).toBe(0);
     }
-    expect((await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM timeline_events')).rows[0]!.n).toBe(eventsBefore);
+    expect((await suite.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM timeline_events')).rows[0]!.n).toBe(eventsBefore);
 
     const blob = 'y'.repeat(16 * 1024 - overhead);
     await create({ type: 'big-secrets-ok', name: 'exactly 16 KB', secrets: { blob } });
@@ -423,13 +460,17 @@ describe('size', () => {
     const id = await create({ type: 'big-restart', secrets: { password: unique('p') } });
     const job = await claimed('big-restart');
     await workerCall('failJob(lease: $lease, error: "boom") { status }', job.lease);
-    const before = (await db.pool.query('SELECT * FROM jobs WHERE id = $1', [id])).rows[0];
-    const response = await server.gql(admin, 'mutation($id: ID!, $s: JSONObject) { restartJob(id: $id, secrets: $s) { attempt } }', {
-      id,
-      s: { blob: 'x'.repeat(16 * 1024) },
-    });
+    const before = (await suite.db.pool.query('SELECT * FROM jobs WHERE id = $1', [id])).rows[0];
+    const response = await suite.server.gql(
+      suite.admin,
+      'mutation($id: ID!, $s: JSONObject) { restartJob(id: $id, secrets: $s) { attempt } }',
+      {
+        id,
+        s: { blob: 'x'.repeat(16 * 1024) },
+      },
+    );
     expect(code(response)).toBe('BAD_USER_INPUT');
-    expect((await db.pool.query('SELECT * FROM jobs WHERE id = $1', [id])).rows[0]).toEqual(before);
+    expect((await suite.db.pool.query('SELECT * FROM jobs WHERE id = $1', [id])).rows[0]).toEqual(before);
   });
 });
 
@@ -440,9 +481,9 @@ describe('another SECRETS_KEY', () => {
     const password = unique('rekeyed');
     const id = await create({ type: 'rekey', secrets: { password } });
     const readable = await create({ type: 'rekey-fine', secrets: { password: 'fine' } });
-    const other = await startTestServer(db, { SECRETS_KEY: otherKey });
+    const other = await startTestServer(suite.db, { SECRETS_KEY: otherKey });
     try {
-      const response = await claim('rekey', worker, other);
+      const response = await claim('rekey', suite.worker, other);
       expect(response.errors).toBeUndefined();
       expect(response.data?.claimJob).toBeNull();
       expectNoLeak(JSON.stringify(response), password);
@@ -453,7 +494,9 @@ describe('another SECRETS_KEY', () => {
     expect(job).toMatchObject({ status: 'FAILED', secrets: null });
     expect(job!.error_message).toMatch(/secrets/i);
     expect(job!.error_message).toMatch(/SECRETS_KEY/);
-    const { rows } = await db.pool.query('SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 ORDER BY id DESC LIMIT 1', [id]);
+    const { rows } = await suite.db.pool.query('SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 ORDER BY id DESC LIMIT 1', [
+      id,
+    ]);
     expect(rows[0]).toEqual({ kind: 'FAILED', actor_kind: 'SYSTEM' });
     // The right key still reads what it sealed.
     expect(await claimed('rekey-fine')).toMatchObject({ id: readable, secrets: { password: 'fine' } });

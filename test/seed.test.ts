@@ -1,27 +1,17 @@
 import { loadConfig } from '../src/config';
-import { historyDaysFor, SEED_HISTORY_DAYS, seedJobs } from '../src/demo/seed-jobs';
+import { historyDaysFor, SEED_HISTORY_DAYS, seedJobs } from '../scripts/seed/seed-jobs';
 import { ALL_STATUSES, TERMINAL_STATUSES } from '../src/jobs/job-status';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * `npm run seed` under the default settings: the history it writes is one a server with the
  * same settings keeps (nothing is deleted by retention), and it covers every status.
  */
-let db: TestDatabase;
-let server: TestServer;
+
 const DAY = 86_400_000;
 const JOBS = 4_000;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
+const suite = apiSuite({ grants: [] });
 
 test('the history follows RETENTION_DAYS: 7 by default, at most three months, at least a day', () => {
   expect(loadConfig({ NODE_ENV: 'test' }).retentionDays).toBe(7);
@@ -32,10 +22,16 @@ test('the history follows RETENTION_DAYS: 7 by default, at most three months, at
 });
 
 test('seeded under the defaults, every job is created and finished within the retention window, and retention keeps them all', async () => {
-  const days = historyDaysFor(server.services.config.retentionDays);
+  const days = historyDaysFor(suite.server.services.config.retentionDays);
   const before = Date.now();
-  await seedJobs(db.pool, { jobs: JOBS, historyDays: days, parallel: 1 });
-  const { rows } = await db.pool.query<{ status: string; jobs: number; oldest_created: Date; oldest_finished: Date | null; newest: Date }>(
+  await seedJobs(suite.db.pool, { jobs: JOBS, historyDays: days, parallel: 1 });
+  const { rows } = await suite.db.pool.query<{
+    status: string;
+    jobs: number;
+    oldest_created: Date;
+    oldest_finished: Date | null;
+    newest: Date;
+  }>(
     `SELECT status, count(*)::int AS jobs, min(created_at) AS oldest_created, min(finished_at) AS oldest_finished,
             greatest(max(created_at), max(finished_at)) AS newest
        FROM jobs GROUP BY status`,
@@ -50,9 +46,9 @@ test('seeded under the defaults, every job is created and finished within the re
     expect([row.status, row.newest.getTime() <= Date.now()]).toEqual([row.status, true]);
   }
   // The server's own retention rule, with its default RETENTION_DAYS, finds nothing to delete.
-  const tick = await server.services.daemon.tick();
+  const tick = await suite.server.services.daemon.tick();
   expect(tick).not.toBe('skipped');
   expect(tick).toMatchObject({ deleted: 0 });
-  const { rows: left } = await db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
+  const { rows: left } = await suite.db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
   expect(left[0]?.count).toBe(JOBS);
 });

@@ -20,7 +20,20 @@ test('a remembered token is refused once it has expired', async () => {
   expect((await verifier.verify(token)).id).toBe('alice');
   expect((await verifier.verify(token)).id).toBe('alice');
   // Only the clock is faked: jose's promises and timers stay real.
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask', 'hrtime', 'performance'] });
+  jest.useFakeTimers({
+    doNotFake: [
+      'nextTick',
+      'setImmediate',
+      'setTimeout',
+      'setInterval',
+      'clearTimeout',
+      'clearInterval',
+      'clearImmediate',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
+  });
   jest.setSystemTime(exp * 1000 + 4_000); // within the 5 s leeway
   expect((await verifier.verify(token)).id).toBe('alice');
   jest.setSystemTime(exp * 1000 + 6_000);

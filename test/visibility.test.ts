@@ -1,14 +1,12 @@
 import type { JobStatus } from '../src/jobs/job-status';
 import { createRole, grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
+import { type GraphQLResponse, token } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
 /**
  * A job the user may not view does not exist for them: not in lists, counts, pages, nor job(id).
  * Each user below sees a known set; every read path must agree with it exactly.
  */
-let db: TestDatabase;
-let server: TestServer;
 
 interface Seed {
   id: string;
@@ -54,9 +52,8 @@ const USERS: Record<string, (job: Seed) => boolean> = {
   'own-plus-viewer-in-globex': (job) => job.owner === 'own-plus-viewer-in-globex' || under(job.scope, 'globex'),
 };
 
+const suite = apiSuite({ grants: [] });
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
   const seeds = [];
   for (const scope of SCOPES) {
     for (const owner of [...OWNERS, 'own-plus-viewer-in-globex']) {
@@ -65,34 +62,29 @@ beforeAll(async () => {
       }
     }
   }
-  const inserted = await insertJobs(db.pool, seeds);
+  const inserted = await insertJobs(suite.db.pool, seeds);
   for (const row of inserted) {
     jobs.push({ id: row.id, scope: row.scope!, owner: row.owner_id!, type: row.type!, status: row.status! });
   }
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'viewer', 'viewer');
-  await grant(db.pool, 'operator', 'operator');
-  await grant(db.pool, 'scoped', 'viewer', 'acme/payments');
-  await grant(db.pool, 'scoped-eu', 'viewer', 'acme/payments-eu');
-  await grant(db.pool, 'scoped-old', 'operator', 'acme/payments.old');
-  await grant(db.pool, 'owen', 'own-jobs');
-  await grant(db.pool, 'worker', 'worker');
-  await grant(db.pool, 'two-scopes', 'viewer', 'acme/crm');
-  await grant(db.pool, 'two-scopes', 'viewer', 'globex');
-  await createRole(db.pool, 'deploy-viewer', [{ action: 'view_monitor', subject: 'Job', conditions: { type: 'deployment' } }]);
-  await grant(db.pool, 'deploy-viewer', 'deploy-viewer', 'acme');
-  await createRole(db.pool, 'no-prod', [
+  await grant(suite.db.pool, 'admin', 'admin');
+  await grant(suite.db.pool, 'viewer', 'viewer');
+  await grant(suite.db.pool, 'operator', 'operator');
+  await grant(suite.db.pool, 'scoped', 'viewer', 'acme/payments');
+  await grant(suite.db.pool, 'scoped-eu', 'viewer', 'acme/payments-eu');
+  await grant(suite.db.pool, 'scoped-old', 'operator', 'acme/payments.old');
+  await grant(suite.db.pool, 'owen', 'own-jobs');
+  await grant(suite.db.pool, 'worker', 'worker');
+  await grant(suite.db.pool, 'two-scopes', 'viewer', 'acme/crm');
+  await grant(suite.db.pool, 'two-scopes', 'viewer', 'globex');
+  await createRole(suite.db.pool, 'deploy-viewer', [{ action: 'view_monitor', subject: 'Job', conditions: { type: 'deployment' } }]);
+  await grant(suite.db.pool, 'deploy-viewer', 'deploy-viewer', 'acme');
+  await createRole(suite.db.pool, 'no-prod', [
     { action: 'view_monitor', subject: 'Job' },
     { action: 'view_monitor', subject: 'Job', inverted: true, conditions: { scope: { $in: SCOPES.filter((s) => s.endsWith('/prod')) } } },
   ]);
-  await grant(db.pool, 'not-prod', 'no-prod');
-  await grant(db.pool, 'own-plus-viewer-in-globex', 'own-jobs');
-  await grant(db.pool, 'own-plus-viewer-in-globex', 'viewer', 'globex');
-});
-
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
+  await grant(suite.db.pool, 'not-prod', 'no-prod');
+  await grant(suite.db.pool, 'own-plus-viewer-in-globex', 'own-jobs');
+  await grant(suite.db.pool, 'own-plus-viewer-in-globex', 'viewer', 'globex');
 });
 
 const PAGE = `query($after: String, $filter: JobFilter) {
@@ -108,9 +100,9 @@ interface Page {
 async function everyPage(bearer: string, filter?: Record<string, unknown>) {
   const ids: string[] = [];
   let after: string | null = null;
-  let totalCount = -1;
+  let totalCount: number;
   for (;;) {
-    const response: GraphQLResponse<{ jobs: Page }> = await server.gql<{ jobs: Page }>(bearer, PAGE, { after, filter });
+    const response: GraphQLResponse<{ jobs: Page }> = await suite.server.gql<{ jobs: Page }>(bearer, PAGE, { after, filter });
     expect(response.errors).toBeUndefined();
     const page: Page = response.data!.jobs;
     totalCount = page.totalCount;
@@ -136,7 +128,7 @@ describe.each(Object.entries(USERS))('user %s', (user, sees) => {
   });
 
   test('jobCounts count only visible jobs', async () => {
-    const response = await server.gql<{ jobCounts: Array<{ status: JobStatus; count: number }> }>(
+    const response = await suite.server.gql<{ jobCounts: Array<{ status: JobStatus; count: number }> }>(
       await token(user),
       '{ jobCounts { status count } }',
     );
@@ -150,7 +142,9 @@ describe.each(Object.entries(USERS))('user %s', (user, sees) => {
     const bearer = await token(user);
     const sample = jobs.filter((_, index) => index % 5 === 0);
     for (const job of sample) {
-      const response = await server.gql<{ job: { id: string } | null }>(bearer, 'query($id: ID!) { job(id: $id) { id } }', { id: job.id });
+      const response = await suite.server.gql<{ job: { id: string } | null }>(bearer, 'query($id: ID!) { job(id: $id) { id } }', {
+        id: job.id,
+      });
       expect(response.errors).toBeUndefined();
       expect([job.scope, job.owner, response.data!.job?.id ?? null]).toEqual([job.scope, job.owner, sees(job) ? job.id : null]);
     }
@@ -167,10 +161,10 @@ describe.each(Object.entries(USERS))('user %s', (user, sees) => {
 test('a grant given or revoked takes effect on the next request', async () => {
   const bearer = await token('latecomer');
   expect((await everyPage(bearer)).totalCount).toBe(0);
-  await grant(db.pool, 'latecomer', 'viewer', 'globex');
+  await grant(suite.db.pool, 'latecomer', 'viewer', 'globex');
   const expected = jobs.filter((job) => under(job.scope, 'globex')).length;
   await eventually(async () => expect((await everyPage(bearer)).totalCount).toBe(expected));
-  await db.pool.query(`DELETE FROM grants WHERE user_id = 'latecomer'`);
+  await suite.db.pool.query(`DELETE FROM grants WHERE user_id = 'latecomer'`);
   await eventually(async () => expect((await everyPage(bearer)).totalCount).toBe(0));
 });
 

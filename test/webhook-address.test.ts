@@ -1,5 +1,6 @@
 import { isPublicAddress, publicAddresses } from '../src/alerts/webhook-address';
 import { ConfigError, loadConfig } from '../src/config';
+import { TEST_JWT_SECRET, TEST_SECRETS_KEY } from './support/test-server';
 
 /** Which addresses webhooks may reach when ALERT_ALLOW_PRIVATE_NETWORKS is off, and its defaults. */
 describe('isPublicAddress', () => {
@@ -45,7 +46,7 @@ describe('isPublicAddress', () => {
 });
 
 describe('ALERT_ALLOW_PRIVATE_NETWORKS', () => {
-  const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SECRETS_KEY: '0'.repeat(64) };
+  const production = { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, SECRETS_KEY: TEST_SECRETS_KEY };
   test('off by default in production, on in development and tests (the loopback receivers), settable either way', () => {
     expect(loadConfig(production).alerts.allowPrivateNetworks).toBe(false);
     expect(loadConfig({ NODE_ENV: 'test' }).alerts.allowPrivateNetworks).toBe(true);

@@ -103,9 +103,13 @@ test('a worker killed with SIGKILL mid-job ends ABENDED once its heartbeat is to
   expect(after.error_message).toMatch(/stopped heartbeating/);
 
   // The dead worker's last words, arriving late, change nothing.
-  const late = await server.gql<{ reportProgress: number }>(workerToken, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
-    r: [{ lease: claimed.lease, done: 999_999, message: 'late' }],
-  });
+  const late = await server.gql<{ reportProgress: number }>(
+    workerToken,
+    'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
+    {
+      r: [{ lease: claimed.lease, done: 999_999, message: 'late' }],
+    },
+  );
   expect(late.data?.reportProgress).toBe(0);
   const complete = await server.gql(workerToken, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: claimed.lease });
   expect(complete.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'LEASE_LOST', status: 'ABENDED' });
@@ -119,7 +123,10 @@ test('a worker process runs a job to the end', async () => {
   const [job] = await insertJobs(db.pool, [{ type: 'finishing' }]);
   const worker = startWorker('finishing', 'complete');
   await worker.next('claimed');
-  const row = await until(() => jobRow(job!.id), (value) => value.status === 'SUCCEEDED');
+  const row = await until(
+    () => jobRow(job!.id),
+    (value) => value.status === 'SUCCEEDED',
+  );
   expect(row.status).toBe('SUCCEEDED');
   expect(row.progress_done).toBeGreaterThanOrEqual(10);
   worker.child.kill('SIGTERM');
@@ -130,11 +137,20 @@ test('a cancel reaches the worker process through its heartbeat; it stops and co
   const [job] = await insertJobs(db.pool, [{ type: 'cancellable' }]);
   const worker = startWorker('cancellable', 'hang');
   await worker.next('reported');
-  const response = await server.gql<{ cancelJob: { status: string } }>(await token('admin'), `mutation { cancelJob(id: "${job!.id}") { status } }`);
+  const response = await server.gql<{ cancelJob: { status: string } }>(
+    await token('admin'),
+    `mutation { cancelJob(id: "${job!.id}") { status } }`,
+  );
   expect(response.data?.cancelJob.status).toBe('CANCELLING');
-  const row = await until(() => jobRow(job!.id), (value) => value.status === 'CANCELLED');
+  const row = await until(
+    () => jobRow(job!.id),
+    (value) => value.status === 'CANCELLED',
+  );
   expect(row.status).toBe('CANCELLED');
-  const { rows } = await db.pool.query(`SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 AND kind LIKE 'CANCEL%' ORDER BY id`, [job!.id]);
+  const { rows } = await db.pool.query(
+    `SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 AND kind LIKE 'CANCEL%' ORDER BY id`,
+    [job!.id],
+  );
   expect(rows).toEqual([
     { kind: 'CANCEL_REQUESTED', actor_kind: 'USER' },
     { kind: 'CANCELLED', actor_kind: 'WORKER' },

@@ -1,24 +1,8 @@
 import { createRole, grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { token, type GraphQLResponse } from './support/test-server';
+import { apiSuite } from './support/api-suite';
 
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
-let worker: string;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '60000' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '60000' } });
 
 const CLAIM = `mutation($workerId: String!, $types: [String!]) {
   claimJob(workerId: $workerId, types: $types) { lease secrets job { id status attempt step workerId startedAt } }
@@ -28,10 +12,10 @@ interface ClaimData {
 }
 
 const claim = (bearer: string, types: string[] | null = null, workerId = 'w-1') =>
-  server.gql<ClaimData>(bearer, CLAIM, { workerId, types });
+  suite.server.gql<ClaimData>(bearer, CLAIM, { workerId, types });
 
 async function status(id: string): Promise<string | undefined> {
-  const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [id]);
+  const { rows } = await suite.db.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [id]);
   return rows[0]?.status;
 }
 
@@ -39,12 +23,15 @@ const code = (response: Pick<GraphQLResponse, 'errors'>) => response.errors?.[0]
 
 describe('claiming', () => {
   test('N workers racing for M jobs claim every job exactly once', async () => {
-    const jobs = await insertJobs(db.pool, Array.from({ length: 120 }, (_, i) => ({ type: 'race', name: `race ${i}` })));
+    const jobs = await insertJobs(
+      suite.db.pool,
+      Array.from({ length: 120 }, (_, i) => ({ type: 'race', name: `race ${i}` })),
+    );
     const claimed: string[] = [];
     await Promise.all(
       Array.from({ length: 8 }, async (_, w) => {
         for (;;) {
-          const response = await claim(worker, ['race'], `racer-${w}`);
+          const response = await claim(suite.worker, ['race'], `racer-${w}`);
           expect(response.errors).toBeUndefined();
           const got = response.data!.claimJob;
           if (got === null) return;
@@ -54,35 +41,36 @@ describe('claiming', () => {
     );
     expect(claimed).toHaveLength(jobs.length);
     expect(new Set(claimed)).toEqual(new Set(jobs.map((job) => job.id)));
-    const { rows } = await db.pool.query<{ job_id: string; claims: number }>(
+    const { rows } = await suite.db.pool.query<{ job_id: string; claims: number }>(
       `SELECT job_id, count(*)::int AS claims FROM timeline_events WHERE kind = 'CLAIMED' AND job_type = 'race' GROUP BY job_id`,
     );
     expect(rows).toHaveLength(jobs.length);
     expect(rows.every((row) => row.claims === 1)).toBe(true);
-    const { rows: leases } = await db.pool.query(`SELECT count(DISTINCT lease_token)::int AS n FROM jobs WHERE type = 'race'`);
+    const { rows: leases } = await suite.db.pool.query(`SELECT count(DISTINCT lease_token)::int AS n FROM jobs WHERE type = 'race'`);
     expect(leases[0]).toEqual({ n: jobs.length });
   });
 
   test('only PENDING jobs whose schedule has come and whose deadline has not passed, of the asked types', async () => {
-    const [due, future, expired, waiting, other] = await insertJobs(db.pool, [
+    const [due, future, expired, waiting, other] = await insertJobs(suite.db.pool, [
       { type: 'sched', status: 'PENDING' },
       { type: 'sched', status: 'PENDING' },
       { type: 'sched', status: 'PENDING' },
       { type: 'sched', status: 'WAITING_APPROVAL' },
       { type: 'other-type', status: 'PENDING' },
     ]);
-    await db.pool.query(`UPDATE jobs SET scheduled_at = now() + interval '1 hour' WHERE id = $1`, [future!.id]);
-    await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 second' WHERE id = $1`, [expired!.id]);
-    const first = await claim(worker, ['sched']);
+    // Its RUN step waits for the schedule (PRE would not: test/clarive-schedule.test.ts).
+    await suite.db.pool.query(`UPDATE jobs SET scheduled_at = now() + interval '1 hour', step = 'RUN' WHERE id = $1`, [future!.id]);
+    await suite.db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 second' WHERE id = $1`, [expired!.id]);
+    const first = await claim(suite.worker, ['sched']);
     expect(first.data?.claimJob?.job).toMatchObject({ id: due!.id, status: 'RUNNING', attempt: 1, workerId: 'w-1' });
-    expect((await claim(worker, ['sched'])).data?.claimJob).toBeNull();
+    expect((await claim(suite.worker, ['sched'])).data?.claimJob).toBeNull();
     for (const job of [future, expired, waiting, other]) expect(await status(job!.id)).not.toBe('RUNNING');
   });
 
   test('a worker claims only what its execute rules allow, and needs execute at all', async () => {
-    await createRole(db.pool, 'eu-masker', [{ action: 'execute', subject: 'Job', conditions: { type: 'masking-eu' } }]);
-    await grant(db.pool, 'eu-worker', 'eu-masker', 'acme/eu');
-    const [inside, otherScope, otherType] = await insertJobs(db.pool, [
+    await createRole(suite.db.pool, 'eu-masker', [{ action: 'execute', subject: 'Job', conditions: { type: 'masking-eu' } }]);
+    await grant(suite.db.pool, 'eu-worker', 'eu-masker', 'acme/eu');
+    const [inside, otherScope, otherType] = await insertJobs(suite.db.pool, [
       { type: 'masking-eu', scope: 'acme/eu/prod' },
       { type: 'masking-eu', scope: 'acme/us/prod' },
       { type: 'masking-us', scope: 'acme/eu/prod' },
@@ -97,70 +85,85 @@ describe('claiming', () => {
   });
 
   test('claim arguments are validated', async () => {
-    expect(code(await server.gql(worker, CLAIM, { workerId: '', types: null }))).toBe('BAD_USER_INPUT');
-    expect(code(await server.gql(worker, CLAIM, { workerId: 'x'.repeat(201), types: null }))).toBe('BAD_USER_INPUT');
-    expect(code(await server.gql(worker, CLAIM, { workerId: 'w', types: ['bad type!'] }))).toBe('BAD_USER_INPUT');
-    expect(code(await server.gql(worker, CLAIM, { workerId: 'w', types: [] }))).toBe('BAD_USER_INPUT');
+    expect(code(await suite.server.gql(suite.worker, CLAIM, { workerId: '', types: null }))).toBe('BAD_USER_INPUT');
+    expect(code(await suite.server.gql(suite.worker, CLAIM, { workerId: 'x'.repeat(201), types: null }))).toBe('BAD_USER_INPUT');
+    expect(code(await suite.server.gql(suite.worker, CLAIM, { workerId: 'w', types: ['bad type!'] }))).toBe('BAD_USER_INPUT');
+    expect(code(await suite.server.gql(suite.worker, CLAIM, { workerId: 'w', types: [] }))).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('the attempt, through its lease', () => {
   async function claimOne(type: string, extra: Record<string, unknown> = {}) {
-    const [job] = await insertJobs(db.pool, [{ type, ...extra }]);
-    const response = await claim(worker, [type]);
+    const [job] = await insertJobs(suite.db.pool, [{ type, ...extra }]);
+    const response = await claim(suite.worker, [type]);
     expect(response.data?.claimJob?.job.id).toBe(job!.id);
     return { id: job!.id, lease: response.data!.claimJob!.lease };
   }
   const heartbeat = (lease: string) =>
-    server.gql<{ heartbeat: { cancelRequested: boolean; status: string; trapDecision: string | null } }>(
-      worker,
+    suite.server.gql<{ heartbeat: { cancelRequested: boolean; status: string; trapDecision: string | null } }>(
+      suite.worker,
       'mutation($lease: String!) { heartbeat(lease: $lease) { cancelRequested status trapDecision } }',
       { lease },
     );
   const report = (reports: Array<Record<string, unknown>>) =>
-    server.gql<{ reportProgress: number }>(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: reports });
+    suite.server.gql<{ reportProgress: number }>(suite.worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+      r: reports,
+    });
 
   test('complete: SUCCEEDED with the final message, the last progress written first', async () => {
     const { id, lease } = await claimOne('life-complete');
     expect((await report([{ lease, done: 10, total: 10, unit: 'files' }])).data?.reportProgress).toBe(1);
-    const done = await server.gql<{ completeJob: Record<string, unknown> }>(
-      worker,
+    const done = await suite.server.gql<{ completeJob: Record<string, unknown> }>(
+      suite.worker,
       'mutation($lease: String!) { completeJob(lease: $lease, message: "all good") { status message finishedAt progress { done total percent } } }',
       { lease },
     );
-    expect(done.data?.completeJob).toMatchObject({ status: 'SUCCEEDED', message: 'all good', progress: { done: 10, total: 10, percent: 100 } });
+    expect(done.data?.completeJob).toMatchObject({
+      status: 'SUCCEEDED',
+      message: 'all good',
+      progress: { done: 10, total: 10, percent: 100 },
+    });
     expect(await status(id)).toBe('SUCCEEDED');
   });
 
   test('fail: the message and the stack trace are what users see', async () => {
     const { id, lease } = await claimOne('life-fail');
-    await server.gql(worker, 'mutation($lease: String!) { failJob(lease: $lease, error: "connection refused", stack: "Error: connection refused\\n  at connect (db.ts:10)") { status } }', { lease });
-    const seen = await server.gql<{ job: { status: string; error: { message: string; stack: string } } }>(
-      admin,
+    await suite.server.gql(
+      suite.worker,
+      'mutation($lease: String!) { failJob(lease: $lease, error: "connection refused", stack: "Error: connection refused\\n  at connect (db.ts:10)") { status } }',
+      { lease },
+    );
+    const seen = await suite.server.gql<{ job: { status: string; error: { message: string; stack: string } } }>(
+      suite.admin,
       'query($id: ID!) { job(id: $id) { status error { message stack } } }',
       { id },
     );
-    expect(seen.data?.job).toEqual({ status: 'FAILED', error: { message: 'connection refused', stack: 'Error: connection refused\n  at connect (db.ts:10)' } });
+    expect(seen.data?.job).toEqual({
+      status: 'FAILED',
+      error: { message: 'connection refused', stack: 'Error: connection refused\n  at connect (db.ts:10)' },
+    });
   });
 
   test('trap: TRAPPED until a person decides; every heartbeat repeats the decision until the next trap', async () => {
     const { id, lease } = await claimOne('life-trap');
-    const trapped = await server.gql<{ trapJob: { status: string; trapExpiresAt: string } }>(
-      worker,
+    const trapped = await suite.server.gql<{ trapJob: { status: string; trapExpiresAt: string } }>(
+      suite.worker,
       'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full", timeoutSeconds: 600) { status trapExpiresAt } }',
       { lease },
     );
     expect(trapped.data?.trapJob.status).toBe('TRAPPED');
     expect(Date.parse(trapped.data!.trapJob.trapExpiresAt) - Date.now()).toBeGreaterThan(590_000);
     expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'TRAPPED', trapDecision: null });
-    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
+    await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
     expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'RUNNING', trapDecision: 'SKIP' });
     // Had that answer been lost, the worker would hear it again: a decision is never lost.
     expect((await heartbeat(lease)).data?.heartbeat.trapDecision).toBe('SKIP');
     // The next trap clears it until someone decides again.
-    await server.gql(worker, 'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full again") { status } }', { lease });
+    await suite.server.gql(suite.worker, 'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full again") { status } }', {
+      lease,
+    });
     expect((await heartbeat(lease)).data?.heartbeat).toEqual({ cancelRequested: false, status: 'TRAPPED', trapDecision: null });
-    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
+    await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
     expect((await heartbeat(lease)).data?.heartbeat.trapDecision).toBe('RETRY');
   });
 
@@ -177,30 +180,47 @@ describe('the attempt, through its lease', () => {
 
   test('trap then ABORT: the job FAILS and the lease is lost', async () => {
     const { id, lease } = await claimOne('life-abort');
-    await server.gql(worker, 'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full") { status } }', { lease });
-    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: ABORT) { status } }`);
+    await suite.server.gql(suite.worker, 'mutation($lease: String!) { trapJob(lease: $lease, error: "disk full") { status } }', { lease });
+    await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: ABORT) { status } }`);
     const beat = await heartbeat(lease);
     expect(beat.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'LEASE_LOST', status: 'FAILED' });
   });
 
   test('rollback, then fail', async () => {
     const { id, lease } = await claimOne('life-rollback');
-    const rolling = await server.gql<{ startRollback: { status: string } }>(worker, 'mutation($lease: String!) { startRollback(lease: $lease, reason: "bad data") { status } }', { lease });
+    const rolling = await suite.server.gql<{ startRollback: { status: string } }>(
+      suite.worker,
+      'mutation($lease: String!) { startRollback(lease: $lease, reason: "bad data") { status } }',
+      { lease },
+    );
     expect(rolling.data?.startRollback.status).toBe('ROLLBACK');
-    const completing = await server.gql(worker, 'mutation($lease: String!) { completeJob(lease: $lease) { status } }', { lease });
+    const completing = await suite.server.gql(suite.worker, 'mutation($lease: String!) { completeJob(lease: $lease) { status } }', {
+      lease,
+    });
     expect(completing.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', status: 'ROLLBACK' });
-    await server.gql(worker, 'mutation($lease: String!) { failJob(lease: $lease, error: "rolled back") { status } }', { lease });
+    await suite.server.gql(suite.worker, 'mutation($lease: String!) { failJob(lease: $lease, error: "rolled back") { status } }', {
+      lease,
+    });
     expect(await status(id)).toBe('FAILED');
   });
 
   test('cancel: the heartbeat says so, the worker confirms, CANCELLED', async () => {
     const { id, lease } = await claimOne('life-cancel');
-    const asked = await server.gql<{ cancelJob: { status: string } }>(admin, `mutation { cancelJob(id: "${id}", reason: "wrong file") { status } }`);
+    const asked = await suite.server.gql<{ cancelJob: { status: string } }>(
+      suite.admin,
+      `mutation { cancelJob(id: "${id}", reason: "wrong file") { status } }`,
+    );
     expect(asked.data?.cancelJob.status).toBe('CANCELLING');
     expect((await heartbeat(lease)).data?.heartbeat).toMatchObject({ cancelRequested: true, status: 'CANCELLING' });
-    const confirmed = await server.gql<{ confirmCancel: { status: string } }>(worker, 'mutation($lease: String!) { confirmCancel(lease: $lease) { status } }', { lease });
+    const confirmed = await suite.server.gql<{ confirmCancel: { status: string } }>(
+      suite.worker,
+      'mutation($lease: String!) { confirmCancel(lease: $lease) { status } }',
+      { lease },
+    );
     expect(confirmed.data?.confirmCancel.status).toBe('CANCELLED');
-    const { rows } = await db.pool.query(`SELECT kind, actor_kind, to_status FROM timeline_events WHERE job_id = $1 ORDER BY id`, [id]);
+    const { rows } = await suite.db.pool.query(`SELECT kind, actor_kind, to_status FROM timeline_events WHERE job_id = $1 ORDER BY id`, [
+      id,
+    ]);
     expect(rows.slice(-2)).toEqual([
       { kind: 'CANCEL_REQUESTED', actor_kind: 'USER', to_status: 'CANCELLING' },
       { kind: 'CANCELLED', actor_kind: 'WORKER', to_status: 'CANCELLED' },
@@ -209,15 +229,17 @@ describe('the attempt, through its lease', () => {
 
   test("an earlier attempt's lease is refused everywhere and cannot overwrite the later attempt", async () => {
     const { id, lease: first } = await claimOne('life-stale');
-    await server.gql(worker, 'mutation($lease: String!) { failJob(lease: $lease, error: "first try failed") { status } }', { lease: first });
-    await server.gql(admin, `mutation { restartJob(id: "${id}") { attempt } }`);
-    const second = (await claim(worker, ['life-stale'])).data!.claimJob!;
+    await suite.server.gql(suite.worker, 'mutation($lease: String!) { failJob(lease: $lease, error: "first try failed") { status } }', {
+      lease: first,
+    });
+    await suite.server.gql(suite.admin, `mutation { restartJob(id: "${id}") { attempt } }`);
+    const second = (await claim(suite.worker, ['life-stale'])).data!.claimJob!;
     expect(second.job.attempt).toBe(2);
     expect((await report([{ lease: second.lease, done: 7, total: 100, message: 'attempt 2' }])).data?.reportProgress).toBe(1);
-    await server.services.progress.flush();
+    await suite.server.services.progress.flush();
 
     expect((await report([{ lease: first, done: 99, total: 100, message: 'attempt 1 (stale)' }])).data?.reportProgress).toBe(0);
-    await server.services.progress.flush();
+    await suite.server.services.progress.flush();
     for (const mutation of [
       'heartbeat(lease: $lease) { status }',
       'completeJob(lease: $lease) { status }',
@@ -226,10 +248,10 @@ describe('the attempt, through its lease', () => {
       'startRollback(lease: $lease) { status }',
       'confirmCancel(lease: $lease) { status }',
     ]) {
-      const response = await server.gql(worker, `mutation($lease: String!) { ${mutation} }`, { lease: first });
+      const response = await suite.server.gql(suite.worker, `mutation($lease: String!) { ${mutation} }`, { lease: first });
       expect([mutation, response.errors?.[0]?.extensions?.['reason']]).toEqual([mutation, 'LEASE_LOST']);
     }
-    const { rows } = await db.pool.query('SELECT status, attempt, progress_done, message FROM jobs WHERE id = $1', [id]);
+    const { rows } = await suite.db.pool.query('SELECT status, attempt, progress_done, message FROM jobs WHERE id = $1', [id]);
     expect(rows[0]).toEqual({ status: 'RUNNING', attempt: 2, progress_done: 7, message: 'attempt 2' });
   });
 

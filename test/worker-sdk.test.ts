@@ -1,29 +1,21 @@
-import { JobwatchWorker, type ClaimedJob, type JobContext, type JobStep } from '../src/workers/sdk';
-import { grant } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { JobwatchWorker, type ClaimedJob, type JobContext, type JobStep } from '../src/sdk';
+import { apiSuite } from './support/api-suite';
+import { token } from './support/test-server';
 
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
 const workers: JobwatchWorker[] = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'sdk-worker', 'worker');
-  admin = await token('admin');
+const suite = apiSuite({
+  env: { PROGRESS_FLUSH_MS: '20' },
+  grants: [
+    ['admin', 'admin'],
+    ['sdk-worker', 'worker'],
+  ],
 });
-afterAll(async () => {
-  await Promise.all(workers.map((worker) => worker.stop({ abort: true })));
-  await server?.close();
-  await db?.drop();
-});
+suite.disposeFirst(() => Promise.all(workers.map((worker) => worker.stop({ abort: true }))));
 
 async function startWorker(type: string, handler: (job: ClaimedJob, ctx: JobContext) => Promise<string | void>) {
   const worker = new JobwatchWorker({
-    url: server.url,
+    url: suite.server.url,
     token: await token('sdk-worker'),
     workerId: `sdk-${type}`,
     types: [type],
@@ -38,8 +30,8 @@ async function startWorker(type: string, handler: (job: ClaimedJob, ctx: JobCont
 }
 
 async function createJob(type: string, extra = ''): Promise<string> {
-  const response = await server.gql<{ createJob: { id: string } }>(
-    admin,
+  const response = await suite.server.gql<{ createJob: { id: string } }>(
+    suite.admin,
     `mutation { createJob(input: { name: "${type} job", type: "${type}", scope: "acme" ${extra} }) { id } }`,
   );
   return response.data!.createJob.id;
@@ -48,8 +40,8 @@ async function createJob(type: string, extra = ''): Promise<string> {
 async function until(id: string, statuses: string[], timeoutMs = 15_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await server.gql<{ job: Record<string, unknown> }>(
-      admin,
+    const response = await suite.server.gql<{ job: Record<string, unknown> }>(
+      suite.admin,
       `query($id: ID!) { job(id: $id) { status step attempt message error { message stack } progress { done total } } }`,
       { id },
     );
@@ -73,7 +65,7 @@ test('steps run in order, POST always last; a rerun from RUN reruns RUN and POST
   expect(ran).toEqual(['PRE', 'RUN', 'POST']);
 
   ran.length = 0;
-  await server.gql(admin, `mutation { restartJob(id: "${id}", step: RUN) { status } }`);
+  await suite.server.gql(suite.admin, `mutation { restartJob(id: "${id}", step: RUN) { status } }`);
   expect(await until(id, ['SUCCEEDED'])).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
   expect(ran).toEqual(['RUN', 'POST']);
   await worker.stop();
@@ -114,8 +106,12 @@ test('a trap waits for the decision, then the job goes on', async () => {
   });
   const id = await createJob('trapping');
   expect(await until(id, ['TRAPPED'])).toMatchObject({ status: 'TRAPPED' });
-  await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
-  expect(await until(id, ['SUCCEEDED'])).toMatchObject({ status: 'SUCCEEDED', message: 'resumed after RETRY', progress: { done: 2, total: 2 } });
+  await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
+  expect(await until(id, ['SUCCEEDED'])).toMatchObject({
+    status: 'SUCCEEDED',
+    message: 'resumed after RETRY',
+    progress: { done: 2, total: 2 },
+  });
   expect(decision).toBe('RETRY');
   await worker.stop();
 });
@@ -131,7 +127,7 @@ test('the secrets reach the handler; cancelling aborts its signal and the job en
   });
   const id = await createJob('signals', ', secrets: { apiKey: "k-123" }');
   await until(id, ['RUNNING']);
-  await server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+  await suite.server.gql(suite.admin, `mutation { cancelJob(id: "${id}") { status } }`);
   expect(await until(id, ['CANCELLED'])).toMatchObject({ status: 'CANCELLED' });
   expect(secrets).toEqual({ apiKey: 'k-123' });
   expect(aborted).toMatchObject({ name: 'JobAbortedError', reason: 'cancelled' });
@@ -145,9 +141,12 @@ function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
   return { promise, open };
 }
 
-async function newWorker(type: string, options: Partial<ConstructorParameters<typeof JobwatchWorker>[0]> & Pick<ConstructorParameters<typeof JobwatchWorker>[0], 'handler'>) {
+async function newWorker(
+  type: string,
+  options: Partial<ConstructorParameters<typeof JobwatchWorker>[0]> & Pick<ConstructorParameters<typeof JobwatchWorker>[0], 'handler'>,
+) {
   const worker = new JobwatchWorker({
-    url: server.url,
+    url: suite.server.url,
     token: await token('sdk-worker'),
     workerId: `sdk-${type}`,
     types: [type],
@@ -163,8 +162,8 @@ async function newWorker(type: string, options: Partial<ConstructorParameters<ty
 }
 
 async function stored(id: string) {
-  await server.services.progress.flush();
-  const { rows } = await db.pool.query('SELECT progress_done, progress_total, progress_unit, message FROM jobs WHERE id = $1', [id]);
+  await suite.server.services.progress.flush();
+  const { rows } = await suite.db.pool.query('SELECT progress_done, progress_total, progress_unit, message FROM jobs WHERE id = $1', [id]);
   return rows[0] as { progress_done: number; progress_total: number | null; progress_unit: string | null; message: string | null };
 }
 
@@ -224,9 +223,15 @@ describe('progress through the SDK', () => {
     expect(job.progress_unit).toHaveLength(50);
     expect(job.message).toHaveLength(1000);
     expect(job.message!.endsWith('…')).toBe(true);
-    const { rows: tasks } = await db.pool.query<{ name: string; len: number }>('SELECT name, length(message)::int AS len FROM tasks WHERE job_id = $1', [id]);
+    const { rows: tasks } = await suite.db.pool.query<{ name: string; len: number }>(
+      'SELECT name, length(message)::int AS len FROM tasks WHERE job_id = $1',
+      [id],
+    );
     expect(tasks).toEqual([{ name: 'orders', len: 1000 }]);
-    const { rows: lines } = await db.pool.query<{ len: number }>(`SELECT length(message)::int AS len FROM timeline_events WHERE job_id = $1 AND kind = 'LOG'`, [id]);
+    const { rows: lines } = await suite.db.pool.query<{ len: number }>(
+      `SELECT length(message)::int AS len FROM timeline_events WHERE job_id = $1 AND kind = 'LOG'`,
+      [id],
+    );
     expect(lines).toEqual([{ len: 2000 }]);
     release.open();
     await until(id, ['SUCCEEDED']);
@@ -256,8 +261,18 @@ describe('progress through the SDK', () => {
         await release.promise;
       },
     });
-    const bad = (await server.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "refused bad", type: "refused", scope: "acme" }) { id } }')).data!.createJob.id;
-    const good = (await server.gql<{ createJob: { id: string } }>(admin, 'mutation { createJob(input: { name: "refused good", type: "refused", scope: "acme" }) { id } }')).data!.createJob.id;
+    const bad = (
+      await suite.server.gql<{ createJob: { id: string } }>(
+        suite.admin,
+        'mutation { createJob(input: { name: "refused bad", type: "refused", scope: "acme" }) { id } }',
+      )
+    ).data!.createJob.id;
+    const good = (
+      await suite.server.gql<{ createJob: { id: string } }>(
+        suite.admin,
+        'mutation { createJob(input: { name: "refused good", type: "refused", scope: "acme" }) { id } }',
+      )
+    ).data!.createJob.id;
     await bothReported.promise;
     await worker.flushProgress();
     expect(errors.map(String)).toEqual([expect.stringMatching(/refused and dropped.*reports\[\d\]\.step/)]);
@@ -275,7 +290,7 @@ describe('progress through the SDK', () => {
     await worker.stop();
   });
 
-  test("a new phase does not swallow the old one: its last figures are sent first, in order", async () => {
+  test('a new phase does not swallow the old one: its last figures are sent first, in order', async () => {
     const release = gate();
     const recorded = gate();
     const worker = await newWorker('phases', {
@@ -291,7 +306,10 @@ describe('progress through the SDK', () => {
     await recorded.promise;
     await worker.flushProgress();
     expect(await stored(id)).toMatchObject({ progress_done: 0, progress_total: 1200, message: 'counted 1200' });
-    const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'PROGRESS' ORDER BY id`, [id]);
+    const { rows } = await suite.db.pool.query<{ message: string }>(
+      `SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'PROGRESS' ORDER BY id`,
+      [id],
+    );
     expect(rows.map((row) => row.message)).toEqual(['Phase: counting', 'Phase: copying']);
     release.open();
     await until(id, ['SUCCEEDED']);
@@ -311,8 +329,11 @@ describe('progress through the SDK', () => {
     const id = await createJob('many-lines');
     await logged.promise;
     await worker.flushProgress();
-    await server.services.progress.flush();
-    const { rows } = await db.pool.query<{ message: string }>(`SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'LOG' ORDER BY id`, [id]);
+    await suite.server.services.progress.flush();
+    const { rows } = await suite.db.pool.query<{ message: string }>(
+      `SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'LOG' ORDER BY id`,
+      [id],
+    );
     expect(rows.map((row) => row.message)).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
     release.open();
     await until(id, ['SUCCEEDED']);
@@ -333,13 +354,15 @@ describe('traps through the SDK', () => {
           await cancelled.promise;
           // CANCELLING: trapping is not allowed any more.
           trapError = await ctx.trap('too late').catch((error: unknown) => error);
-          await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
+          await new Promise<void>((resolve) =>
+            ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
           ctx.signal.throwIfAborted();
         },
       });
       const id = await createJob('trap-fails');
       await until(id, ['RUNNING']);
-      await server.gql(admin, `mutation { cancelJob(id: "${id}") { status } }`);
+      await suite.server.gql(suite.admin, `mutation { cancelJob(id: "${id}") { status } }`);
       cancelled.open();
       expect(await until(id, ['CANCELLED'])).toMatchObject({ status: 'CANCELLED' });
       expect(trapError).toMatchObject({ code: 'CONFLICT' });
@@ -389,7 +412,7 @@ describe('traps through the SDK', () => {
     });
     const id = await createJob('two-traps');
     await until(id, ['TRAPPED']);
-    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
+    await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: RETRY) { status } }`);
     // The second trap: a heartbeat sent before it, still saying RETRY, answered after it. Once
     // two more heartbeats have been answered, that answer has long been taken (or ignored).
     await trapAnswered.promise;
@@ -397,7 +420,7 @@ describe('traps through the SDK', () => {
     await heartbeatsAnswered(2);
     expect(await until(id, ['TRAPPED'])).toMatchObject({ status: 'TRAPPED' });
     expect(decisions).toEqual(['RETRY']);
-    await server.gql(admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
+    await suite.server.gql(suite.admin, `mutation { resolveTrap(id: "${id}", decision: SKIP) { status } }`);
     expect(await until(id, ['SUCCEEDED'])).toMatchObject({ status: 'SUCCEEDED', message: 'RETRY,SKIP' });
     await worker.stop();
   });

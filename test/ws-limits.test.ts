@@ -1,36 +1,25 @@
-import { atExpiry, DEFAULT_WS_LIMITS } from '../src/realtime/ws-server';
+import { atExpiry, closeAtExpiry, DEFAULT_WS_LIMITS } from '../src/realtime/ws-server';
 import { deafWebSocket } from './support/deaf-websocket';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { insertJobs } from './support/fixtures';
+import { startTestServer, token } from './support/test-server';
 import { rawSocket } from './support/ws-client';
+import { WebSocket } from 'ws';
+import { apiSuite } from './support/api-suite';
 
 /**
  * The WebSocket endpoint's own limits and lifecycle: operations per connection, token expiry
  * however far off, and a shutdown that a client ignoring the close frame cannot hold up.
  */
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await grant(db.pool, 'admin', 'admin');
-  server = await startTestServer(db);
-  admin = await token('admin');
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
+const suite = apiSuite({ grants: [['admin', 'admin']] });
 
 type Message = Record<string, unknown> & { id?: string; type?: string; payload?: unknown };
 
 async function acknowledged(url: string) {
   const socket = rawSocket(url);
   await socket.opened;
-  socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
-  await until(socket.messages as Message[], (messages) => messages.some((message) => message.type === 'connection_ack'));
+  socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${suite.admin}` } }));
+  await until(socket.messages, (messages) => messages.some((message) => message.type === 'connection_ack'));
   return socket;
 }
 
@@ -45,11 +34,17 @@ async function until(messages: Message[], predicate: (messages: Message[]) => bo
 
 test(`${DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection} operations at once per connection are served; the next one is RATE_LIMITED, and a slot freed is usable again`, async () => {
   const limit = DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection;
-  const [job] = await insertJobs(db.pool, [{ type: 'ws-limit', status: 'PENDING' }]);
-  const socket = await acknowledged(server.url);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'ws-limit', status: 'PENDING' }]);
+  const socket = await acknowledged(suite.server.url);
   const messages = socket.messages as Message[];
   const subscribe = (id: string) =>
-    socket.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query: 'subscription($id: ID!) { jobProgress(id: $id) { id } }', variables: { id: job!.id } } }));
+    socket.socket.send(
+      JSON.stringify({
+        id,
+        type: 'subscribe',
+        payload: { query: 'subscription($id: ID!) { jobProgress(id: $id) { id } }', variables: { id: job!.id } },
+      }),
+    );
   const of = (id: string) => messages.filter((message) => message.id === id);
   try {
     // jobProgress sends the job's current state first: each live subscription answers once.
@@ -60,7 +55,10 @@ test(`${DEFAULT_WS_LIMITS.maxSubscriptionsPerConnection} operations at once per 
 
     subscribe('over');
     await until(messages, () => of('over').length > 0);
-    expect(of('over')[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' }, message: `At most ${limit} operations at once per connection` }] });
+    expect(of('over')[0]).toMatchObject({
+      type: 'error',
+      payload: [{ extensions: { code: 'RATE_LIMITED' }, message: `At most ${limit} operations at once per connection` }],
+    });
 
     // Completing one frees its slot.
     socket.socket.send(JSON.stringify({ id: '1', type: 'complete' }));
@@ -79,10 +77,14 @@ describe('token expiry', () => {
     const fired: number[] = [];
     // A timer length of 20 ms stands for setTimeout's 24.8 days: the expiry is 10 lengths away.
     await new Promise<void>((resolve) => {
-      atExpiry(started + 200, () => {
-        fired.push(Date.now() - started);
-        resolve();
-      }, 20);
+      atExpiry(
+        started + 200,
+        () => {
+          fired.push(Date.now() - started);
+          resolve();
+        },
+        20,
+      );
     });
     expect(fired).toHaveLength(1);
     expect(fired[0]).toBeGreaterThanOrEqual(199);
@@ -101,15 +103,35 @@ describe('token expiry', () => {
     expect(cancelled).toBe(0);
   });
 
+  test("a socket that closed while its token was checked gets no expiry timer (it would outlive the server by the token's lifetime)", () => {
+    jest.useFakeTimers();
+    try {
+      const closes: string[] = [];
+      const socket = (readyState: typeof WebSocket.CLOSED | typeof WebSocket.OPEN) => ({
+        readyState,
+        once: () => undefined as never,
+        close: () => void closes.push('closed'),
+      });
+      expect(closeAtExpiry(socket(WebSocket.CLOSED), Date.now() + 3_600_000)).toBe(false);
+      expect(jest.getTimerCount()).toBe(0);
+      expect(closeAtExpiry(socket(WebSocket.OPEN), Date.now() + 3_600_000)).toBe(true);
+      expect(jest.getTimerCount()).toBe(1);
+      jest.advanceTimersByTime(3_600_000);
+      expect(closes).toEqual(['closed']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('a token valid for 30 days (past setTimeout range) keeps its socket open', async () => {
     const longLived = await token('admin', { ttlSeconds: 30 * 86_400 });
-    const socket = rawSocket(server.url);
+    const socket = rawSocket(suite.server.url);
     await socket.opened;
     socket.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${longLived}` } }));
-    await until(socket.messages as Message[], (messages) => messages.some((message) => message.type === 'connection_ack'));
+    await until(socket.messages, (messages) => messages.some((message) => message.type === 'connection_ack'));
     // The socket answers an operation after the ack: it was not closed as expired.
     socket.socket.send(JSON.stringify({ id: 'me', type: 'subscribe', payload: { query: '{ me { id } }' } }));
-    await until(socket.messages as Message[], (messages) => messages.some((message) => message.id === 'me' && message.type === 'next'));
+    await until(socket.messages, (messages) => messages.some((message) => message.id === 'me' && message.type === 'next'));
     expect(socket.socket.readyState).toBe(socket.socket.OPEN);
     socket.socket.close(1000);
     expect((await socket.closed).code).toBe(1000);
@@ -117,11 +139,11 @@ describe('token expiry', () => {
 });
 
 test('shutdown: a client that ignores the close frame gets 1001, then is cut after the grace, not after the close timeout', async () => {
-  const own = await startTestServer(db);
+  const own = await startTestServer(suite.db);
   const deaf = await deafWebSocket(own.url);
   let closed = false;
   try {
-    deaf.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+    deaf.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${suite.admin}` } }));
     await deaf.until((frame) => frame.opcode === 0x1 && frame.payload.toString().includes('connection_ack'));
     const started = Date.now();
     await own.close();

@@ -5,10 +5,20 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
-import { type ClientReply, LatencyHistogram, type OpenReply, type StatusReply, type WindowReply } from './protocol';
+import { LatencyHistogram } from '../support/latency-histogram';
+import type { ClientReply, OpenReply, StatusReply, WindowReply } from './protocol';
 
 type Request =
-  | { type: 'open'; url: string; authorization: string | null; jobIds: readonly string[]; from: number; to: number; batch: number; timeoutMs: number }
+  | {
+      type: 'open';
+      url: string;
+      authorization: string | null;
+      jobIds: readonly string[];
+      from: number;
+      to: number;
+      batch: number;
+      timeoutMs: number;
+    }
   | { type: 'window-start' }
   | { type: 'window-stop' }
   | { type: 'status' }
@@ -93,7 +103,14 @@ export class ClientPool {
   }
 
   /** N subscribers over the processes: subscriber i watches jobIds[i % K]. `batch` is the total opened at once. */
-  async open(options: { url: string; authorization: string | null; jobIds: readonly string[]; count: number; batch: number; timeoutMs: number }): Promise<OpenResult> {
+  async open(options: {
+    url: string;
+    authorization: string | null;
+    jobIds: readonly string[];
+    count: number;
+    batch: number;
+    timeoutMs: number;
+  }): Promise<OpenResult> {
     const share = Math.ceil(options.count / this.processes.length);
     const perProcessBatch = Math.max(1, Math.ceil(options.batch / this.processes.length));
     const replies = await Promise.all(
@@ -141,7 +158,8 @@ export class ClientPool {
   async status(): Promise<StatusReply> {
     const replies = await Promise.all(this.processes.map((p) => p.call<StatusReply>({ type: 'status' })));
     const closedCodes: Record<string, number> = {};
-    for (const reply of replies) for (const [code, count] of Object.entries(reply.closedCodes)) closedCodes[code] = (closedCodes[code] ?? 0) + count;
+    for (const reply of replies)
+      for (const [code, count] of Object.entries(reply.closedCodes)) closedCodes[code] = (closedCodes[code] ?? 0) + count;
     return {
       held: replies.reduce((sum, r) => sum + r.held, 0),
       total: replies.reduce((sum, r) => sum + r.total, 0),

@@ -8,10 +8,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { LatencyHistogram } from '../support/latency-histogram';
 import {
   type ClientReply,
   type ClientRequest,
-  LatencyHistogram,
   type OpenReply,
   type ProgressMessage,
   type StatusReply,

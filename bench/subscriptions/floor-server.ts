@@ -13,15 +13,7 @@
  * API by stopping its worker); WebSockets on /graphql.
  */
 import { createServer } from 'node:http';
-import {
-  GraphQLFloat,
-  GraphQLID,
-  GraphQLNonNull,
-  GraphQLObjectType,
-  GraphQLSchema,
-  GraphQLString,
-  GraphQLBoolean,
-} from 'graphql';
+import { GraphQLFloat, GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, GraphQLBoolean } from 'graphql';
 import { handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -127,7 +119,7 @@ async function main(): Promise<void> {
             feed.push(messageFor(args.id, new Date().toISOString()));
             return feed;
           },
-          resolve: (payload: unknown) => payload as Message,
+          resolve: (payload: unknown) => payload,
         },
       },
     }),
@@ -171,6 +163,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`subscriptions floor: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `subscriptions floor: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -26,7 +26,15 @@ function totals(file: string): Totals {
     const type = types[data.nodes[i + typeAt] as number] ?? '?';
     let name = data.strings[data.nodes[i + nameAt] as number] ?? '?';
     // Strings and code are many distinct names: group them by type only.
-    if (type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' || type === 'code' || type === 'regexp') name = '';
+    if (
+      type === 'string' ||
+      type === 'concatenated string' ||
+      type === 'sliced string' ||
+      type === 'number' ||
+      type === 'code' ||
+      type === 'regexp'
+    )
+      name = '';
     if (name.length > 60) name = `${name.slice(0, 57)}...`;
     const key = name === '' ? `(${type})` : `${name} (${type})`;
     const entry = result.get(key) ?? { count: 0, size: 0 };
@@ -52,7 +60,9 @@ export function summariseHeapGrowth(before: string, after: string, subscribers: 
   ];
   for (const row of rows.sort((x, y) => y.size - x.size).slice(0, top)) {
     lines.push(
-      `  ${(row.count / subscribers).toFixed(2).padStart(7)} x  ${Math.round(row.size / subscribers).toString().padStart(6)} B  ${row.key}`,
+      `  ${(row.count / subscribers).toFixed(2).padStart(7)} x  ${Math.round(row.size / subscribers)
+        .toString()
+        .padStart(6)} B  ${row.key}`,
     );
   }
   return lines;

@@ -2,7 +2,7 @@
  * The runner's side of probe.ts: asks a server child for a probe (SIGUSR2) and reads the answer
  * from its stdout.
  */
-import type { Child } from '../lib/processes';
+import type { Child } from '../support/processes';
 import { PROBE_MARKER, type ProbeReading, SNAPSHOT_MARKER } from './probe';
 
 export class ServerProbe {

@@ -3,7 +3,7 @@
  * their own token, so every action lands in the timeline under their name and is checked
  * against their roles.
  */
-import { GraphQLClient } from '../../src/workers/sdk';
+import { GraphQLClient } from '../../src/sdk';
 
 export type JobStatus =
   | 'CREATED'
@@ -90,11 +90,17 @@ export class DemoUser {
   }
 
   approveJob(id: string, comment: string): Promise<unknown> {
-    return this.client.request('mutation($id: ID!, $comment: String) { approveJob(id: $id, comment: $comment) { status } }', { id, comment });
+    return this.client.request('mutation($id: ID!, $comment: String) { approveJob(id: $id, comment: $comment) { status } }', {
+      id,
+      comment,
+    });
   }
 
   resolveTrap(id: string, decision: 'RETRY' | 'SKIP' | 'ABORT'): Promise<unknown> {
-    return this.client.request('mutation($id: ID!, $decision: TrapDecision!) { resolveTrap(id: $id, decision: $decision) { status } }', { id, decision });
+    return this.client.request('mutation($id: ID!, $decision: TrapDecision!) { resolveTrap(id: $id, decision: $decision) { status } }', {
+      id,
+      decision,
+    });
   }
 
   cancelJob(id: string, reason: string): Promise<{ cancelJob: { status: JobStatus } }> {

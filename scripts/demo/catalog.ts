@@ -51,9 +51,21 @@ const APPLICATIONS: ReadonlyArray<{ company: Company; app: string }> = [
 ];
 
 const WAREHOUSES: ReadonlyArray<{ company: Company; warehouse: string; account: string; database: string; schemas: string[] }> = [
-  { company: 'globex', warehouse: 'snowflake', account: 'globex-analytics', database: 'ANALYTICS', schemas: ['PUBLIC', 'FINANCE', 'MARKETING', 'STAGING'] },
+  {
+    company: 'globex',
+    warehouse: 'snowflake',
+    account: 'globex-analytics',
+    database: 'ANALYTICS',
+    schemas: ['PUBLIC', 'FINANCE', 'MARKETING', 'STAGING'],
+  },
   { company: 'acme', warehouse: 'postgres', account: 'acme-orders-replica', database: 'orders', schemas: ['public', 'billing', 'audit'] },
-  { company: 'initech', warehouse: 'bigquery', account: 'initech-dwh', database: 'warehouse', schemas: ['raw', 'staging', 'marts', 'reporting'] },
+  {
+    company: 'initech',
+    warehouse: 'bigquery',
+    account: 'initech-dwh',
+    database: 'warehouse',
+    schemas: ['raw', 'staging', 'marts', 'reporting'],
+  },
 ];
 
 let sequence = 0;
@@ -76,7 +88,14 @@ export function masking(simulate: Simulate = 'success'): PlannedJob {
       type: 'masking',
       scope: `${source.company}/${source.app}/${source.env}`,
       asset: source.connector,
-      config: { environment: `${source.company}-${source.env}`, connector: source.connector, ruleSet: 'PII - GDPR', streams: 2, tables, simulate },
+      config: {
+        environment: `${source.company}-${source.env}`,
+        connector: source.connector,
+        ruleSet: 'PII - GDPR',
+        streams: 2,
+        tables,
+        simulate,
+      },
     },
   };
 }
@@ -95,7 +114,12 @@ export function mailMigration(simulate: Simulate = 'success'): PlannedJob {
         mailbox,
         sourceHost: `imap.${DOMAINS[company]}:993`,
         destinationHost: 'outlook.office365.com',
-        folders: ['INBOX', 'Sent Items', 'Drafts', ...sample(['Archive/2022', 'Archive/2023', 'Archive/2024', 'Projects', 'Receipts', 'Newsletters'], 4)],
+        folders: [
+          'INBOX',
+          'Sent Items',
+          'Drafts',
+          ...sample(['Archive/2022', 'Archive/2023', 'Archive/2024', 'Projects', 'Receipts', 'Newsletters'], 4),
+        ],
         progressUpdates: true,
         simulate,
       },
@@ -119,7 +143,15 @@ export function deployment(simulate: Simulate = 'success'): PlannedJob {
       asset: `${app}@${environment}`,
       requiresApproval: true,
       approvers: ['bob'],
-      config: { application: app, version, previousVersion: previous, changeset, environment, targets: ['web-1', 'web-2', 'web-3'].slice(0, randomInt(2, 3)), simulate },
+      config: {
+        application: app,
+        version,
+        previousVersion: previous,
+        changeset,
+        environment,
+        targets: ['web-1', 'web-2', 'web-3'].slice(0, randomInt(2, 3)),
+        simulate,
+      },
     },
   };
 }
@@ -151,7 +183,14 @@ export function assetDiscovery(simulate: Simulate = 'success'): PlannedJob {
       type: 'asset-discovery',
       scope: `${source.company}/analytics/prod`,
       asset: `${source.warehouse}://${source.account}/${source.database}`,
-      config: { warehouse: source.warehouse, database: source.database, schemas: source.schemas, role: 'ANOMALYARMOR_READER', trigger: 'scheduled refresh', simulate },
+      config: {
+        warehouse: source.warehouse,
+        database: source.database,
+        schemas: source.schemas,
+        role: 'ANOMALYARMOR_READER',
+        trigger: 'scheduled refresh',
+        simulate,
+      },
     },
   };
 }
@@ -166,7 +205,14 @@ export function flakyImport(simulate: Simulate = 'success'): PlannedJob {
       type: 'flaky-import',
       scope: `initech/pim/${channel}`,
       asset: `products_${channel}_${day}.csv`,
-      config: { file: `products_${channel}_${day}.csv`, format: 'csv', rows: randomInt(20, 60) * 1_000, channel, locale: pick(['en_US', 'fr_FR', 'de_DE']), simulate },
+      config: {
+        file: `products_${channel}_${day}.csv`,
+        format: 'csv',
+        rows: randomInt(20, 60) * 1_000,
+        channel,
+        locale: pick(['en_US', 'fr_FR', 'de_DE']),
+        simulate,
+      },
     },
   };
 }

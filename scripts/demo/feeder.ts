@@ -56,9 +56,19 @@ export class Feeder {
   async start(): Promise<void> {
     await this.createFirstBatch();
     this.loops = [
-      this.every(() => between(4_000, 8_000), () => this.createOne()),
-      this.every(() => 2_000, () => this.watch()),
-      this.every(() => between(60_000, 90_000), () => this.cancelOne(), FIRST_CANCEL_AFTER_MS),
+      this.every(
+        () => between(4_000, 8_000),
+        () => this.createOne(),
+      ),
+      this.every(
+        () => 2_000,
+        () => this.watch(),
+      ),
+      this.every(
+        () => between(60_000, 90_000),
+        () => this.cancelOne(),
+        FIRST_CANCEL_AFTER_MS,
+      ),
     ];
   }
 
@@ -110,8 +120,19 @@ export class Feeder {
     const waiting = await this.users.bob.jobs({ statuses: ['WAITING_APPROVAL', 'TRAPPED'] });
     for (const job of waiting) {
       const firstSeen = this.firstSeen(`${job.id}:${job.status}`, now);
-      if (job.status === 'WAITING_APPROVAL' && job.type === 'deployment' && job.approvers.includes('bob') && now - firstSeen >= APPROVE_AFTER_MS) {
-        await this.act('bob', job, () => this.users.bob.approveJob(job.id, 'Change approved by the CAB; go ahead'), 'approved', 'WAITING_APPROVAL → PENDING');
+      if (
+        job.status === 'WAITING_APPROVAL' &&
+        job.type === 'deployment' &&
+        job.approvers.includes('bob') &&
+        now - firstSeen >= APPROVE_AFTER_MS
+      ) {
+        await this.act(
+          'bob',
+          job,
+          () => this.users.bob.approveJob(job.id, 'Change approved by the CAB; go ahead'),
+          'approved',
+          'WAITING_APPROVAL → PENDING',
+        );
       }
       // Only traps of this demo's live workers: a trap nobody heartbeats for ends ABENDED anyway.
       if (job.status === 'TRAPPED' && job.workerId?.startsWith('demo-') === true && now - firstSeen >= RESOLVE_TRAP_AFTER_MS) {
@@ -126,7 +147,9 @@ export class Feeder {
       if (!this.announced.has(key)) {
         this.announced.add(key);
         const what =
-          job.status === 'ABENDED' ? 'is ABENDED: the daemon saw its heartbeat stop' : `FAILED on attempt ${job.attempt} (its error has the stack trace)`;
+          job.status === 'ABENDED'
+            ? 'is ABENDED: the daemon saw its heartbeat stop'
+            : `FAILED on attempt ${job.attempt} (its error has the stack trace)`;
         say('monitor', `${job.type} "${job.name}" ${what}`, job.status === 'ABENDED' ? 'magenta' : 'red');
         // AnomalyArmor's "Retry Job": every other failed discovery (the 2nd, the 4th...) is retried
         // once, by bob; the others stay FAILED with their stack trace for newcomers to look at.
@@ -140,15 +163,26 @@ export class Feeder {
         await this.act('bob', job, () => this.users.bob.restartJob(job.id), 'retried', `FAILED → PENDING, attempt ${job.attempt + 1}`);
       }
     }
-    for (const key of this.seen.keys()) if (!key.startsWith('retry:') && now - (this.seen.get(key) ?? now) > 3_600_000) this.seen.delete(key);
+    for (const key of this.seen.keys())
+      if (!key.startsWith('retry:') && now - (this.seen.get(key) ?? now) > 3_600_000) this.seen.delete(key);
   }
 
   /** Alice cancels a mail migration that is copying (the seed's Cancel button). */
   private async cancelOne(): Promise<void> {
-    const running = await this.users.alice.jobs({ types: ['mail-migration'], statuses: ['RUNNING'], createdAfter: this.since.toISOString() });
+    const running = await this.users.alice.jobs({
+      types: ['mail-migration'],
+      statuses: ['RUNNING'],
+      createdAfter: this.since.toISOString(),
+    });
     const victim = running.find((job) => job.progress.phase === 'copying') ?? running[0];
     if (victim === undefined) return;
-    await this.act('alice', victim, () => this.users.alice.cancelJob(victim.id, 'Wrong destination tenant: will rerun tomorrow'), 'cancelled', 'RUNNING → CANCELLING → CANCELLED once the worker confirms');
+    await this.act(
+      'alice',
+      victim,
+      () => this.users.alice.cancelJob(victim.id, 'Wrong destination tenant: will rerun tomorrow'),
+      'cancelled',
+      'RUNNING → CANCELLING → CANCELLED once the worker confirms',
+    );
   }
 
   private async act(who: Owner, job: JobSummary, action: () => Promise<unknown>, verb: string, transition: string): Promise<void> {

@@ -4,7 +4,7 @@
  * environment: DEMO_API_URL, DEMO_WORKER_TOKEN (a token of `demo-worker`, which holds the
  * `worker` role), DEMO_WORKER_ID, DEMO_TYPES (comma-separated) and DEMO_CONCURRENCY.
  */
-import { JobAbortedError, JobwatchError, JobwatchWorker } from '../../src/workers/sdk';
+import { JobAbortedError, JobwatchError, JobwatchWorker } from '../../src/sdk';
 import { HANDLERS } from './handlers';
 import { JOB_TYPES, type DemoJobType } from './job-types';
 import { errorText, say, seconds } from './util';

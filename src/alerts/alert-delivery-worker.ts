@@ -4,9 +4,12 @@ import type { PgListener } from '../db/pg-listener';
 import type { SecretBox } from '../jobs/secret-box';
 import { jobSubject } from '../permissions/ability';
 import type { PermissionStore } from '../permissions/permission-store';
+import { recordAlertAttempt } from '../metrics/hooks';
 import { BackgroundLoop } from '../util/background-loop';
 import { signatureHeader } from './signature';
 import { postWebhook } from './webhook-sender';
+import { alertEmail } from './alert-email';
+import { type EmailSender, SmtpRefusedError } from './email-sender';
 
 export const DELIVERIES_CHANNEL = 'jobwatch_alert_deliveries';
 
@@ -29,7 +32,8 @@ interface Due {
   event: string;
   payload: Record<string, unknown>;
   attempts: number;
-  webhook_url: string;
+  webhook_url: string | null;
+  email: string | null;
   secret: Buffer;
   owner_id: string;
 }
@@ -65,7 +69,7 @@ export const TAKE_DUE_SQL = `
          locked_until = now() + make_interval(secs => $2)
     FROM next, alert_rules r
    WHERE d.id = next.id AND r.id = d.rule_id
-  RETURNING d.id, d.rule_id, d.event, d.payload, d.attempts, r.webhook_url, r.secret, r.owner_id`;
+  RETURNING d.id, d.rule_id, d.event, d.payload, d.attempts, r.webhook_url, r.email, r.secret, r.owner_id`;
 
 /**
  * Sends alert deliveries. A delivery is taken (FOR UPDATE SKIP LOCKED) and marked DELIVERING
@@ -92,10 +96,16 @@ export class AlertDeliveryWorker {
     private readonly settings: DeliverySettings,
     private readonly log: Logger,
     listener: PgListener,
+    /** Sends email deliveries; undefined without SMTP_URL (they then fail, saying so). */
+    private readonly email: EmailSender | undefined = undefined,
     intervalMs = 500,
   ) {
     // The loop only starts attempts: a receiver that hangs never delays the next round.
-    this.loop = new BackgroundLoop(() => this.startRound(), intervalMs, (error) => log.warn({ err: error }, 'alert delivery round failed'));
+    this.loop = new BackgroundLoop(
+      () => this.startRound(),
+      intervalMs,
+      (error) => log.warn({ err: error }, 'alert delivery round failed'),
+    );
     listener.on(DELIVERIES_CHANNEL, () => this.loop.wake());
   }
 
@@ -163,31 +173,25 @@ export class AlertDeliveryWorker {
         [delivery.id, delivery.attempts, refusal],
       );
       this.log.info({ deliveryId: delivery.id, ruleId: delivery.rule_id, reason: refusal }, 'alert delivery no longer allowed');
+      recordAlertAttempt('refused');
       return;
     }
     let statusCode: number | null = null;
     let error: string | null = null;
     let final = delivery.attempts >= this.settings.maxAttempts;
     try {
-      const secret = String(this.secrets.open(delivery.rule_id, delivery.secret)['secret']);
-      const body = JSON.stringify({ id: String(delivery.id), ...delivery.payload });
-      statusCode = await postWebhook(
-        delivery.webhook_url,
-        {
-          'content-type': 'application/json',
-          'user-agent': 'Jobwatch-Webhooks/1',
-          'x-jobwatch-delivery': String(delivery.id),
-          'x-jobwatch-event': delivery.event,
-          'x-jobwatch-signature': signatureHeader(secret, body),
-        },
-        body,
-        { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
-      );
-      if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+      if (delivery.email === null) {
+        statusCode = await this.post(delivery);
+        if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+      } else {
+        statusCode = await this.mail(delivery, delivery.email);
+      }
     } catch (cause) {
       error = describe(cause);
-      // A receiver where webhooks may not go is not retried (and says no more than that).
-      if ((cause as { code?: unknown }).code === 'EREFUSEDADDRESS') final = true;
+      if (cause instanceof SmtpRefusedError) statusCode = cause.responseCode;
+      // A receiver where webhooks may not go, or email with no server to send it, is not retried.
+      const code = (cause as { code?: unknown }).code;
+      if (code === 'EREFUSEDADDRESS' || code === 'ENOSMTP') final = true;
     }
     // Written only by the attempt that took the delivery (its attempt number), never twice.
     if (error === null) {
@@ -196,6 +200,7 @@ export class AlertDeliveryWorker {
           WHERE id = $1 AND attempts = $2 AND status = 'DELIVERING'`,
         [delivery.id, delivery.attempts, statusCode],
       );
+      recordAlertAttempt('delivered');
       return;
     }
     const backoffMs = Math.min(3_600_000, this.settings.retryBaseMs * 2 ** (delivery.attempts - 1)) * (0.8 + Math.random() * 0.4);
@@ -210,6 +215,31 @@ export class AlertDeliveryWorker {
       [delivery.id, delivery.attempts, final, statusCode, error.slice(0, 1000), backoffMs / 1000],
     );
     if (final) this.log.warn({ deliveryId: delivery.id, ruleId: delivery.rule_id, error }, 'alert delivery failed for good');
+    recordAlertAttempt(final ? 'failed' : 'retrying');
+  }
+
+  /** POSTs a webhook delivery, signed with the rule's secret; answers the HTTP status. */
+  private async post(delivery: Due): Promise<number> {
+    const secret = String(this.secrets.open(delivery.rule_id, delivery.secret)['secret']);
+    const body = JSON.stringify({ id: String(delivery.id), ...delivery.payload });
+    return postWebhook(
+      delivery.webhook_url as string,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'Jobwatch-Webhooks/1',
+        'x-jobwatch-delivery': String(delivery.id),
+        'x-jobwatch-event': delivery.event,
+        'x-jobwatch-signature': signatureHeader(secret, body),
+      },
+      body,
+      { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
+    );
+  }
+
+  /** Emails a delivery through SMTP_URL; answers the server's reply code once it accepted the message (a refusal throws). */
+  private async mail(delivery: Due, to: string): Promise<number> {
+    if (this.email === undefined) throw Object.assign(new Error('not sent: this server has no SMTP_URL'), { code: 'ENOSMTP' });
+    return this.email.send({ to, deliveryId: String(delivery.id), ...alertEmail(delivery.event, delivery.payload) });
   }
 
   /** Why the rule's owner may no longer have this delivery sent, if so (their ability of now). */
@@ -218,7 +248,8 @@ export class AlertDeliveryWorker {
     if (!ability.can('manage_alerts', 'Alert')) return `not sent: the rule's owner ${delivery.owner_id} no longer has manage_alerts`;
     const job = (delivery.payload['job'] ?? {}) as { scope?: unknown; type?: unknown; owner?: unknown };
     const facts = { scope: String(job.scope), type: String(job.type), ownerId: String(job.owner) };
-    if (!ability.can('view_monitor', jobSubject(facts))) return `not sent: the rule's owner ${delivery.owner_id} may no longer view this job`;
+    if (!ability.can('view_monitor', jobSubject(facts)))
+      return `not sent: the rule's owner ${delivery.owner_id} may no longer view this job`;
     return undefined;
   }
 }
@@ -226,7 +257,10 @@ export class AlertDeliveryWorker {
 function describe(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'timed out';
-    if (error.name === 'RefusedAddressError') return error.message;
+    if (error.name === 'RefusedAddressError' || error.name === 'SmtpRefusedError' || (error as { code?: unknown }).code === 'ENOSMTP')
+      return error.message;
+    // nodemailer's own timeouts (connection, greeting, socket) read as ours.
+    if ((error as { code?: unknown }).code === 'ETIMEDOUT') return 'timed out';
     const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
     return code ?? cause?.code ?? cause?.message ?? error.message;
   }

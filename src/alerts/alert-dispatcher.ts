@@ -9,6 +9,7 @@ import type { JobFilter } from '../jobs/job-filter.input';
 import { compileFilter } from '../jobs/job-filter.match';
 import { jobRowFromSnapshot, toJob, type JobRow } from '../jobs/job.row';
 import type { JobEventKind } from '../notifications/notification.types';
+import { jobUrl } from '../jobs/job-url';
 
 export const JOB_EVENTS_CHANNEL = 'jobwatch_job_events';
 const BATCH = 200;
@@ -37,11 +38,11 @@ function storedFilter(filter: Record<string, unknown>): JobFilter {
   for (const [key, value] of Object.entries(filter)) {
     if ((key.endsWith('After') || key.endsWith('Before')) && typeof value === 'string') result[key] = new Date(value);
   }
-  return result as JobFilter;
+  return result;
 }
 
 /** What a receiver gets: the event and the job as the API shows it (never secrets). */
-function payload(event: EventRow, rule: RuleRow, row: JobRow): Record<string, unknown> {
+function payload(event: EventRow, rule: RuleRow, row: JobRow, publicUrl: string | undefined): Record<string, unknown> {
   const job = toJob(row);
   return {
     event: event.event,
@@ -51,6 +52,7 @@ function payload(event: EventRow, rule: RuleRow, row: JobRow): Record<string, un
     rule: { id: rule.id, name: rule.name },
     job: {
       id: job.id,
+      url: jobUrl(publicUrl, job.id),
       name: job.name,
       type: job.type,
       scope: job.scope,
@@ -86,9 +88,15 @@ export class AlertDispatcher {
     private readonly permissions: PermissionStore,
     log: Logger,
     listener: PgListener,
+    /** PUBLIC_URL: payloads link to the job's page. */
+    private readonly publicUrl: string | undefined = undefined,
     intervalMs = 1_000,
   ) {
-    this.loop = new BackgroundLoop(() => this.drain(), intervalMs, (error) => log.warn({ err: error }, 'alert dispatch failed; it will be retried'));
+    this.loop = new BackgroundLoop(
+      () => this.drain(),
+      intervalMs,
+      (error) => log.warn({ err: error }, 'alert dispatch failed; it will be retried'),
+    );
     listener.on(JOB_EVENTS_CHANNEL, () => this.loop.wake());
   }
 
@@ -130,8 +138,17 @@ export class AlertDispatcher {
           if (!rule.events.includes(event.event)) continue;
           const row = jobRowFromSnapshot(event.job);
           if (!wants(row)) continue;
-          if (!ability.can('view_monitor', jobSubject({ scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers }))) continue;
-          deliveries.push({ rule_id: rule.id, job_event_id: event.id, job_id: event.job_id, event: event.event, payload: payload(event, rule, row) });
+          if (
+            !ability.can('view_monitor', jobSubject({ scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers }))
+          )
+            continue;
+          deliveries.push({
+            rule_id: rule.id,
+            job_event_id: event.id,
+            job_id: event.job_id,
+            event: event.event,
+            payload: payload(event, rule, row, this.publicUrl),
+          });
         }
       }
       if (deliveries.length > 0) {

@@ -1,15 +1,16 @@
-import { ArrayMaxSize, ArrayMinSize, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { graphqlEnum } from '../graphql/graphql-enum';
 import { DateTimeScalar, JSONScalar } from '../graphql/scalars';
 import { JobFilter } from '../jobs/job-filter.input';
 import { JobEventKind } from '../notifications/notification.types';
 
-export const DeliveryStatus = graphqlEnum('AlertDeliveryStatus', 'Where a webhook delivery is.', {
+export const DeliveryStatus = graphqlEnum('AlertDeliveryStatus', 'Where a delivery (webhook or email) is.', {
   PENDING: 'Waiting for its (next) attempt.',
   DELIVERING: 'Being sent now.',
-  DELIVERED: 'The receiver answered 2xx.',
-  FAILED: "Every attempt failed, or it may not be sent any more (the owner's permissions, a receiver on a refused address): lastError says which. Never retried.",
+  DELIVERED: 'The receiver answered 2xx (webhook), or the SMTP server accepted the message (email).',
+  FAILED:
+    "Every attempt failed, or it may not be sent any more (the owner's permissions, a receiver on a refused address): lastError says which. Never retried.",
   CANCELLED: 'Not sent: its rule was disabled first. Never sent, also when the rule is enabled again.',
 });
 export type DeliveryStatus = keyof typeof DeliveryStatus;
@@ -29,25 +30,39 @@ export class AlertRuleInput {
   events!: JobEventKind[];
 
   @Field(() => String, {
+    nullable: true,
     description:
-      'The http(s) URL that receives the signed JSON deliveries; no credentials in it. Private, loopback and link-local addresses are refused unless the server allows them (ALERT_ALLOW_PRIVATE_NETWORKS).',
+      'The http(s) URL that receives the signed JSON deliveries; no credentials in it. Private, loopback and link-local addresses are refused unless the server allows them (ALERT_ALLOW_PRIVATE_NETWORKS). A rule has one destination: webhookUrl or email.',
   })
+  @IsOptional()
   @MaxLength(2000)
-  webhookUrl!: string;
+  webhookUrl?: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The email address that receives the alerts (through the server's SMTP_URL, from ALERT_EMAIL_FROM), with the job's error and link; same outbox, retries and delivery log as webhooks. A rule has one destination: webhookUrl or email.",
+  })
+  @IsOptional()
+  @MaxLength(254)
+  email?: string | null;
 
   @Field(() => Boolean, {
     nullable: true,
-    description: 'Whether the rule fires: true when omitted on create; omitted on update, it stays as it was. Disabling cancels deliveries not yet sent.',
+    description:
+      'Whether the rule fires: true when omitted on create; omitted on update, it stays as it was. Disabling cancels deliveries not yet sent.',
   })
   enabled?: boolean | null;
 }
 
-@ObjectType({ description: "An alert rule of the viewer's: matching job events are sent to its webhook." })
+@ObjectType({ description: "An alert rule of the viewer's: matching job events are sent to its webhook or email address." })
 export class AlertRule {
   @Field(() => ID, { description: 'The rule id.' })
   id!: string;
 
-  @Field(() => String, { description: 'Who owns it: it only ever sees the jobs its owner may view, and fires only while they have manage_alerts.' })
+  @Field(() => String, {
+    description: 'Who owns it: it only ever sees the jobs its owner may view, and fires only while they have manage_alerts.',
+  })
   owner!: string;
 
   @Field(() => String, { description: 'Its name.' })
@@ -59,8 +74,11 @@ export class AlertRule {
   @Field(() => [JobEventKind], { description: 'The events that fire it.' })
   events!: JobEventKind[];
 
-  @Field(() => String, { description: 'Where deliveries go.' })
-  webhookUrl!: string;
+  @Field(() => String, { nullable: true, description: 'Where deliveries are POSTed, when the rule sends webhooks.' })
+  webhookUrl!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where deliveries are emailed, when the rule sends email.' })
+  email!: string | null;
 
   @Field(() => Boolean, { description: 'Whether it fires.' })
   enabled!: boolean;
@@ -79,12 +97,12 @@ export class CreatedAlertRule {
 
   @Field(() => String, {
     description:
-      'The secret that signs its deliveries (HMAC-SHA256; see the README). Shown only now: store it with the receiver.',
+      'The secret that signs its webhook deliveries (HMAC-SHA256; see the README). Shown only now: store it with the receiver. Emails are not signed.',
   })
   secret!: string;
 }
 
-@ObjectType({ description: 'One webhook delivery of an alert rule, with its attempts.' })
+@ObjectType({ description: 'One delivery (a webhook POST or an email) of an alert rule, with its attempts.' })
 export class AlertDelivery {
   @Field(() => ID, { description: 'Delivery id; also the X-Jobwatch-Delivery header (receivers deduplicate on it).' })
   id!: string;
@@ -104,7 +122,10 @@ export class AlertDelivery {
   @Field(() => String, { nullable: true, description: 'Why the last attempt failed.' })
   lastError!: string | null;
 
-  @Field(() => Int, { nullable: true, description: "The receiver's last HTTP status, if it answered." })
+  @Field(() => Int, {
+    nullable: true,
+    description: "The receiver's last HTTP status (webhooks) or SMTP reply code (email), if it answered.",
+  })
   lastStatusCode!: number | null;
 
   @Field(() => DateTimeScalar, { description: 'When the event was turned into this delivery.' })

@@ -117,7 +117,8 @@ export async function publicAddresses(host: string): Promise<LookupAddress[]> {
 export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   publicAddresses(hostname).then(
     (addresses) => {
-      const wanted = options.family === 4 || options.family === 6 ? addresses.filter((entry) => entry.family === options.family) : addresses;
+      const wanted =
+        options.family === 4 || options.family === 6 ? addresses.filter((entry) => entry.family === options.family) : addresses;
       if (wanted.length === 0) {
         callback(Object.assign(new Error(`${hostname} has no address of family ${String(options.family)}`), { code: 'ENOTFOUND' }), '', 0);
       } else if ((options as LookupAllOptions).all === true) {

@@ -30,7 +30,8 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
   const target = new URL(url);
   const host = hostOf(target);
   // Literal addresses are never looked up, so they are checked here; names in the lookup.
-  if (!options.allowPrivateNetworks && isIP(host) !== 0 && !isPublicAddress(host)) return Promise.reject(new RefusedAddressError(host, host));
+  if (!options.allowPrivateNetworks && isIP(host) !== 0 && !isPublicAddress(host))
+    return Promise.reject(new RefusedAddressError(host, host));
   return new Promise<number>((resolve, reject) => {
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { UnauthenticatedError } from '../graphql/errors';
+import { UnauthenticatedError } from '../errors';
 import type { Principal } from './principal';
 
 /** Longer than any sane JWT; refused before any parsing. */

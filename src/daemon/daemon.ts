@@ -2,10 +2,14 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction, type Sql } from '../db/sql';
 import type { SqlParams } from '../db/sql-params';
-import { TERMINAL_STATUSES, TRANSITIONS, type TransitionName } from '../jobs/job-status';
-import { changeJobs, type ChangedJob } from '../jobs/transitions/change-jobs';
-import type { TimelineKind } from '../jobs/timeline.types';
+import { TERMINAL_STATUSES, type TransitionName } from '../jobs/job-status';
+import { targetStatusSql } from '../jobs/transitions/transition-sql';
+import { changeJobs, type ActorFromRow, type ChangedJob } from '../jobs/transitions/change-jobs';
+import type { ActorKind, TimelineKind } from '../jobs/timeline.types';
 import { RECENT_DAYS, RECENT_RUNS, SLOW_MIN_RUNS } from '../jobs/stats/job-type-stats';
+import { now as metricsNow, recordDaemonTick } from '../metrics/hooks';
+import { COMPACT_FACET_COUNTS_SQL } from '../jobs/facets/facet-counts';
+import { markQuietProgress } from './stalled-progress';
 
 /**
  * Retention, as two statements walking indexes (finished time, tombstone time); ids are joined
@@ -65,6 +69,9 @@ export interface DaemonSettings {
   readonly cancelGraceMs: number;
   readonly retentionDays: number;
   readonly intervalMs: number;
+  readonly stallAfterMs: number;
+  /** A longer pause between two ticks is an outage: see TICK_CLOCK_SQL. */
+  readonly outageMs: number;
 }
 
 export interface TickResult {
@@ -77,41 +84,66 @@ export interface TickResult {
 }
 
 interface Rule {
+  /** Rules that share a name add up in the tick's result. */
   readonly name: keyof Omit<TickResult, 'deleted' | 'slow'>;
   readonly transition: TransitionName;
   readonly due: (params: SqlParams, settings: DaemonSettings) => string;
-  readonly set: (params: SqlParams, settings: DaemonSettings) => string;
+  /** Assignments besides the status (which the transition's `to` gives). */
+  readonly set?: (params: SqlParams, settings: DaemonSettings) => string;
   readonly kind: TimelineKind;
   readonly message: string;
+  /** Who the event names: the daemon (SYSTEM), or the person whose request the rule completes. */
+  readonly actor?: { readonly id: ActorFromRow; readonly kind: ActorKind };
 }
 
 const seconds = (params: SqlParams, ms: number) => `make_interval(secs => ${params.add(ms / 1000)})`;
 
-/** What the daemon does, in order (a lost worker is ABENDED before a cancel grace could end it). */
+/**
+ * The last sign of life of a held job's worker, for the heartbeat timeout: its heartbeat, but
+ * never before the daemon's clock last resumed (after an outage nobody could heartbeat through,
+ * every held job gets a fresh timeout from the first tick after it; see DAEMON_OUTAGE_MS).
+ */
+const heartbeatStale = (params: SqlParams, settings: DaemonSettings) => {
+  const cutoff = `now() - ${seconds(params, settings.heartbeatTimeoutMs)}`;
+  // Two conditions rather than greatest(): the second is one value for the whole statement (an
+  // InitPlan), and the first stays the expression the planner already knows.
+  return `coalesce(heartbeat_at, started_at, updated_at) < ${cutoff}
+    AND coalesce((SELECT resumed_at FROM daemon_clock WHERE id), '-infinity') < ${cutoff}`;
+};
+
+/** What the daemon does, in order. */
 const RULES: readonly Rule[] = [
   {
     name: 'expired',
     transition: 'expire',
     due: () => `max_start_at < now()`,
-    set: () => `status = 'EXPIRED', message = 'Not started before its max start date'`,
+    set: () => `message = 'Not started before its max start date'`,
     kind: 'EXPIRED',
     message: 'Not started before maxStartAt',
   },
   {
     name: 'abended',
     transition: 'heartbeatLost',
-    due: (params, settings) => `coalesce(heartbeat_at, started_at, updated_at) < now() - ${seconds(params, settings.heartbeatTimeoutMs)}`,
-    set: () => `status = 'ABENDED',
-      error_message = 'The worker stopped heartbeating (last heartbeat ' || coalesce(to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'never') || ')',
+    due: heartbeatStale,
+    set: () => `error_message = 'The worker stopped heartbeating (last heartbeat ' || coalesce(to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'never') || ')',
       error_stack = NULL`,
     kind: 'ABENDED',
     message: 'Heartbeat lost',
+  },
+  // A person cancelled: whether the worker vanished or never answered, the job ends as that
+  // person asked (CANCELLED, in their name), never ABENDED: no failure, no ABENDED alert.
+  {
+    name: 'cancelled',
+    transition: 'cancelWorkerLost',
+    due: heartbeatStale,
+    kind: 'CANCELLED',
+    message: 'The worker never confirmed the cancel: it stopped heartbeating',
+    actor: { id: { column: 'cancel_requested_by' }, kind: 'USER' },
   },
   {
     name: 'cancelled',
     transition: 'cancelGraceElapsed',
     due: (params, settings) => `cancel_requested_at < now() - ${seconds(params, settings.cancelGraceMs)}`,
-    set: () => `status = 'CANCELLED'`,
     kind: 'CANCELLED',
     message: 'The worker did not confirm the cancel within the grace period',
   },
@@ -119,14 +151,25 @@ const RULES: readonly Rule[] = [
     name: 'trapTimedOut',
     transition: 'trapTimeout',
     due: () => `trap_timeout_at < now()`,
-    set: () => `status = 'FAILED'`,
     kind: 'FAILED',
     message: 'Nobody resolved the trap before its timeout',
   },
 ];
 
 /**
- * Keeps time for the jobs: expiry, lost heartbeats, cancel grace, trap timeouts, retention.
+ * Moves the daemon's clock to this tick. A pause since the last tick longer than `outageMs`
+ * (the database was unreachable, or no instance ran) makes this tick the moment heartbeats
+ * could be written again. $1 outage seconds. Answers whether this tick resumed the clock.
+ */
+export const TICK_CLOCK_SQL = `
+  WITH before AS (SELECT ticked_at, ticked_at < now() - make_interval(secs => $1) AS resumed FROM daemon_clock WHERE id)
+  UPDATE daemon_clock c SET ticked_at = now(), resumed_at = CASE WHEN b.resumed THEN now() ELSE c.resumed_at END
+    FROM before b WHERE c.id
+  RETURNING coalesce(b.resumed, false) AS resumed, extract(epoch FROM now() - b.ticked_at)::float8 AS pause_seconds`;
+
+/**
+ * Keeps time for the jobs: expiry, lost heartbeats, cancel grace, trap timeouts, stalled
+ * progress and decaying rates, retention.
  * `tick()` runs everything once, in one transaction holding an advisory lock, so several API
  * instances never run it at the same time (the others skip). A timer calls it; tests call it.
  */
@@ -164,20 +207,30 @@ export class Daemon {
    */
   async tick(): Promise<TickResult | 'skipped'> {
     const changed: ChangedJob[] = [];
+    const started = metricsNow();
     const result = await inTransaction(this.pool, async (tx) => {
       const lock = await tx.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [DAEMON_LOCK]);
       if (lock?.locked !== true) return 'skipped' as const;
+      await this.tickClock(tx);
       const counts: Record<string, number> = {};
       for (const rule of RULES) {
         const jobs = await this.apply(tx, rule);
-        counts[rule.name] = jobs.length;
+        counts[rule.name] = (counts[rule.name] ?? 0) + jobs.length;
         changed.push(...jobs);
         if (jobs.length > 0) this.log.info({ rule: rule.name, jobs: jobs.length }, 'daemon changed jobs');
       }
       const slow = await tx.execute(SLOW_JOBS_SQL, [SLOW_MIN_RUNS, RECENT_DAYS, RECENT_RUNS]);
+      const stalled = await markQuietProgress(tx, this.settings, BATCH);
+      if (stalled > 0) this.log.info({ jobs: stalled }, 'daemon found stalled jobs');
       const deleted = await this.retention(tx);
+      // After retention, so the deltas of the jobs it deleted are folded in the same tick.
+      await tx.execute(COMPACT_FACET_COUNTS_SQL);
       return { ...(counts as Omit<TickResult, 'deleted' | 'slow'>), slow, deleted };
+    }).catch((error: unknown) => {
+      recordDaemonTick(started, 'failed');
+      throw error;
     });
+    recordDaemonTick(started, result);
     if (changed.length > 0) {
       try {
         this.onChanged(changed);
@@ -188,12 +241,24 @@ export class Daemon {
     return result;
   }
 
+  private async tickClock(tx: Sql): Promise<void> {
+    const clock = await tx.one<{ resumed: boolean; pause_seconds: number | null }>(TICK_CLOCK_SQL, [this.settings.outageMs / 1000]);
+    if (clock?.resumed === true) {
+      this.log.warn({ pauseSeconds: clock.pause_seconds }, 'daemon resumed after an outage: every held job gets a fresh heartbeat timeout');
+    }
+  }
+
   private apply(tx: Sql, rule: Rule): Promise<ChangedJob[]> {
     return changeJobs(tx, {
       target: { where: (params) => rule.due(params, this.settings), limit: BATCH },
-      from: TRANSITIONS[rule.transition].from,
-      operation: { kind: 'update', set: (params) => rule.set(params, this.settings) },
-      event: { kind: rule.kind, actorId: null, actorKind: 'SYSTEM', message: rule.message },
+      transitions: [rule.transition],
+      by: 'daemon',
+      operation: {
+        kind: 'update',
+        set: (params) =>
+          [`status = ${targetStatusSql(rule.transition)}`, ...(rule.set === undefined ? [] : [rule.set(params, this.settings)])].join(', '),
+      },
+      event: { kind: rule.kind, actorId: rule.actor?.id ?? null, actorKind: rule.actor?.kind ?? 'SYSTEM', message: rule.message },
     });
   }
 
@@ -207,13 +272,27 @@ export class Daemon {
     const deleted = await tx.rows<{ id: string }>(RETENTION_JOBS_SQL, [TERMINAL_STATUSES, days, BATCH]);
     await tx.execute(RETENTION_TOMBSTONES_SQL, [days, BATCH]);
     // Notifications and the alert log age like the jobs; dispatched job events after a day.
-    await tx.execute(`DELETE FROM notifications WHERE id = ANY(ARRAY(
-      SELECT id FROM notifications WHERE created_at < now() - make_interval(days => $1) LIMIT $2))`, [days, BATCH]);
-    await tx.execute(`DELETE FROM alert_deliveries WHERE id = ANY(ARRAY(
+    await tx.execute(
+      `DELETE FROM notifications WHERE id = ANY(ARRAY(
+      SELECT id FROM notifications WHERE created_at < now() - make_interval(days => $1) LIMIT $2))`,
+      [days, BATCH],
+    );
+    await tx.execute(
+      `DELETE FROM alert_deliveries WHERE id = ANY(ARRAY(
       SELECT id FROM alert_deliveries WHERE created_at < now() - make_interval(days => $1) AND status IN ('DELIVERED', 'FAILED', 'CANCELLED') LIMIT $2))`,
-      [days, BATCH]);
-    await tx.execute(`DELETE FROM job_events WHERE id = ANY(ARRAY(
-      SELECT id FROM job_events WHERE processed_at < now() - interval '1 day' LIMIT $1))`, [BATCH]);
+      [days, BATCH],
+    );
+    // What a viewer lost sight of is needed only as far back as a subscription's `since` may go.
+    await tx.execute(
+      `DELETE FROM permission_losses WHERE id = ANY(ARRAY(
+      SELECT id FROM permission_losses WHERE at < now() - make_interval(days => $1) LIMIT $2))`,
+      [days, BATCH],
+    );
+    await tx.execute(
+      `DELETE FROM job_events WHERE id = ANY(ARRAY(
+      SELECT id FROM job_events WHERE processed_at < now() - interval '1 day' LIMIT $1))`,
+      [BATCH],
+    );
     return deleted.length;
   }
 }

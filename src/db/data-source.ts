@@ -2,26 +2,33 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
 import { migrations } from '../../migrations';
-import { entities } from './entities';
+import { guardedPoolOptions, type ConnectionLossLog } from './connection-errors';
+import { installTimestampParser } from './pg-timestamps';
 
 export interface DataSourceOptions {
   readonly url: string;
   readonly poolSize?: number;
   readonly applicationName?: string;
+  /** Where lost connections are logged (once each); without it they are only dropped and replaced. */
+  readonly losses?: ConnectionLossLog;
 }
 
 /** The one TypeORM DataSource of a process: migrations only, never `synchronize`. */
-export function createDataSource({ url, poolSize = 10, applicationName = 'jobwatch' }: DataSourceOptions): DataSource {
+export function createDataSource({ url, poolSize = 10, applicationName = 'jobwatch', losses }: DataSourceOptions): DataSource {
+  installTimestampParser();
+  const { onConnect, poolErrorHandler } = guardedPoolOptions(losses);
   return new DataSource({
     type: 'postgres',
     url,
-    entities,
+    entities: [],
     migrations,
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
     logging: false,
+    poolErrorHandler,
     extra: {
+      onConnect,
       max: poolSize,
       application_name: applicationName,
       connectionTimeoutMillis: 10_000,

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { ConnectionLossLog } from './connection-errors';
 import { createDataSource, poolOf } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -13,6 +14,8 @@ export interface OpenDatabase {
   readonly embedded: boolean;
   readonly dataSource: DataSource;
   readonly pool: Pool;
+  /** Where lost connections are logged, once each: the pool's, and other connections' of the process. */
+  readonly losses: ConnectionLossLog;
   close(): Promise<void>;
 }
 
@@ -21,9 +24,10 @@ export interface OpenDatabase {
  * pending migrations under an advisory lock so that instances starting together take turns.
  */
 export async function openDatabase(config: Config, log: Logger, poolSize?: number): Promise<OpenDatabase> {
+  const losses = new ConnectionLossLog(log.child({ component: 'db' }));
   const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(config.dataDir, log) : undefined;
   const url = config.databaseUrl ?? (embedded as { url: string }).url;
-  const dataSource = createDataSource({ url, ...(poolSize === undefined ? {} : { poolSize }) });
+  const dataSource = createDataSource({ url, losses, ...(poolSize === undefined ? {} : { poolSize }) });
   try {
     await initializeWithRetry(dataSource, log);
     await migrate(dataSource, log);
@@ -37,6 +41,7 @@ export async function openDatabase(config: Config, log: Logger, poolSize?: numbe
     embedded: embedded !== undefined,
     dataSource,
     pool: poolOf(dataSource),
+    losses,
     close: async () => {
       await dataSource.destroy();
       await embedded?.stop();

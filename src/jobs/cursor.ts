@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../graphql/errors';
+import { BadUserInputError } from '../errors';
 import type { JobOrderField, OrderDirection } from './job.enums';
 import type { JobRow } from './job.row';
 
@@ -24,6 +24,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Exactly what `Date#toISOString` writes for years 1 to 9999, the range both JS and Postgres read. */
 const ISO_INSTANT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Text Postgres cannot store: NUL, and lone UTF-16 surrogates (no UTF-8 encoding). */
+// eslint-disable-next-line no-control-regex -- NUL is what Postgres text cannot store
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
@@ -88,5 +89,5 @@ export function decodeCursor(cursor: string, field: JobOrderField, direction: Or
   } else if (v !== null || field === 'CREATED_AT') {
     if (typeof v !== 'string' || !isIsoInstant(v)) throw invalid();
   }
-  return { f: field, d: direction, v: v as string | null, id };
+  return { f: field, d: direction, v: v, id };
 }

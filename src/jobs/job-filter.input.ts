@@ -1,6 +1,6 @@
 import { ArrayMaxSize, IsOptional, Length, MaxLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { DateTimeScalar } from '../graphql/scalars';
+import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
 import { JobStatus, JobTab } from './job-status';
 import { JobOrderField, OrderDirection } from './job.enums';
 
@@ -35,6 +35,18 @@ export class JobFilter {
   @Field(() => String, { nullable: true, description: 'This scope and every scope below it ("acme" matches "acme/payments").' })
   @IsOptional()
   scope?: string | null;
+
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      'Jobs whose attributes hold every one of these pairs ({"environment": "prod", "connector": "oracle"}): at most 20, string values.',
+  })
+  attributes?: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'Jobs on exactly this asset (at most 500 characters).' })
+  @IsOptional()
+  @Length(1, 500)
+  asset?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Created at or after this instant.' })
   createdAfter?: Date | null;

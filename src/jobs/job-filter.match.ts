@@ -2,6 +2,7 @@ import { isWithinScope } from '../permissions/scope';
 import type { JobFilter } from './job-filter.input';
 import { filterStatuses } from './job-filter.sql';
 import type { JobRow } from './job.row';
+import { hasAttributes } from './job-attributes';
 
 /**
  * The JobFilter evaluated in memory on a row, for subscriptions (lists evaluate it in SQL:
@@ -26,6 +27,14 @@ export function compileFilter(filter: JobFilter | null | undefined): (row: JobRo
   if (statuses !== undefined) {
     const allowed = new Set(statuses);
     checks.push((row) => allowed.has(row.status));
+  }
+  if (filter.attributes != null) {
+    const wanted = filter.attributes as Readonly<Record<string, string>>;
+    checks.push((row) => hasAttributes(row.attributes, wanted));
+  }
+  if (filter.asset != null) {
+    const asset = filter.asset;
+    checks.push((row) => row.asset === asset);
   }
   if (filter.scope != null) {
     const scope = filter.scope;

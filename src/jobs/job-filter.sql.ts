@@ -1,8 +1,9 @@
 import type { SqlParams } from '../db/sql-params';
-import { BadUserInputError } from '../graphql/errors';
+import { BadUserInputError } from '../errors';
 import { assertScope, subtreeBounds } from '../permissions/scope';
 import { ALL_STATUSES, type JobStatus, TAB_STATUSES } from './job-status';
 import type { JobFilter } from './job-filter.input';
+import { assertAttributes } from './job-attributes';
 
 /** Started/finished as their indexes store them: `-infinity` while the job has not started/finished. */
 const NOT_YET = {
@@ -51,9 +52,15 @@ function validateFilter(filter: JobFilter): void {
   ] as const) {
     if (list == null) continue;
     if (list.length > 100) throw new BadUserInputError(`filter.${field} may name at most 100 values`, `filter.${field}`);
-    if (list.some((value) => value.length > max)) throw new BadUserInputError(`filter.${field} values must be at most ${max} characters`, `filter.${field}`);
+    if (list.some((value) => value.length > max))
+      throw new BadUserInputError(`filter.${field} values must be at most ${max} characters`, `filter.${field}`);
   }
-  if (filter.statuses != null && filter.statuses.length > 20) throw new BadUserInputError('filter.statuses may name at most 20 statuses', 'filter.statuses');
+  if (filter.statuses != null && filter.statuses.length > 20)
+    throw new BadUserInputError('filter.statuses may name at most 20 statuses', 'filter.statuses');
+  if (filter.attributes != null) assertAttributes(filter.attributes, 'filter.attributes');
+  if (filter.asset != null && (filter.asset.length < 1 || filter.asset.length > 500)) {
+    throw new BadUserInputError('filter.asset must be 1 to 500 characters', 'filter.asset');
+  }
 }
 
 export function jobFilterConditions(filter: JobFilter | null | undefined, params: SqlParams): string[] {
@@ -65,6 +72,11 @@ export function jobFilterConditions(filter: JobFilter | null | undefined, params
   if (filter.owners != null) conditions.push(oneOf('owner_id', filter.owners, params));
   const statuses = filterStatuses(filter);
   if (statuses !== undefined && statuses.length < ALL_STATUSES.length) conditions.push(oneOf('status', statuses, params));
+  // Containment: every pair must match; served by the GIN index (jsonb_path_ops) on attributes.
+  if (filter.attributes != null && Object.keys(filter.attributes).length > 0) {
+    conditions.push(`attributes @> ${params.add(JSON.stringify(filter.attributes))}::jsonb`);
+  }
+  if (filter.asset != null) conditions.push(`asset = ${params.add(filter.asset)}`);
   if (filter.scope != null) conditions.push(scopeSubtreeSql('scope', assertScope(filter.scope, 'filter.scope'), params));
   // Started/finished compare the expressions their indexes are built on (`coalesce(x, '-infinity')`,
   // the keyset order of list-jobs.ts), so a range is an index range. `-infinity` stands for "not

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import type { Loaders, TimelinePageKey } from '../graphql/loaders';
-import { BadUserInputError, ForbiddenError } from '../graphql/errors';
+import type { Context } from '../app/context';
+import type { Loaders, TimelinePageKey } from './loaders';
+import { BadUserInputError, ForbiddenError } from '../errors';
 import { jobSubject } from '../permissions/ability';
 import { assertScope } from '../permissions/scope';
+import { assertApproversMayApprove } from './approvers';
 import { CreateJobInput } from './create-job.input';
+import { assertAttributes } from './job-attributes';
 import { toJob } from './job.row';
 import { Job } from './job.types';
 import { insertJob } from './sql/insert-job';
@@ -15,7 +17,8 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 const MAX_SECRETS_BYTES = 16 * 1024;
 
 function assertJsonSize(value: unknown, max: number, field: string): void {
-  if (Buffer.byteLength(JSON.stringify(value)) > max) throw new BadUserInputError(`${field} must be at most ${max / 1024} KB of JSON`, field);
+  if (Buffer.byteLength(JSON.stringify(value)) > max)
+    throw new BadUserInputError(`${field} must be at most ${max / 1024} KB of JSON`, field);
 }
 
 /**
@@ -25,11 +28,15 @@ function assertJsonSize(value: unknown, max: number, field: string): void {
 function withoutJob(loaders: Loaders, jobId: string): Loaders {
   return {
     ...loaders,
-    tasksByJob: new DataLoader((ids: readonly string[]) => Promise.all(ids.map((id) => (id === jobId ? [] : loaders.tasksByJob.load(id)))), {
-      cache: false,
-    }),
+    tasksByJob: new DataLoader(
+      (ids: readonly string[]) => Promise.all(ids.map((id) => (id === jobId ? Promise.resolve([]) : loaders.tasksByJob.load(id)))),
+      {
+        cache: false,
+      },
+    ),
     timelinePage: new DataLoader(
-      (keys: readonly TimelinePageKey[]) => Promise.all(keys.map((key) => (key.jobId === jobId ? [] : loaders.timelinePage.load(key)))),
+      (keys: readonly TimelinePageKey[]) =>
+        Promise.all(keys.map((key) => (key.jobId === jobId ? Promise.resolve([]) : loaders.timelinePage.load(key)))),
       { cache: false },
     ),
   };
@@ -44,13 +51,18 @@ export class JobMutationsResolver {
       'which then holds only what they sent and what the server assigned (id, status, step, attempt, times), with no tasks and an empty ' +
       'timeline: from then on the job does not exist for them (job(id) is null; lists, counts, subscriptions and actions leave it out).',
   })
-  async createJob(@Ctx() ctx: Context, @Arg('input', () => CreateJobInput, { description: 'The job to create.' }) input: CreateJobInput): Promise<Job> {
+  async createJob(
+    @Ctx() ctx: Context,
+    @Arg('input', () => CreateJobInput, { description: 'The job to create.' }) input: CreateJobInput,
+  ): Promise<Job> {
     const scope = assertScope(input.scope, 'input.scope');
     const config = input.config ?? {};
     assertJsonSize(config, MAX_CONFIG_BYTES, 'input.config');
+    const attributes = assertAttributes(input.attributes ?? {}, 'input.attributes');
     if (input.secrets != null) assertJsonSize(input.secrets, MAX_SECRETS_BYTES, 'input.secrets');
     if (input.maxStartAt != null) {
-      if (input.maxStartAt.getTime() <= Date.now()) throw new BadUserInputError('input.maxStartAt must be in the future', 'input.maxStartAt');
+      if (input.maxStartAt.getTime() <= Date.now())
+        throw new BadUserInputError('input.maxStartAt must be in the future', 'input.maxStartAt');
       if (input.scheduledAt != null && input.maxStartAt <= input.scheduledAt) {
         throw new BadUserInputError('input.maxStartAt must be after input.scheduledAt', 'input.maxStartAt');
       }
@@ -59,6 +71,8 @@ export class JobMutationsResolver {
     if (!ctx.ability.can('create', jobSubject({ scope, type: input.type, ownerId: owner.id }))) {
       throw new ForbiddenError(`You may not create jobs of type "${input.type}" in scope "${scope}"`);
     }
+    const approvers = [...new Set(input.approvers ?? [])];
+    await assertApproversMayApprove(ctx, { scope, type: input.type, ownerId: owner.id }, approvers, 'input.approvers');
     const id = randomUUID();
     const row = await insertJob(ctx.services.sql, {
       id,
@@ -70,11 +84,12 @@ export class JobMutationsResolver {
       status: !input.start ? 'CREATED' : input.requiresApproval ? 'WAITING_APPROVAL' : 'PENDING',
       config,
       secrets: input.secrets == null ? null : ctx.services.secrets.seal(id, input.secrets),
-      approvers: [...new Set(input.approvers ?? [])],
+      approvers,
       requiresApproval: input.requiresApproval,
       scheduledAt: input.scheduledAt ?? null,
       maxStartAt: input.maxStartAt ?? null,
       asset: input.asset ?? null,
+      attributes,
     });
     // The answer is a receipt. For a caller who may not view the job, nested fields must not
     // read what happens to it next (a worker's claim, its log lines): they answer empty.

@@ -25,7 +25,7 @@ export const ALL_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
 export const STATUS_DESCRIPTIONS: Readonly<Record<JobStatus, string>> = {
   CREATED: 'Configured, never submitted.',
   WAITING_APPROVAL: 'Must be approved before it can run.',
-  PENDING: 'Queued; a worker may claim it once scheduledAt has passed.',
+  PENDING: 'Queued; a worker may claim it at once, or for the RUN step once scheduledAt has passed.',
   RUNNING: 'Claimed by a worker that keeps heartbeating.',
   TRAPPED: "The worker hit an error and waits for a person's decision.",
   TRAP_PAUSED: "The trap's timeout is paused while someone investigates.",
@@ -39,14 +39,7 @@ export const STATUS_DESCRIPTIONS: Readonly<Record<JobStatus, string>> = {
   ABENDED: 'Its worker vanished (heartbeat lost).',
 };
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = [
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'REJECTED',
-  'EXPIRED',
-  'ABENDED',
-];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'ABENDED'];
 
 export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -59,7 +52,8 @@ export const JobTab = { ACTIVE: 'ACTIVE', COMPLETED: 'COMPLETED', FAILED: 'FAILE
 export type JobTab = (typeof JobTab)[keyof typeof JobTab];
 
 export const TAB_STATUSES: Readonly<Record<JobTab, readonly JobStatus[]>> = {
-  ACTIVE: ['WAITING_APPROVAL', 'PENDING', 'RUNNING', 'TRAPPED', 'TRAP_PAUSED', 'CANCELLING', 'ROLLBACK'],
+  /** Everything submitted that has not ended. */
+  ACTIVE: ALL_STATUSES.filter((status) => status !== 'CREATED' && !isTerminal(status)),
   COMPLETED: ['SUCCEEDED'],
   FAILED: ['FAILED', 'ABENDED', 'EXPIRED'],
   ALL: ALL_STATUSES,
@@ -68,6 +62,8 @@ export const TAB_STATUSES: Readonly<Record<JobTab, readonly JobStatus[]>> = {
 export const JobStep = { PRE: 'PRE', RUN: 'RUN', POST: 'POST' } as const;
 export type JobStep = (typeof JobStep)[keyof typeof JobStep];
 export const STEP_ORDER: readonly JobStep[] = ['PRE', 'RUN', 'POST'];
+/** The one step that waits for scheduledAt (Clarive: PRE runs at any moment, RUN at its date). */
+export const SCHEDULED_STEP: JobStep = 'RUN';
 
 /** Who may cause a transition: a person through a mutation, the job's worker, or the daemon. */
 export type TransitionActor = 'user' | 'worker' | 'daemon';
@@ -85,23 +81,36 @@ export const TRANSITIONS = {
   startJob: { from: ['CREATED'], by: 'user', to: 'PENDING_OR_APPROVAL' },
   approveJob: { from: ['WAITING_APPROVAL'], by: 'user', to: 'PENDING' },
   rejectJob: { from: ['WAITING_APPROVAL'], by: 'user', to: 'REJECTED' },
-  claim: { from: ['PENDING'], by: 'worker', to: 'RUNNING', note: 'once scheduledAt <= now' },
+  claim: { from: ['PENDING'], by: 'worker', to: 'RUNNING', note: 'at once for PRE and POST; RUN once scheduledAt <= now' },
   expire: { from: ['PENDING', 'WAITING_APPROVAL'], by: 'daemon', to: 'EXPIRED', note: 'once now > maxStartAt' },
   rescheduleJob: { from: ['PENDING', 'WAITING_APPROVAL', 'REJECTED', 'EXPIRED'], by: 'user', to: 'PENDING_OR_APPROVAL' },
   cancelQueued: { from: ['CREATED', 'PENDING', 'WAITING_APPROVAL'], by: 'user', to: 'CANCELLED' },
   cancelHeld: { from: ['RUNNING', 'TRAPPED', 'TRAP_PAUSED', 'ROLLBACK'], by: 'user', to: 'CANCELLING' },
   confirmCancel: { from: ['CANCELLING'], by: 'worker', to: 'CANCELLED' },
   cancelGraceElapsed: { from: ['CANCELLING'], by: 'daemon', to: 'CANCELLED' },
+  cancelWorkerLost: {
+    from: ['CANCELLING'],
+    by: 'daemon',
+    to: 'CANCELLED',
+    note: 'once the heartbeat is older than the timeout: a person decided, so never ABENDED',
+  },
   trap: { from: ['RUNNING'], by: 'worker', to: 'TRAPPED' },
   pauseTrap: { from: ['TRAPPED'], by: 'user', to: 'TRAP_PAUSED' },
   resolveTrapContinue: { from: ['TRAPPED', 'TRAP_PAUSED'], by: 'user', to: 'RUNNING', note: 'RETRY or SKIP' },
   resolveTrapAbort: { from: ['TRAPPED', 'TRAP_PAUSED'], by: 'user', to: 'FAILED', note: 'ABORT' },
   trapTimeout: { from: ['TRAPPED'], by: 'daemon', to: 'FAILED' },
   startRollback: { from: ['RUNNING'], by: 'worker', to: 'ROLLBACK' },
+  completeStep: { from: ['RUNNING'], by: 'worker', to: 'RUNNING', note: 'completeStep: the next step runs on the same lease' },
+  awaitSchedule: {
+    from: ['RUNNING'],
+    by: 'worker',
+    to: 'PENDING',
+    note: 'completeStep of PRE before scheduledAt: PENDING at step RUN, the lease ends; claimed again once scheduledAt <= now',
+  },
   complete: { from: ['RUNNING'], by: 'worker', to: 'SUCCEEDED' },
   fail: { from: ['RUNNING', 'ROLLBACK'], by: 'worker', to: 'FAILED' },
   secretsUnreadable: { from: ['RUNNING'], by: 'worker', to: 'FAILED', note: 'at claim: the secrets cannot be decrypted' },
-  heartbeatLost: { from: ['RUNNING', 'CANCELLING', 'ROLLBACK', 'TRAPPED'], by: 'daemon', to: 'ABENDED' },
+  heartbeatLost: { from: ['RUNNING', 'ROLLBACK', 'TRAPPED'], by: 'daemon', to: 'ABENDED' },
   restartJob: { from: TERMINAL_STATUSES, by: 'user', to: 'PENDING_OR_APPROVAL', note: 'attempt + 1' },
   deleteJob: { from: ['CREATED', ...TERMINAL_STATUSES], by: 'user', to: 'DELETED' },
 } as const satisfies Record<string, Transition>;

@@ -5,17 +5,13 @@ import { JobStatus, JobStep, JobTab, STATUS_DESCRIPTIONS, TAB_STATUSES } from '.
 registerEnumType(JobStatus, {
   name: 'JobStatus',
   description: 'Where a job is in its life (DOMAIN.md). Terminal: SUCCEEDED, FAILED, CANCELLED, REJECTED, EXPIRED, ABENDED.',
-  valuesConfig: Object.fromEntries(
-    Object.entries(STATUS_DESCRIPTIONS).map(([status, description]) => [status, { description }]),
-  ) as Record<JobStatus, { description: string }>,
+  valuesConfig: Object.fromEntries(Object.entries(STATUS_DESCRIPTIONS).map(([status, description]) => [status, { description }])),
 });
 
 registerEnumType(JobTab, {
   name: 'JobTab',
   description: 'The monitor tabs, each a fixed set of statuses.',
-  valuesConfig: Object.fromEntries(
-    Object.entries(TAB_STATUSES).map(([tab, statuses]) => [tab, { description: statuses.join(', ') }]),
-  ) as Record<JobTab, { description: string }>,
+  valuesConfig: Object.fromEntries(Object.entries(TAB_STATUSES).map(([tab, statuses]) => [tab, { description: statuses.join(', ') }])),
 });
 
 registerEnumType(JobStep, {
@@ -39,10 +35,14 @@ export type JobOrderField = keyof typeof JobOrderField;
 export const OrderDirection = graphqlEnum('OrderDirection', 'Sort direction.', { ASC: 'Ascending.', DESC: 'Descending.' });
 export type OrderDirection = keyof typeof OrderDirection;
 
-export const TaskStatus = graphqlEnum('TaskStatus', "A task's state (the Delphix monitor's Waiting / Processing / Completed tabs, plus FAILED).", {
-  WAITING: 'Not started.',
-  PROCESSING: 'Being worked on.',
-  COMPLETED: 'Done.',
-  FAILED: 'Ended with an error.',
-});
+export const TaskStatus = graphqlEnum(
+  'TaskStatus',
+  "A task's state (the Delphix monitor's Waiting / Processing / Completed tabs, plus FAILED).",
+  {
+    WAITING: 'Not started.',
+    PROCESSING: 'Being worked on.',
+    COMPLETED: 'Done.',
+    FAILED: 'Ended with an error.',
+  },
+);
 export type TaskStatus = keyof typeof TaskStatus;

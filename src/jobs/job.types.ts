@@ -3,7 +3,10 @@ import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
 import { JobStatus, JobStep } from './job-status';
 import './job.enums';
 
-@ObjectType({ simpleResolvers: true, description: 'How far a job is. When `total` is null the worker is still counting: the progress is indeterminate and `percent` is null.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'How far a job is. When `total` is null the worker is still counting: the progress is indeterminate and `percent` is null.',
+})
 export class JobProgress {
   @Field(() => Float, { description: 'Units done in the current attempt.' })
   done!: number;
@@ -16,7 +19,8 @@ export class JobProgress {
 
   @Field(() => Float, {
     nullable: true,
-    description: 'Percentage 0-100; never goes backwards within an attempt; null while indeterminate.',
+    description:
+      'floor(100 * done / total) to the hundredth, of the done and total beside it: it never goes backwards while the phase and the total stay the same; a new phase or a new total (a recount) starts afresh. Null while indeterminate.',
   })
   percent!: number | null;
 
@@ -26,7 +30,11 @@ export class JobProgress {
   @Field(() => String, { nullable: true, description: 'The phase the worker reports ("counting", "copying", ...).' })
   phase!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'Smoothed units per minute.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Units per minute, smoothed (it follows a change of pace within about 20 s); with no news for 5 s it decays as a stall would, 0 once the job has stopped.',
+  })
   ratePerMinute!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Estimated seconds left, from the smoothed rate; null when unknown.' })
@@ -34,6 +42,13 @@ export class JobProgress {
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When progress was last reported.' })
   updatedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'Set while the job is RUNNING, its worker heartbeating, but its figures (done, total, phase, step) have not moved for STALL_AFTER_MS (60 s): since when they have not. Null otherwise; cleared when progress resumes.',
+  })
+  stalledSince!: Date | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'The last failure of a job.' })
@@ -45,7 +60,10 @@ export class JobError {
   stack!: string | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One monitored unit of background work: an import, a masking run, a deployment, a mail migration.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One monitored unit of background work: an import, a masking run, a deployment, a mail migration.',
+})
 export class Job {
   @Field(() => ID, { description: 'The job id (a UUID).' })
   id!: string;
@@ -132,6 +150,12 @@ export class Job {
 
   @Field(() => String, { nullable: true, description: 'The resource the job works on (free text: a database, a table, a mailbox).' })
   asset!: string | null;
+
+  @Field(() => JSONObjectScalar, {
+    description:
+      'Labels the creator set (environment, connector, streams, ...): string keys to string values; filterable with JobFilter.attributes.',
+  })
+  attributes!: Record<string, string>;
 
   @Field(() => DateTimeScalar, {
     nullable: true,

@@ -1,6 +1,8 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { BadUserInputError } from '../graphql/errors';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../app/context';
+import { verifiedRows } from './verified-read';
+import { BadUserInputError } from '../errors';
 import { encodeCursor } from './cursor';
 import { JobConnection, JobStatusCount } from './job-connection.types';
 import { DEFAULT_ORDER, JobFilter, JobOrder } from './job-filter.input';
@@ -9,9 +11,22 @@ import { ALL_STATUSES, type JobStatus } from './job-status';
 import { toJob, type JobRow } from './job.row';
 import { Job } from './job.types';
 import { assertJobId, findVisibleJob } from './sql/find-job';
-import { countJobs, countJobsByStatus, listJobs } from './sql/list-jobs';
+import { countJobs, countJobsByStatus, listJobsStatement } from './sql/list-jobs';
+import { jobSelectList, requestedJobFields } from './job-columns';
+import type { JobOrderField } from './job.enums';
 
 export const MAX_PAGE_SIZE = 500;
+
+/** Root query fields that check the permissions version in their own statement (verifiedRows). */
+export const SELF_VERIFYING_QUERIES: ReadonlySet<string> = new Set(['jobs', 'job']);
+
+/** The row column a cursor of each order is made from. */
+const SORT_COLUMN: Readonly<Record<JobOrderField, string>> = {
+  CREATED_AT: 'created_at',
+  STARTED_AT: 'started_at',
+  FINISHED_AT: 'finished_at',
+  NAME: 'name',
+};
 
 @Resolver(() => JobConnection)
 export class JobsResolver {
@@ -20,9 +35,16 @@ export class JobsResolver {
   })
   async jobs(
     @Ctx() ctx: Context,
-    @Arg('filter', () => JobFilter, { nullable: true, description: 'Which jobs; all visible jobs when omitted.' })
+    @Info() info: GraphQLResolveInfo,
+    // Not class-validator for every request: jobFilterConditions checks the filter's limits (the
+    // same as its decorators, naming the field) before any SQL; the order is two enums.
+    @Arg('filter', () => JobFilter, { nullable: true, validate: false, description: 'Which jobs; all visible jobs when omitted.' })
     filter: JobFilter | null,
-    @Arg('orderBy', () => JobOrder, { nullable: true, description: 'The order; newest first (CREATED_AT DESC) when omitted.' })
+    @Arg('orderBy', () => JobOrder, {
+      nullable: true,
+      validate: false,
+      description: 'The order; newest first (CREATED_AT DESC) when omitted.',
+    })
     orderBy: JobOrder | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 500 (50 when omitted).' })
     first: number | null,
@@ -34,13 +56,21 @@ export class JobsResolver {
     }
     const order = orderBy ?? DEFAULT_ORDER;
     const where = visibleJobsWhere(ctx, filter);
-    const { rows, hasNextPage } = await listJobs(ctx.services.sql, {
+    const query = {
       where,
       field: order.field,
       direction: order.direction,
       first: size,
       after: after ?? null,
+      columns: jobSelectList(requestedJobFields(info, 'connection'), [SORT_COLUMN[order.field]]),
+    };
+    const rows = await verifiedRows(ctx, (withPermissionsVersion) => {
+      const statement = listJobsStatement({ ...query, withPermissionsVersion });
+      return ctx.services.sql.rows<JobRow>(statement.text, statement.values);
     });
+    // listJobsStatement asks for one row more than the page: it tells whether another page follows.
+    const hasNextPage = rows.length > size;
+    if (hasNextPage) rows.pop();
     const now = Date.now();
     const cursorOf = (row: JobRow) => encodeCursor(row, order.field, order.direction);
     // A cursor is made only when asked for: most lists read `nodes` and `pageInfo.endCursor`.
@@ -71,8 +101,17 @@ export class JobsResolver {
   }
 
   @Query(() => Job, { nullable: true, description: 'One job; null when it does not exist or the viewer may not see it.' })
-  async job(@Ctx() ctx: Context, @Arg('id', () => ID, { description: 'The job id.' }) id: string): Promise<Job | null> {
-    const row = await findVisibleJob(ctx, assertJobId(id));
+  async job(
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('id', () => ID, { description: 'The job id.' }) id: string,
+  ): Promise<Job | null> {
+    const jobId = assertJobId(id);
+    const columns = jobSelectList(requestedJobFields(info, 'job'));
+    const [row] = await verifiedRows(ctx, async (withPermissionsVersion) => {
+      const found = await findVisibleJob(ctx, jobId, { columns, withPermissionsVersion });
+      return found === undefined ? [] : [found];
+    });
     return row === undefined ? null : toJob(row);
   }
 
@@ -81,7 +120,7 @@ export class JobsResolver {
   })
   async jobCounts(
     @Ctx() ctx: Context,
-    @Arg('filter', () => JobFilter, { nullable: true, description: 'Which jobs; all visible jobs when omitted.' })
+    @Arg('filter', () => JobFilter, { nullable: true, validate: false, description: 'Which jobs; all visible jobs when omitted.' })
     filter: JobFilter | null,
   ): Promise<JobStatusCount[]> {
     const rows = await countJobsByStatus(ctx.services.sql, visibleJobsWhere(ctx, filter));

@@ -18,6 +18,8 @@ export const TIMELINE_KINDS = {
   TRAPPED: 'The worker trapped an error and waits for a decision.',
   TRAP_PAUSED: "Someone paused the trap's timeout.",
   TRAP_RESOLVED: 'Someone decided a trap: RETRY, SKIP or ABORT.',
+  STEP_COMPLETED:
+    "The worker completed a step (completeStep): the event's step is the next one, RUNNING, or RUN waiting for scheduledAt (PENDING).",
   ROLLBACK_STARTED: 'The worker started undoing its work.',
   SUCCEEDED: 'The job finished successfully.',
   FAILED: 'The job failed.',
@@ -38,7 +40,10 @@ export const ActorKind = graphqlEnum('ActorKind', 'Who caused an event.', {
 });
 export type ActorKind = keyof typeof ActorKind;
 
-@ObjectType({ simpleResolvers: true, description: "One entry of a job's history: a state change, a person's action, a milestone or a log line." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "One entry of a job's history: a state change, a person's action, a milestone or a log line.",
+})
 export class TimelineEvent {
   @Field(() => ID, { description: 'Event id; ids grow with time.' })
   id!: string;

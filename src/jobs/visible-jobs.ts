@@ -1,5 +1,5 @@
 import type { SqlParams } from '../db/sql-params';
-import type { Context } from '../graphql/context';
+import type { Context } from '../app/context';
 import { jobPredicate } from '../permissions/rules-to-sql';
 import type { JobFilter } from './job-filter.input';
 import { jobFilterConditions } from './job-filter.sql';

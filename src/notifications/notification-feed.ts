@@ -94,7 +94,9 @@ export class NotificationFeed {
           [wanted, afters, PAGE],
         );
         const read = new Map<string, number>();
-        const abilities = await this.permissions.abilitiesFor(rows.filter((row) => this.subscribers.has(row.user_id)).map((row) => row.user_id));
+        const abilities = await this.permissions.abilitiesFor(
+          rows.filter((row) => this.subscribers.has(row.user_id)).map((row) => row.user_id),
+        );
         for (const row of rows) {
           read.set(row.user_id, (read.get(row.user_id) ?? 0) + 1);
           const subscribers = this.subscribers.get(row.user_id);

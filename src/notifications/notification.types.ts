@@ -1,7 +1,8 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { graphqlEnum } from '../graphql/graphql-enum';
 import { DateTimeScalar } from '../graphql/scalars';
 import { PageInfo } from '../graphql/page-info.type';
+import { jobUrl } from '../jobs/job-url';
 
 /** What a job event tells its people (also the events alert rules fire on). */
 export const JOB_EVENTS = {
@@ -34,6 +35,12 @@ export class Notification {
   @Field(() => ID, { description: 'The job.' })
   jobId!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The console's page for the job (PUBLIC_URL + /jobs/<id>); null without PUBLIC_URL.",
+  })
+  jobUrl!: string | null;
+
   @Field(() => String, { description: 'The job name when it happened.' })
   jobName!: string;
 
@@ -58,7 +65,7 @@ export class NotificationConnection {
   @Field(() => PageInfo, { description: 'Where this page is.' })
   pageInfo!: PageInfo;
 
-  @Field(() => Number, { description: 'How many of the viewer’s notifications are unread (all pages).' })
+  @Field(() => Int, { description: 'How many of the viewer’s notifications are unread (all pages).' })
   unreadCount!: number;
 }
 
@@ -81,11 +88,12 @@ export interface NotificationRow {
 export const NOTIFICATION_COLUMNS =
   'id, user_id, job_id, kind, actor_id, message, job_name, job_scope, job_type, job_owner_id, job_approvers, created_at, read_at';
 
-export function toNotification(row: NotificationRow): Notification {
+export function toNotification(row: NotificationRow, publicUrl: string | undefined): Notification {
   return {
     id: String(row.id),
     kind: row.kind,
     jobId: row.job_id,
+    jobUrl: jobUrl(publicUrl, row.job_id),
     jobName: row.job_name,
     actor: row.actor_id,
     message: row.message,

@@ -1,11 +1,13 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { BadUserInputError } from '../graphql/errors';
+import type { Context } from '../app/context';
+import { BadUserInputError } from '../errors';
 import { SqlParams } from '../db/sql-params';
-import { CoalescingStream } from '../realtime/coalescing-stream';
+import { CoalescingStream } from '../util/coalescing-stream';
 import { toldPredicate } from './notification-visibility';
-import { Notification, NotificationConnection, NOTIFICATION_COLUMNS, type NotificationRow, toNotification } from './notification.types';
+import { Notification, NotificationConnection, type NotificationRow, toNotification } from './notification.types';
+import { countUnreadNotifications, listNotifications } from './sql/list-notifications';
+import { markUserNotificationsRead } from './sql/mark-notifications-read';
 
 const CURSOR = /^n1:(\d{1,19})$/;
 const encode = (id: string) => Buffer.from(`n1:${id}`).toString('base64url');
@@ -36,23 +38,15 @@ export class NotificationsResolver {
     const size = first ?? 50;
     if (size < 0 || size > 500) throw new BadUserInputError(`first must be between 0 and 500, got ${size}`, 'first');
     const params = new SqlParams();
-    const base = visibleNotifications(ctx, params);
-    const conditions = [base];
-    if (unreadOnly === true) conditions.push('n.read_at IS NULL');
-    if (after != null) conditions.push(`n.id < ${params.add(decode(after))}`);
-    const rows = await ctx.services.sql.rows<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLUMNS.split(', ').map((column) => `n.${column}`).join(', ')} FROM notifications n
-        WHERE ${conditions.join(' AND ')} ORDER BY n.id DESC LIMIT ${params.add(size + 1)}`,
-      params.values,
-    );
-    const countParams = new SqlParams();
-    const unread = await ctx.services.sql.one<{ count: number }>(
-      `SELECT count(*)::int AS count FROM notifications n WHERE ${visibleNotifications(ctx, countParams)} AND n.read_at IS NULL`,
-      countParams.values,
-    );
+    const rows = await listNotifications(ctx.services.sql, params, visibleNotifications(ctx, params), {
+      unreadOnly: unreadOnly === true,
+      beforeId: after == null ? null : decode(after),
+      limit: size + 1,
+    });
+    const unreadCount = await countUnreadNotifications(ctx.services.sql, (countParams) => visibleNotifications(ctx, countParams));
     const hasNextPage = rows.length > size;
     if (hasNextPage) rows.pop();
-    const nodes = rows.map(toNotification);
+    const nodes = rows.map((row) => toNotification(row, ctx.services.config.publicUrl));
     return {
       nodes,
       pageInfo: {
@@ -61,11 +55,13 @@ export class NotificationsResolver {
         startCursor: nodes[0] === undefined ? null : encode(nodes[0].id),
         endCursor: nodes.length === 0 ? null : encode((nodes[nodes.length - 1] as Notification).id),
       },
-      unreadCount: unread?.count ?? 0,
+      unreadCount,
     };
   }
 
-  @Mutation(() => Int, { description: "Marks the viewer's notifications read: the given ones, or all with `all: true`. Answers how many changed." })
+  @Mutation(() => Int, {
+    description: "Marks the viewer's notifications read: the given ones, or all with `all: true`. Answers how many changed.",
+  })
   async markNotificationsRead(
     @Ctx() ctx: Context,
     @Arg('ids', () => [ID], { nullable: true, description: 'These notifications (at most 1000).' }) ids: string[] | null,
@@ -76,10 +72,7 @@ export class NotificationsResolver {
       if (ids.length > 1000) throw new BadUserInputError('at most 1000 ids at once', 'ids');
       if (!ids.every((id) => /^\d{1,19}$/.test(id))) throw new BadUserInputError('ids must be notification ids', 'ids');
     }
-    return ctx.services.sql.execute(
-      `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL ${ids == null ? '' : 'AND id = ANY($2::bigint[])'}`,
-      ids == null ? [ctx.principal.id] : [ctx.principal.id, ids],
-    );
+    return markUserNotificationsRead(ctx.services.sql, ctx.principal.id, ids);
   }
 
   @Subscription(() => Notification, {
@@ -98,7 +91,7 @@ export class NotificationsResolver {
       return stream;
     },
   })
-  notificationAdded(@Root() row: NotificationRow): Notification {
-    return toNotification(row);
+  notificationAdded(@Root() row: NotificationRow, @Ctx() ctx: Context): Notification {
+    return toNotification(row, ctx.services.config.publicUrl);
   }
 }

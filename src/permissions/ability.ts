@@ -62,7 +62,10 @@ function interpolate(rule: RawRule, userId: string): RawRule {
 function limitToScope(rule: RawRule, scope: string): RawRule[] {
   const subjects = Array.isArray(rule.subject) ? rule.subject : [rule.subject];
   const result: RawRule[] = [];
-  if (subjects.includes('Alert') || subjects.includes('all')) result.push({ ...rule, subject: 'Alert', conditions: undefined } as RawRule);
+  if (subjects.includes('Alert') || subjects.includes('all')) {
+    const { conditions: _unscoped, ...unconditional } = rule;
+    result.push({ ...unconditional, subject: 'Alert' });
+  }
   if (!subjects.includes('Job') && !subjects.includes('all')) return result.map(stripUndefined);
   const conditions = { ...(rule.conditions ?? {}) };
   const existing = conditions['scope'];

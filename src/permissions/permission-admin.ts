@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { inTransaction, type Sql } from '../db/sql';
-import { BadUserInputError, ConflictError, NotFoundError } from '../graphql/errors';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors';
 import type { RawRule } from './rules';
 
 export interface RoleRow {
@@ -29,10 +29,11 @@ const codeOf = (error: unknown) => (error as { code?: string }).code;
 
 export async function insertRole(sql: Sql, name: string, description: string, rules: RawRule[]): Promise<RoleRow> {
   try {
-    const row = await sql.one<RoleRow>(
-      `INSERT INTO roles (name, description, rules) VALUES ($1, $2, $3) RETURNING ${ROLE_COLUMNS}`,
-      [name, description, JSON.stringify(rules)],
-    );
+    const row = await sql.one<RoleRow>(`INSERT INTO roles (name, description, rules) VALUES ($1, $2, $3) RETURNING ${ROLE_COLUMNS}`, [
+      name,
+      description,
+      JSON.stringify(rules),
+    ]);
     return row as RoleRow;
   } catch (error) {
     if (codeOf(error) === UNIQUE_VIOLATION) throw new ConflictError(`A role named "${name}" already exists`);
@@ -41,7 +42,11 @@ export async function insertRole(sql: Sql, name: string, description: string, ru
 }
 
 /** Built-in roles are read-only: everyone's baseline must not drift (create a new role instead). */
-export async function updateRole(sql: Sql, name: string, next: { name: string; description: string | null; rules: RawRule[] }): Promise<RoleRow> {
+export async function updateRole(
+  sql: Sql,
+  name: string,
+  next: { name: string; description: string | null; rules: RawRule[] },
+): Promise<RoleRow> {
   try {
     const row = await sql.one<RoleRow>(
       `UPDATE roles SET name = $2, description = coalesce($3, description), rules = $4, updated_at = now()
@@ -131,6 +136,16 @@ export async function deleteGrant(pool: Pool, id: string): Promise<GrantRow> {
     if (grant === undefined) throw new NotFoundError('Grant', id);
     throw new ConflictError('This is the last admin grant: grant admin to someone else before revoking it');
   });
+}
+
+/** Every role, built-in first, then by name. */
+export async function listRoles(sql: Sql): Promise<RoleRow[]> {
+  return sql.rows<RoleRow>(`SELECT ${ROLE_COLUMNS} FROM roles ORDER BY built_in DESC, name`);
+}
+
+/** The grants of one user, or of everyone, oldest first. */
+export async function listGrants(sql: Sql, userId: string | null): Promise<GrantRow[]> {
+  return sql.rows<GrantRow>(`SELECT ${GRANT_COLUMNS} FROM grants WHERE $1::text IS NULL OR user_id = $1 ORDER BY created_at, id`, [userId]);
 }
 
 export function assertUserId(userId: string): string {

@@ -1,19 +1,10 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { BadUserInputError } from '../graphql/errors';
-import { GrantEntity } from './grant.entity';
-import {
-  assertUserId,
-  deleteGrant,
-  deleteRole,
-  insertGrant,
-  insertRole,
-  toGrant,
-  toRole,
-  updateRole,
-} from './permission-admin';
+import type { Context } from '../app/context';
+import { BadUserInputError } from '../errors';
+import { Grant } from './grant.types';
+import { assertUserId, deleteGrant, deleteRole, insertGrant, insertRole, toGrant, toRole, updateRole } from './permission-admin';
 import { assertCanManagePermissions } from './permissions.resolver';
-import { RoleEntity } from './role.entity';
+import { Role } from './role.types';
 import { RoleInput } from './role.input';
 import { validateRules } from './rule-validation';
 import { assertScope } from './scope';
@@ -27,19 +18,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Resolver()
 export class PermissionMutationsResolver {
-  @Mutation(() => RoleEntity, { description: 'Creates a role from validated CASL rules.' })
-  async createRole(@Ctx() ctx: Context, @Arg('input', () => RoleInput, { description: 'The role.' }) input: RoleInput): Promise<RoleEntity> {
+  @Mutation(() => Role, { description: 'Creates a role from validated CASL rules.' })
+  async createRole(@Ctx() ctx: Context, @Arg('input', () => RoleInput, { description: 'The role.' }) input: RoleInput): Promise<Role> {
     assertCanManagePermissions(ctx);
     const rules = validateRules(input.rules);
     return toRole(await insertRole(ctx.services.sql, input.name, input.description ?? '', rules));
   }
 
-  @Mutation(() => RoleEntity, { description: 'Replaces a role (its name, description and rules); built-in roles are read-only.' })
+  @Mutation(() => Role, { description: 'Replaces a role (its name, description and rules); built-in roles are read-only.' })
   async updateRole(
     @Ctx() ctx: Context,
     @Arg('name', () => String, { description: 'The current name of the role.' }) name: string,
     @Arg('input', () => RoleInput, { description: 'The new role.' }) input: RoleInput,
-  ): Promise<RoleEntity> {
+  ): Promise<Role> {
     assertCanManagePermissions(ctx);
     const rules = validateRules(input.rules);
     const role = await updateRole(ctx.services.sql, name, { name: input.name, description: input.description ?? null, rules });
@@ -55,7 +46,7 @@ export class PermissionMutationsResolver {
     return true;
   }
 
-  @Mutation(() => GrantEntity, {
+  @Mutation(() => Grant, {
     description: 'Grants a role to a user, optionally only within a scope and everything below it. Granting twice answers the same grant.',
   })
   async grantRole(
@@ -64,7 +55,7 @@ export class PermissionMutationsResolver {
     @Arg('role', () => String, { description: 'The role name.' }) role: string,
     @Arg('scope', () => String, { nullable: true, description: 'Limit the grant to this scope and below; everywhere when omitted.' })
     scope: string | null,
-  ): Promise<GrantEntity> {
+  ): Promise<Grant> {
     assertCanManagePermissions(ctx);
     const grant = await insertGrant(
       ctx.services.sql,

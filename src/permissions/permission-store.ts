@@ -27,12 +27,28 @@ export class PermissionStore {
 
   constructor(
     private readonly sql: Sql,
-    listener: PgListener | undefined,
+    private readonly listener: PgListener | undefined,
   ) {
     this.version = new PermissionsVersion(sql);
     if (listener !== undefined) {
       listener.on(PERMISSIONS_CHANNEL, (userId) => this.invalidate(userId === '*' ? undefined : userId));
+      // What changed while the connection was away was not heard: nothing cached before counts.
+      listener.onConnect(() => this.invalidate());
+      listener.onDisconnect(() => this.invalidate());
     }
+  }
+
+  /**
+   * The user's cached ability and the version it was loaded at, without reading the version:
+   * only for a read that checks that version in its own statement (`PERMISSIONS_VERSION_COLUMN`)
+   * and calls `abilityFor` when it differs. Undefined when nothing is cached, or while the LISTEN
+   * connection is down (then changes are not even heard, and the per-request read is cheaper
+   * than a read that has to be redone).
+   */
+  cachedAbility(userId: string): { readonly ability: Promise<AppAbility>; readonly version: string } | undefined {
+    if (this.listener === undefined || !this.listener.connected) return undefined;
+    const cached = this.cache.get(userId);
+    return cached !== undefined && cached.version === this.lastVersion ? cached : undefined;
   }
 
   async abilityFor(userId: string): Promise<AppAbility> {

@@ -1,5 +1,12 @@
 import type { Sql } from '../db/sql';
 
+/**
+ * The version as a column of another statement (`permissions_version`): read in that statement's
+ * own snapshot, so a read that answers it says which permissions it ran under, with no round
+ * trip of its own (see verifiedRows in jobs/verified-read.ts).
+ */
+export const PERMISSIONS_VERSION_COLUMN = '(SELECT version FROM permissions_version WHERE id) AS permissions_version';
+
 type Waiter = { resolve: (version: string) => void; reject: (error: unknown) => void };
 
 /**
@@ -35,13 +42,11 @@ export class PermissionsVersion {
     this.state = 'reading';
     this.sql
       .one<{ version: string }>('SELECT version FROM permissions_version WHERE id')
-      .then(
-        (row) => {
-          // The row is made by the migration and never deleted; without it nothing can be cached safely.
-          if (row === undefined) throw new Error('permissions_version has no row');
-          for (const waiter of batch) waiter.resolve(row.version);
-        },
-      )
+      .then((row) => {
+        // The row is made by the migration and never deleted; without it nothing can be cached safely.
+        if (row === undefined) throw new Error('permissions_version has no row');
+        for (const waiter of batch) waiter.resolve(row.version);
+      })
       .catch((error: unknown) => {
         for (const waiter of batch) waiter.reject(error);
       })

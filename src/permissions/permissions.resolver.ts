@@ -1,9 +1,10 @@
 import { packRules } from '@casl/ability/extra';
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { ForbiddenError } from '../graphql/errors';
-import { GrantEntity } from './grant.entity';
-import { RoleEntity } from './role.entity';
+import type { Context } from '../app/context';
+import { ForbiddenError } from '../errors';
+import { Grant } from './grant.types';
+import { listGrants, listRoles, toGrant, toRole } from './permission-admin';
+import { Role } from './role.types';
 import { Action, subjectOf } from './rules';
 import { Viewer } from './viewer.types';
 
@@ -17,10 +18,7 @@ export function assertCanManagePermissions(ctx: Context): void {
 export class PermissionsResolver {
   @Query(() => Viewer, { description: 'Who the viewer is, their grants, and their packed CASL rules for the frontend.' })
   async me(@Ctx() ctx: Context): Promise<Viewer> {
-    const grants = await ctx.services.dataSource.getRepository(GrantEntity).find({
-      where: { userId: ctx.principal.id },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    const grants = (await listGrants(ctx.services.sql, ctx.principal.id)).map(toGrant);
     const actions = Object.values(Action).filter((action) => ctx.ability.can(action, subjectOf(action)));
     return {
       id: ctx.principal.id,
@@ -31,23 +29,20 @@ export class PermissionsResolver {
     };
   }
 
-  @Query(() => [RoleEntity], { description: 'Every role, built-in first (permission manage_permissions).' })
-  async roles(@Ctx() ctx: Context): Promise<RoleEntity[]> {
+  @Query(() => [Role], { description: 'Every role, built-in first (permission manage_permissions).' })
+  async roles(@Ctx() ctx: Context): Promise<Role[]> {
     assertCanManagePermissions(ctx);
-    return ctx.services.dataSource.getRepository(RoleEntity).find({ order: { builtIn: 'DESC', name: 'ASC' } });
+    return (await listRoles(ctx.services.sql)).map(toRole);
   }
 
-  @Query(() => [GrantEntity], {
-    description: "Grants, of one user or of everyone (permission manage_permissions; anyone may list their own).",
+  @Query(() => [Grant], {
+    description: 'Grants, of one user or of everyone (permission manage_permissions; anyone may list their own).',
   })
   async grants(
     @Ctx() ctx: Context,
     @Arg('userId', () => String, { nullable: true, description: 'Only this user’s grants.' }) userId: string | null,
-  ): Promise<GrantEntity[]> {
+  ): Promise<Grant[]> {
     if (userId !== ctx.principal.id) assertCanManagePermissions(ctx);
-    return ctx.services.dataSource.getRepository(GrantEntity).find({
-      where: userId == null ? {} : { userId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    return (await listGrants(ctx.services.sql, userId ?? null)).map(toGrant);
   }
 }

@@ -1,6 +1,6 @@
 import { createMongoAbility } from '@casl/ability';
 import { rulesToAST } from '@casl/ability/extra';
-import { BadUserInputError } from '../graphql/errors';
+import { BadUserInputError } from '../errors';
 import { buildAbility } from './ability';
 import { jobPredicate } from './rules-to-sql';
 import { Action, JOB_CONDITION_FIELDS, type RawRule, subjectOf, USER_ID_PLACEHOLDER } from './rules';
@@ -88,7 +88,8 @@ function validateRule(rule: unknown, where: string): RawRule {
     ...(typeof rule['reason'] === 'string' ? { reason: rule['reason'] } : {}),
   };
   if (rule['conditions'] !== undefined) {
-    if (!subjects.includes('Job')) throw invalid(`${where}.conditions: rules on ${subjects.join(', ')} take no conditions (only rules on Job do)`);
+    if (!subjects.includes('Job'))
+      throw invalid(`${where}.conditions: rules on ${subjects.join(', ')} take no conditions (only rules on Job do)`);
     validated.conditions = validateConditions(rule['conditions'], `${where}.conditions`);
   }
   return validated;
@@ -99,7 +100,7 @@ function list(value: unknown, where: string): string[] {
   if (!Array.isArray(items) || items.length === 0 || !items.every((item) => typeof item === 'string')) {
     throw invalid(`${where} must be a string or a non-empty array of strings`);
   }
-  return [...new Set(items as string[])];
+  return [...new Set(items)];
 }
 
 function validateConditions(conditions: unknown, where: string): Record<string, unknown> {

@@ -20,7 +20,13 @@ const JOB_COLUMNS: ColumnMap = {
  * aliased), so that permission filtering happens inside the query: counts and pages are exact.
  * Only operators that stored rules may use are translated; anything else is a programming error.
  */
-export function jobPredicate(ability: AppAbility, action: AnyAction, params: SqlParams, alias?: string, columns: ColumnMap = JOB_COLUMNS): string {
+export function jobPredicate(
+  ability: AppAbility,
+  action: AnyAction,
+  params: SqlParams,
+  alias?: string,
+  columns: ColumnMap = JOB_COLUMNS,
+): string {
   const ast = rulesToAST(ability, action, 'Job');
   if (ast === null) return 'FALSE';
   return conditionToSql(ast, params, alias === undefined ? '' : `${alias}.`, columns);
@@ -48,10 +54,10 @@ function conditionToSql(condition: Condition, params: SqlParams, prefix: string,
     }
   }
   if (!(condition instanceof FieldCondition)) throw new Error('unsupported condition in a permission rule');
-  const field = columns[condition.field as string];
+  const field = columns[condition.field];
   if (field === undefined) throw new Error(`unsupported field in a permission rule: ${String(condition.field)}`);
   const column = `${prefix}${field.column}`;
-  const value = condition.value;
+  const value: unknown = condition.value;
   switch (condition.operator) {
     case 'eq':
       return field.array ? `${params.add(value)} = ANY(${column})` : `${column} = ${params.add(value)}`;

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../graphql/errors';
+import { BadUserInputError } from '../errors';
 
 /**
  * Scopes are `/`-separated paths (`acme/payments/prod`). A grant or filter on a scope covers the

@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import { JSONScalar } from '../graphql/scalars';
-import { GrantEntity } from './grant.entity';
+import { Grant } from './grant.types';
 
 @ObjectType({ description: 'The user making the request, with what they may do.' })
 export class Viewer {
@@ -10,8 +10,8 @@ export class Viewer {
   @Field(() => String, { nullable: true, description: 'The display name from the token.' })
   name!: string | null;
 
-  @Field(() => [GrantEntity], { description: "The viewer's grants." })
-  grants!: GrantEntity[];
+  @Field(() => [Grant], { description: "The viewer's grants." })
+  grants!: Grant[];
 
   @Field(() => JSONScalar, {
     description:

@@ -1,10 +1,10 @@
 import DataLoader from 'dataloader';
 import type { Sql } from '../db/sql';
 import { SqlParams } from '../db/sql-params';
-import type { Loaders, TimelinePageKey } from '../graphql/loaders';
+import type { Loaders, TimelinePageKey } from '../jobs/loaders';
 import type { Task } from '../jobs/task.types';
 import type { TimelineRow } from '../jobs/timeline.types';
-import { tasksLoader, timelinePageLoader } from '../graphql/loaders';
+import { tasksLoader, timelinePageLoader } from '../jobs/loaders';
 import { jobTypeStats } from '../jobs/stats/job-type-stats';
 import type { AppAbility } from '../permissions/ability';
 import { jobPredicate } from '../permissions/rules-to-sql';

@@ -1,7 +1,7 @@
-import type { Context } from '../graphql/context';
+import type { Context } from '../app/context';
 import type { JobRow } from '../jobs/job.row';
-import { CoalescingStream } from './coalescing-stream';
-import { newer, type JobEvent } from './job-event-hub';
+import { CoalescingStream } from '../util/coalescing-stream';
+import { newer, type JobEvent } from './hub-subscribers';
 import { mayViewNow } from './may-view';
 
 /**
@@ -28,6 +28,8 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
     private readonly single: boolean,
     minIntervalMs: number,
     onClose: () => void,
+    /** jobUpdated(statusChangesOnly): what arrived during the snapshot goes out only if its status differs from it. */
+    private readonly statusChangesOnly = false,
   ) {
     this.stream = new CoalescingStream<JobEvent>(onClose, { minIntervalMs });
   }
@@ -38,15 +40,26 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
     else this.buffered.push(event);
   };
 
-  /** Queues the snapshot, then what arrived meanwhile (unless older than the snapshot), then goes live. */
-  start(snapshot: readonly JobRow[]): void {
+  /**
+   * Queues the snapshot, then `left` (jobs that left the view before it: resynchronisation), then
+   * what arrived meanwhile (unless older than what was queued for its job), then goes live.
+   */
+  start(snapshot: readonly JobRow[], left: readonly JobEvent[] = []): void {
     const waiting = this.buffered ?? [];
     this.buffered = undefined;
     const versions = new Map(snapshot.map((row) => [row.id, row]));
     for (const row of snapshot) this.push({ row });
+    for (const event of left) {
+      if (versions.has(event.row.id)) continue;
+      if (event.removed !== true) versions.set(event.row.id, event.row);
+      this.push(event);
+    }
     for (const event of waiting) {
       const version = versions.get(event.row.id);
-      if (event.removed !== true && version !== undefined && !newer(event.row, version)) continue;
+      if (event.removed !== true && version !== undefined) {
+        if (!newer(event.row, version)) continue;
+        if (this.statusChangesOnly && event.row.status === version.status) continue;
+      }
       this.push(event);
     }
   }

@@ -1,5 +1,5 @@
-import type { Context } from '../graphql/context';
-import { refreshAbility } from '../graphql/context';
+import type { Context } from '../app/context';
+import { refreshAbility } from '../app/context';
 import { jobSubject, type JobFacts } from '../permissions/ability';
 
 /** How long to wait before asking again when the viewer's permissions could not be read. */

@@ -11,7 +11,7 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import type { Context } from '../graphql/context';
+import type { Context } from '../app/context';
 import { isViewerSpecific } from '../graphql/viewer-specific';
 import { rulesKey } from './event-batch';
 
@@ -99,10 +99,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /** The source's events mapped to results, in order; ending or failing the mapped stream ends the source. */
-function mapStream<T>(
-  source: AsyncIterable<unknown>,
-  map: (payload: unknown) => T | Promise<T>,
-): AsyncIterableIterator<T> {
+function mapStream<T>(source: AsyncIterable<unknown>, map: (payload: unknown) => T | Promise<T>): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
   const close = async () => {
     try {

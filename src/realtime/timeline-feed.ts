@@ -1,7 +1,8 @@
-import type { Context } from '../graphql/context';
+import type { Context } from '../app/context';
 import { TIMELINE_COLUMNS } from '../jobs/timeline.types';
-import { CoalescingStream } from './coalescing-stream';
-import type { JobEventHub, TimelineEventRow, TimelineSubscriber } from './job-event-hub';
+import { CoalescingStream } from '../util/coalescing-stream';
+import type { JobEventHub } from './job-event-hub';
+import type { TimelineEventRow, TimelineSubscriber } from './hub-subscribers';
 import { mayViewNow } from './may-view';
 
 /** Events replayed per query: the next page is read only once the client has taken this one. */
@@ -45,6 +46,12 @@ export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, Ti
   /** For the hub (live only). */
   deliver(event: TimelineEventRow): void {
     this.stream.push(event.id, event);
+  }
+
+  /** For the hub: the viewer lost sight of the job; ends once what is queued is sent (or refused). */
+  end(): void {
+    this.finished = true;
+    this.stream.end();
   }
 
   async next(): Promise<IteratorResult<TimelineEventRow>> {

@@ -2,19 +2,30 @@ import type { Server } from 'node:http';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { getVariableValues } from 'graphql/execution/values';
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { WebSocketServer, WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal';
-import { contextFor, type Context } from '../graphql/context';
+import { contextFor, type Context } from '../app/context';
 import { logRequestErrors } from '../graphql/format-error';
 import { requestIdOf } from '../server/request-logging';
-import { AppError, ErrorCode, UnauthenticatedError } from '../graphql/errors';
-import type { Services } from '../services';
+import { AppError, ErrorCode, UnauthenticatedError } from '../errors';
+import type { Services } from '../app/services';
 import { LIMITS } from '../graphql/limits';
 import { DocumentCache } from '../graphql/document-cache';
 import { sharedSubscriptions } from './shared-execution';
+import { wsMetrics } from '../metrics/graphql-metrics';
 import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
+import { closeSlowReaders, type SlowReaderLimits } from './slow-readers';
 
 export interface WebSocketLimits {
   /** Largest message a client may send; larger ones close the socket (1009). */
@@ -25,6 +36,8 @@ export interface WebSocketLimits {
   readonly keepAliveMs: number;
   /** At shutdown, sockets still open this long after their 1001 close frame are cut. */
   readonly closeGraceMs: number;
+  /** Clients that stop reading are closed (4413): see slow-readers.ts. */
+  readonly slowReader: SlowReaderLimits;
 }
 
 export const DEFAULT_WS_LIMITS: WebSocketLimits = {
@@ -33,6 +46,7 @@ export const DEFAULT_WS_LIMITS: WebSocketLimits = {
   connectionInitTimeoutMs: 5_000,
   keepAliveMs: 12_000,
   closeGraceMs: 2_000,
+  slowReader: { maxUnreadBytes: 1_048_576, stalledMs: 10_000, cutAfterMs: 10_000 },
 };
 
 type Formatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -58,9 +72,24 @@ export function atExpiry(expiresAtMs: number, expired: () => void, maxTimerMs = 
       return;
     }
     timer = setTimeout(arm, Math.min(remaining, maxTimerMs));
+    // The open socket keeps the process alive, not its expiry: a timer left behind must not.
+    timer.unref();
   };
   arm();
   return () => clearTimeout(timer);
+}
+
+/**
+ * Closes `socket` with 4403 when its token expires; answers whether the socket is still open.
+ * A socket that closed while its token was being checked (the client left, or the server is
+ * shutting down) gets no timer: its 'close' has fired already, nothing would cancel the timer, and
+ * it would hold the socket and keep the process alive until the token's expiry (an hour, a day).
+ */
+export function closeAtExpiry(socket: Pick<WebSocket, 'readyState' | 'once' | 'close'>, expiresAtMs: number): boolean {
+  if (socket.readyState === WebSocket.CLOSED) return false;
+  const cancel = atExpiry(expiresAtMs, () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'));
+  socket.once('close', cancel);
+  return true;
 }
 
 /**
@@ -93,13 +122,20 @@ export function attachWebSocketServer(
     ...(options.verifyOrigin === undefined
       ? {}
       : {
-          verifyClient: ({ origin, req }: { origin: string | undefined; req: { headers: { host?: string } } }) =>
-            options.verifyOrigin?.(origin, req.headers.host) ?? true,
+          // Refused as over HTTP: 403 (ws answers 401 when verifyClient only says no).
+          verifyClient: (
+            { origin, req }: { origin: string | undefined; req: { headers: { host?: string | undefined } } },
+            done: (allowed: boolean, status?: number, message?: string) => void,
+          ) => {
+            if (options.verifyOrigin?.(origin, req.headers.host) ?? true) done(true);
+            else done(false, 403, 'Forbidden: this origin is not allowed');
+          },
         }),
   });
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
   // Registered before graphql-ws's own: see quietClientErrors.
   wss.on('connection', (socket) => quietClientErrors(socket, log));
+  const stopClosingSlowReaders = closeSlowReaders(wss, limits.slowReader, log);
 
   const sharing = sharedSubscriptions();
   const documents = new DocumentCache();
@@ -108,6 +144,7 @@ export function attachWebSocketServer(
       schema,
       subscribe: sharing.subscribe,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+      ...wsMetrics.hooks,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
         try {
@@ -116,9 +153,7 @@ export function attachWebSocketServer(
           ctx.extra.principal = principal;
           // The upgrade's X-Request-Id, when sane, names the connection in every log line.
           ctx.extra.connectionId = requestIdOf(ctx.extra.request);
-          const cancel = atExpiry(principal.expiresAt * 1000, () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'));
-          socket.once('close', cancel);
-          return true;
+          return closeAtExpiry(socket, principal.expiresAt * 1000);
         } catch (error) {
           const message = error instanceof AppError ? error.message : 'authentication failed';
           socket.close(CloseCode.Forbidden, `Forbidden: ${message}`.slice(0, 120));
@@ -130,14 +165,18 @@ export function attachWebSocketServer(
         if (principal === undefined) return [new UnauthenticatedError()];
         // graphql-ws has already added this operation's id to ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
-          return [new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} operations at once per connection`)];
+          return [
+            new AppError(ErrorCode.RATE_LIMITED, `At most ${limits.maxSubscriptionsPerConnection} operations at once per connection`),
+          ];
         }
         const document = documents.get(payload.query, (): DocumentNode | readonly GraphQLError[] => {
           let parsed;
           try {
             parsed = parse(payload.query, { maxTokens: LIMITS.maxTokens });
           } catch (error) {
-            return [withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED')];
+            return [
+              withCode(error instanceof GraphQLError ? error : new GraphQLError('The document does not parse'), 'GRAPHQL_PARSE_FAILED'),
+            ];
           }
           const errors = validate(schema, parsed, [...options.validationRules]);
           return errors.length > 0 ? errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) : parsed;
@@ -161,16 +200,20 @@ export function attachWebSocketServer(
           return [error instanceof GraphQLError ? error : new GraphQLError('Internal error', { originalError: error as Error })];
         }
       },
-      onError: (ctx, id, _payload, errors) => {
+      onError: (ctx, id, payload, errors) => {
         // Refusals before the operation ran (a context may not exist): the connection's logger.
         logRequestErrors(errors, { log, requestId: operationId(ctx.extra, id) });
-        return errors.map(format);
+        return wsMetrics.errors(payload, errors.map(format));
       },
       onNext: (ctx, id, _payload, args, result) => {
-        if (result.errors === undefined) return result;
+        if (result.errors === undefined) return undefined; // as it is
         const context = args.contextValue as Partial<Context> | undefined;
         logRequestErrors(result.errors, { log: context?.log ?? log, requestId: context?.requestId ?? operationId(ctx.extra, id) });
-        return { ...result, errors: result.errors.map(format) };
+        return {
+          ...(result.data === undefined ? {} : { data: result.data }),
+          ...(result.extensions === undefined ? {} : { extensions: result.extensions }),
+          errors: wsMetrics.errors(args, result.errors.map(format)),
+        };
       },
     },
     wss,
@@ -188,6 +231,7 @@ export function attachWebSocketServer(
      * drain grace (10 s): after closeGraceMs it is cut.
      */
     dispose: async () => {
+      stopClosingSlowReaders();
       const disposing = disposable.dispose();
       const cut = setTimeout(() => {
         if (wss.clients.size > 0) log.warn({ sockets: wss.clients.size }, 'WebSocket clients did not answer the close frame in time: cut');
@@ -213,7 +257,10 @@ function quietClientErrors(socket: WebSocket, log: Logger): void {
   socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
     const error = args[0] as { code?: unknown; message?: unknown } | undefined;
     if (event === 'error' && typeof error?.code === 'string' && error.code.startsWith('WS_ERR_')) {
-      log.info({ code: error.code, reason: String(error.message).slice(0, 200) }, 'a WebSocket client sent a frame the protocol refuses; closed');
+      log.info(
+        { code: error.code, reason: String(error.message).slice(0, 200) },
+        'a WebSocket client sent a frame the protocol refuses; closed',
+      );
       return true;
     }
     return emit(event, ...args);
@@ -226,5 +273,10 @@ function operationId(extra: { readonly connectionId?: string }, id: string): str
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  return error.extensions['code'] === undefined ? new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } }) : error;
+  return error.extensions['code'] === undefined
+    ? new GraphQLError(error.message, {
+        ...(error.nodes === undefined ? {} : { nodes: error.nodes }),
+        extensions: { ...error.extensions, code },
+      })
+    : error;
 }

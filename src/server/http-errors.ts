@@ -25,6 +25,8 @@ export function httpErrorHandler(log: Logger): ErrorRequestHandler {
     }
     const errorId = randomUUID();
     log.error({ err: error, errorId }, 'unhandled HTTP error');
-    res.status(500).json({ errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }] });
+    res.status(500).json({
+      errors: [{ message: `Internal server error (error id ${errorId})`, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } }],
+    });
   };
 }

@@ -22,6 +22,8 @@ export function refuseForeignOrigins(allowed: readonly string[]): RequestHandler
       next();
       return;
     }
-    res.status(403).json({ errors: [{ message: `The origin ${String(req.headers.origin).slice(0, 200)} is not allowed`, extensions: { code: 'FORBIDDEN' } }] });
+    res.status(403).json({
+      errors: [{ message: `The origin ${String(req.headers.origin).slice(0, 200)} is not allowed`, extensions: { code: 'FORBIDDEN' } }],
+    });
   };
 }

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../graphql/errors';
+import { BadUserInputError } from '../errors';
 
 /**
  * A lease names one attempt of one job: `<job id>.<token>`, the token being a random UUID

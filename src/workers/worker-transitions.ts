@@ -1,14 +1,16 @@
-import type { Context } from '../graphql/context';
-import { ConflictError, ForbiddenError } from '../graphql/errors';
+import type { Context } from '../app/context';
+import { ConflictError, ForbiddenError } from '../errors';
 import { SqlParams } from '../db/sql-params';
 import { jobPredicate } from '../permissions/rules-to-sql';
 import { TRANSITIONS, type JobStatus, type TransitionName } from '../jobs/job-status';
-import { changeJobs, type ChangedJob, type ChangeEvent, type JobChange } from '../jobs/transitions/change-jobs';
+import { changeJobs, type ChangedJob, type ChangeEvent } from '../jobs/transitions/change-jobs';
+import { targetStatusSql } from '../jobs/transitions/transition-sql';
 import type { Lease } from './lease';
 
 export interface WorkerTransition {
   readonly transition: TransitionName;
-  readonly set: JobChange['operation'] & { kind: 'update' };
+  /** Assignments besides the status (which the transition's `to` gives), over the row `j`. */
+  readonly set?: (params: SqlParams) => string;
   readonly event: Pick<ChangeEvent, 'kind' | 'message' | 'data'>;
 }
 
@@ -18,19 +20,19 @@ export interface WorkerTransition {
  * statuses, and the worker's `execute` permission on the job.
  */
 export async function applyWorkerTransition(ctx: Context, lease: Lease, move: WorkerTransition): Promise<ChangedJob> {
-  const from = TRANSITIONS[move.transition].from;
   const [row] = await changeJobs(ctx.services.sql, {
     target: { ids: [lease.jobId] },
-    from,
-    operation: move.set,
-    guards: [
-      (params) => `j.lease_token = ${params.add(lease.token)}::uuid`,
-      (params) => jobPredicate(ctx.ability, 'execute', params, 'j'),
-    ],
+    transitions: [move.transition],
+    by: 'worker',
+    operation: {
+      kind: 'update',
+      set: (params) => [`status = ${targetStatusSql(move.transition)}`, ...(move.set === undefined ? [] : [move.set(params)])].join(', '),
+    },
+    guards: [(params) => `j.lease_token = ${params.add(lease.token)}::uuid`, (params) => jobPredicate(ctx.ability, 'execute', params, 'j')],
     event: { ...move.event, actorId: ctx.principal.id, actorKind: 'WORKER' },
   });
   if (row !== undefined) return row;
-  throw await explainWorkerRefusal(ctx, lease, from);
+  throw await explainWorkerRefusal(ctx, lease, TRANSITIONS[move.transition].from);
 }
 
 export async function explainWorkerRefusal(ctx: Context, lease: Lease, from: readonly JobStatus[]): Promise<Error> {

@@ -1,22 +1,27 @@
-import { Arg, Ctx, Int, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { BadUserInputError, ForbiddenError } from '../graphql/errors';
+import { Arg, Ctx, Extensions, Int, Mutation, Resolver } from 'type-graphql';
+import type { Context } from '../app/context';
+import { BadUserInputError, ConflictError, ForbiddenError } from '../errors';
+import { WORKER_PROTOCOL } from '../graphql/worker-protocol';
 import { jobSubject } from '../permissions/ability';
 import { jobPredicate } from '../permissions/rules-to-sql';
-import { SqlParams } from '../db/sql-params';
 import { JOB_TYPE_PATTERN } from '../jobs/create-job.input';
-import { TRANSITIONS, WORKER_HELD_STATUSES } from '../jobs/job-status';
+import { WORKER_HELD_STATUSES } from '../jobs/job-status';
 import { toJob } from '../jobs/job.row';
 import { Job } from '../jobs/job.types';
 import { changeJobs } from '../jobs/transitions/change-jobs';
-import { formatLease, parseLease, type Lease } from './lease';
+import { targetStatusSql } from '../jobs/transitions/transition-sql';
+import { endAttempt, moveAttempt } from './attempt-end';
+import { completeCurrentStep } from './complete-step';
+import { formatLease, parseLease } from './lease';
+import type { Receipt } from './progress/progress-buffer';
 import { parseReports } from './progress/validate-report';
 import { claimJob, type ClaimedRow } from './sql/claim-job';
+import { recordHeartbeat } from './sql/heartbeat';
 import { Claim, HeartbeatResult, ProgressReport } from './worker.types';
-import { applyWorkerTransition, explainWorkerRefusal, type WorkerTransition } from './worker-transitions';
-import type { TrapDecision } from '../jobs/actions/trap-decision';
+import { explainWorkerRefusal } from './worker-transitions';
 
 const DEFAULT_TRAP_TIMEOUT_SECONDS = 3600;
+
 const MAX_TRAP_TIMEOUT_SECONDS = 7 * 86_400;
 
 function assertText(value: string, max: number, field: string, required = false): string {
@@ -25,13 +30,17 @@ function assertText(value: string, max: number, field: string, required = false)
   return value;
 }
 
-/** The worker protocol: claim, heartbeat, report, and end the attempt. Permission `execute`. */
+/**
+ * The worker protocol: claim, heartbeat, report, and end the attempt. Permission `execute`.
+ * Every mutation here is marked `@Extensions(WORKER_PROTOCOL)`: workers spend their own rate budget.
+ */
 @Resolver()
 export class WorkerResolver {
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Claim, {
     nullable: true,
     description:
-      'Claims the oldest runnable PENDING job (its schedule has come) of the given types that the worker may execute: it becomes RUNNING. Null when there is none.',
+      'Claims the oldest runnable PENDING job of the given types that the worker may execute: at once for PRE (and POST), for RUN once its scheduledAt has come. It becomes RUNNING; `step` says where to start. Null when there is none.',
   })
   async claimJob(
     @Ctx() ctx: Context,
@@ -43,7 +52,9 @@ export class WorkerResolver {
     assertText(workerId, 200, 'workerId', true);
     if (types != null) {
       if (types.length === 0 || types.length > 100) throw new BadUserInputError('types must name 1 to 100 job types', 'types');
-      for (const type of types) if (!JOB_TYPE_PATTERN.test(type) || type.length > 100) throw new BadUserInputError(`"${type.slice(0, 100)}" is not a job type`, 'types');
+      for (const type of types)
+        if (!JOB_TYPE_PATTERN.test(type) || type.length > 100)
+          throw new BadUserInputError(`"${type.slice(0, 100)}" is not a job type`, 'types');
     }
     if (!ctx.ability.can('execute', 'Job')) throw new ForbiddenError('Claiming jobs needs the execute permission');
     for (;;) {
@@ -70,10 +81,12 @@ export class WorkerResolver {
       ctx.log.error({ err: error, jobId: row.id }, 'job secrets could not be decrypted');
       await changeJobs(ctx.services.sql, {
         target: { ids: [row.id] },
-        from: TRANSITIONS.secretsUnreadable.from,
+        transitions: ['secretsUnreadable'],
+        by: 'worker',
         operation: {
           kind: 'update',
-          set: () => `status = '${TRANSITIONS.secretsUnreadable.to}', error_message = 'Its secrets could not be decrypted (was SECRETS_KEY changed?)'`,
+          set: () =>
+            `status = ${targetStatusSql('secretsUnreadable')}, error_message = 'Its secrets could not be decrypted (was SECRETS_KEY changed?)'`,
         },
         event: { kind: 'FAILED', actorId: null, actorKind: 'SYSTEM', message: 'Secrets could not be decrypted' },
       });
@@ -81,30 +94,30 @@ export class WorkerResolver {
     }
   }
 
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => HeartbeatResult, {
-    description: 'Says the worker is alive; answers whether a cancel was requested and, after a trap, the decision. CONFLICT once the lease is no longer valid.',
+    description:
+      'Says the worker is alive; answers whether a cancel was requested and, after a trap, the decision. CONFLICT once the lease is no longer valid.',
   })
-  async heartbeat(@Ctx() ctx: Context, @Arg('lease', () => String, { description: 'The lease from claimJob.' }) leaseText: string): Promise<HeartbeatResult> {
+  async heartbeat(
+    @Ctx() ctx: Context,
+    @Arg('lease', () => String, { description: 'The lease from claimJob.' }) leaseText: string,
+  ): Promise<HeartbeatResult> {
     const lease = parseLease(leaseText);
-    const params = new SqlParams();
-    const id = params.add(lease.jobId);
-    const token = params.add(lease.token);
-    const held = params.add(WORKER_HELD_STATUSES);
-    // The decision after a trap is answered on every heartbeat until the worker traps again (the
-    // trap clears it) or the attempt ends: a lost answer is never a lost decision.
-    const row = await ctx.services.sql.one<{ status: HeartbeatResult['status']; trap_decision: TrapDecision | null }>(
-      `UPDATE jobs j SET heartbeat_at = now()
-        WHERE j.id = ${id} AND j.lease_token = ${token} AND j.status = ANY(${held}::text[]) AND ${jobPredicate(ctx.ability, 'execute', params, 'j')}
-       RETURNING j.status, j.trap_decision`,
-      params.values,
-    );
+    const row = await recordHeartbeat(ctx.services.sql, lease, (params) => jobPredicate(ctx.ability, 'execute', params, 'j'));
     if (row === undefined) throw await explainWorkerRefusal(ctx, lease, WORKER_HELD_STATUSES);
-    return { status: row.status, cancelRequested: row.status === 'CANCELLING', trapDecision: row.status === 'RUNNING' ? row.trap_decision : null };
+    return {
+      status: row.status,
+      cancelRequested: row.status === 'CANCELLING',
+      trapDecision: row.status === 'RUNNING' ? row.trap_decision : null,
+      storedSequence: Number(row.progress_sequence),
+    };
   }
 
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Int, {
     description:
-      'Reports progress for one or many attempts (batch as much as you like, up to 1000 reports). Answers how many reports were accepted: a report whose lease is no longer current is refused and can never overwrite a later state.',
+      'Reports progress for one or many attempts (batch as much as you like, up to 1000 reports). Answers how many reports were accepted: a report whose lease is no longer current is refused and can never overwrite a later state. Sequenced reports (`sequence`) are durable: the answer comes once they are stored (up to PROGRESS_FLUSH_MS later), a report already stored is ignored (and counted as accepted), one after a gap refuses the call with CONFLICT (`reason: SEQUENCE_GAP`, `gaps: [{ lease, storedSequence }]`: send again from storedSequence + 1); on any other error, send them again.',
   })
   async reportProgress(
     @Ctx() ctx: Context,
@@ -118,10 +131,36 @@ export class WorkerResolver {
       if (held === undefined || !ctx.ability.can('execute', jobSubject(held))) continue;
       accepted.push({ jobId: lease.jobId, token: lease.token, actor: ctx.principal.id, report });
     }
-    ctx.services.progress.accept(accepted);
-    return accepted.length;
+    const receipts = ctx.services.progress.accept(accepted);
+    if (receipts.length === 0) return accepted.length;
+    return accepted.length - (await this.awaitStored(ctx, receipts, accepted));
   }
 
+  /** Waits for sequenced reports to be stored; answers how many of them were refused because their lease ended. */
+  private async awaitStored(
+    ctx: Context,
+    receipts: readonly Receipt[],
+    accepted: ReadonlyArray<{ jobId: string; report: ProgressReport }>,
+  ): Promise<number> {
+    const outcomes = await ctx.services.progress.stored(receipts);
+    const gaps: Array<{ lease: string; storedSequence: number }> = [];
+    let lost = 0;
+    for (const [jobId, outcome] of outcomes) {
+      const receipt = receipts.find((candidate) => candidate.jobId === jobId) as Receipt;
+      if (outcome.kind === 'failed') throw outcome.error;
+      if (outcome.kind === 'gap') gaps.push({ lease: formatLease(jobId, receipt.token), storedSequence: outcome.storedSequence });
+      if (outcome.kind === 'lost') lost += accepted.filter((entry) => entry.jobId === jobId).length;
+    }
+    if (gaps.length > 0) {
+      throw new ConflictError(
+        `Progress reports are missing before the ones sent (stored up to sequence ${gaps.map((gap) => gap.storedSequence).join(', ')}): send again from the next one`,
+        { reason: 'SEQUENCE_GAP', gaps },
+      );
+    }
+    return lost;
+  }
+
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Job, { description: 'Ends the attempt successfully: SUCCEEDED. Pending progress is written first.' })
   completeJob(
     @Ctx() ctx: Context,
@@ -129,14 +168,28 @@ export class WorkerResolver {
     @Arg('message', () => String, { nullable: true, description: 'A final status line (at most 1000 characters).' }) message: string | null,
   ): Promise<Job> {
     if (message != null) assertText(message, 1000, 'message');
-    return this.end(ctx, parseLease(lease), {
+    return endAttempt(ctx, parseLease(lease), {
       transition: 'complete',
-      set: { kind: 'update', set: (params) => `status = 'SUCCEEDED', message = coalesce(${params.add(message)}, j.message), error_message = NULL, error_stack = NULL`,
-      },
+      set: (params) => `message = coalesce(${params.add(message)}, j.message), error_message = NULL, error_stack = NULL`,
       event: { kind: 'SUCCEEDED', message },
     });
   }
 
+  @Extensions(WORKER_PROTOCOL)
+  @Mutation(() => Job, {
+    description:
+      "Ends the current step (PRE or RUN) successfully: the next one runs on the same lease (RUNNING, `step` the next one). Except RUN before the job's scheduledAt: the job goes back to PENDING at step RUN and the lease ends; a worker claims it again for RUN once the time comes. POST is the last step: end it with completeJob or failJob (CONFLICT, reason LAST_STEP). Pending progress is written first.",
+  })
+  completeStep(
+    @Ctx() ctx: Context,
+    @Arg('lease', () => String, { description: 'The lease from claimJob.' }) leaseText: string,
+    @Arg('message', () => String, { nullable: true, description: 'A status line (at most 1000 characters).' }) message: string | null,
+  ): Promise<Job> {
+    if (message != null) assertText(message, 1000, 'message');
+    return completeCurrentStep(ctx, parseLease(leaseText), message);
+  }
+
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Job, { description: 'Ends the attempt with an error: FAILED, with the message and stack trace for the monitor.' })
   failJob(
     @Ctx() ctx: Context,
@@ -146,21 +199,26 @@ export class WorkerResolver {
   ): Promise<Job> {
     assertText(error, 10_000, 'error', true);
     if (stack != null) assertText(stack, 100_000, 'stack');
-    return this.end(ctx, parseLease(lease), {
+    return endAttempt(ctx, parseLease(lease), {
       transition: 'fail',
-      set: { kind: 'update', set: (params) => `status = 'FAILED', error_message = ${params.add(error)}, error_stack = ${params.add(stack)}` },
+      set: (params) => `error_message = ${params.add(error)}, error_stack = ${params.add(stack)}`,
       event: { kind: 'FAILED', message: error },
     });
   }
 
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Job, {
-    description: "Traps an error: TRAPPED until a person decides (resolveTrap) or the timeout passes (then FAILED). Keep heartbeating to hear the decision.",
+    description:
+      'Traps an error: TRAPPED until a person decides (resolveTrap) or the timeout passes (then FAILED). Keep heartbeating to hear the decision.',
   })
   trapJob(
     @Ctx() ctx: Context,
     @Arg('lease', () => String, { description: 'The lease from claimJob.' }) lease: string,
     @Arg('error', () => String, { description: 'What went wrong (at most 10,000 characters).' }) error: string,
-    @Arg('timeoutSeconds', () => Int, { nullable: true, description: 'How long to wait for a decision; 3600 when omitted, at most 7 days.' })
+    @Arg('timeoutSeconds', () => Int, {
+      nullable: true,
+      description: 'How long to wait for a decision; 3600 when omitted, at most 7 days.',
+    })
     timeoutSeconds: number | null,
   ): Promise<Job> {
     assertText(error, 10_000, 'error', true);
@@ -168,18 +226,15 @@ export class WorkerResolver {
     if (timeout < 1 || timeout > MAX_TRAP_TIMEOUT_SECONDS) {
       throw new BadUserInputError(`timeoutSeconds must be between 1 and ${MAX_TRAP_TIMEOUT_SECONDS}`, 'timeoutSeconds');
     }
-    return this.move(ctx, parseLease(lease), {
+    return moveAttempt(ctx, parseLease(lease), {
       transition: 'trap',
-      set: {
-        kind: 'update',
-        set: (params) =>
-          `status = 'TRAPPED', error_message = ${params.add(error)}, trap_timeout_at = now() + make_interval(secs => ${params.add(timeout)}),
-           trap_decision = NULL`,
-      },
+      set: (params) =>
+        `error_message = ${params.add(error)}, trap_timeout_at = now() + make_interval(secs => ${params.add(timeout)}), trap_decision = NULL`,
       event: { kind: 'TRAPPED', message: error, data: { timeoutSeconds: timeout } },
     });
   }
 
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Job, { description: 'Says the worker is undoing its work: ROLLBACK. End it with failJob.' })
   startRollback(
     @Ctx() ctx: Context,
@@ -187,36 +242,19 @@ export class WorkerResolver {
     @Arg('reason', () => String, { nullable: true, description: 'Why (at most 1000 characters).' }) reason: string | null,
   ): Promise<Job> {
     if (reason != null) assertText(reason, 1000, 'reason');
-    return this.move(ctx, parseLease(lease), {
+    return moveAttempt(ctx, parseLease(lease), {
       transition: 'startRollback',
-      set: { kind: 'update', set: (params) => `status = 'ROLLBACK', message = coalesce(${params.add(reason)}, j.message)` },
+      set: (params) => `message = coalesce(${params.add(reason)}, j.message)`,
       event: { kind: 'ROLLBACK_STARTED', message: reason },
     });
   }
 
+  @Extensions(WORKER_PROTOCOL)
   @Mutation(() => Job, { description: 'Confirms a requested cancel: the worker has stopped. CANCELLED.' })
   confirmCancel(@Ctx() ctx: Context, @Arg('lease', () => String, { description: 'The lease from claimJob.' }) lease: string): Promise<Job> {
-    return this.end(ctx, parseLease(lease), {
+    return endAttempt(ctx, parseLease(lease), {
       transition: 'confirmCancel',
-      set: { kind: 'update', set: () => `status = 'CANCELLED'` },
       event: { kind: 'CANCELLED', message: 'The worker stopped' },
     });
-  }
-
-  /** A move of the attempt (trap, rollback): that job's pending progress is written first, so the person deciding sees it. */
-  private async move(ctx: Context, lease: Lease, move: WorkerTransition): Promise<Job> {
-    await ctx.services.progress.flush(lease.jobId);
-    return toJob(await applyWorkerTransition(ctx, lease, move));
-  }
-
-  /**
-   * Ends an attempt: its pending progress is written first (that job's only: with many jobs
-   * ending, the others still wait for their PROGRESS_FLUSH_MS), then nothing more is taken for it.
-   */
-  private async end(ctx: Context, lease: Lease, move: WorkerTransition): Promise<Job> {
-    const job = await this.move(ctx, lease, move);
-    ctx.services.progress.forget(lease.jobId, lease.token);
-    ctx.services.leases.forget(lease.jobId, lease.token);
-    return job;
   }
 }

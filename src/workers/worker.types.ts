@@ -1,10 +1,10 @@
-import { Field, Float, InputType, ObjectType } from 'type-graphql';
-import { JSONObjectScalar } from '../graphql/scalars';
+import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { DateTimeScalar, JSONObjectScalar } from '../graphql/scalars';
 import { TaskStatus } from '../jobs/job.enums';
 import { JobStatus, JobStep } from '../jobs/job-status';
 import { Job } from '../jobs/job.types';
 import { TrapDecision } from '../jobs/actions/trap-decision';
-import { REPORT_LIMITS } from './progress/report-limits';
+import { REPORT_LIMITS } from '../sdk/report-limits';
 
 // Progress reports are validated by hand (validate-report.ts) in one pass: at tens of
 // thousands of reports a second, per-property decorators cost more than the flush itself.
@@ -17,7 +17,10 @@ export class Claim {
   @Field(() => Job, { description: 'The claimed job (now RUNNING). `step` says where to start: every later step runs too.' })
   job!: Job;
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: 'The job secrets, decrypted, for this worker only; null when it has none.' })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description: 'The job secrets, decrypted, for this worker only; null when it has none.',
+  })
   secrets!: Record<string, unknown> | null;
 }
 
@@ -35,6 +38,12 @@ export class HeartbeatResult {
       'After a trap is resolved with RETRY or SKIP: what to do. Repeated on every heartbeat while RUNNING until the worker traps again (so a lost answer loses nothing); act on it once. Null otherwise.',
   })
   trapDecision!: TrapDecision | null;
+
+  @Field(() => Int, {
+    description:
+      "The last sequence number of this lease's progress reports that is stored (0: none). Reports up to it need never be sent again.",
+  })
+  storedSequence!: number;
 }
 
 @InputType({ description: "Progress of one of a job's tasks (a table, a file, a mailbox folder)." })
@@ -66,7 +75,24 @@ export class ProgressReport {
   @Field(() => String, { description: 'The lease from claimJob.' })
   lease!: string;
 
-  @Field(() => Float, { nullable: true, description: 'Units done in this attempt. Derived from the tasks when omitted and tasks are reported.' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Numbers the lease's reports 1, 2, 3... so that none is lost or counted twice: reportProgress answers only once sequenced reports are stored, one already stored is ignored, one after a gap is refused (CONFLICT, SEQUENCE_GAP). Send either sequenced reports or unsequenced ones for a lease, not both.",
+  })
+  sequence?: number | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      "When the worker wrote this report's log lines (and made its phase or step change): their time in the timeline, kept between the attempt's start and now. The time the server writes them when omitted.",
+  })
+  at?: Date | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Units done in this attempt. Derived from the tasks when omitted and tasks are reported.',
+  })
   done?: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Units in all; null while counting.' })

@@ -21,6 +21,11 @@ export interface DeafWebSocket {
   texts(): string[];
   /** Waits for a frame matching `predicate`. */
   until(predicate: (frame: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
+  /** Stops reading from the connection (what the server sends stays in the buffers), and starts again. */
+  pause(): void;
+  resume(): void;
+  /** Settles once the server has closed its side of the connection (this side stays open until destroy()). */
+  readonly ended: Promise<void>;
   destroy(): void;
 }
 
@@ -87,6 +92,10 @@ export async function deafWebSocket(httpUrl: string, protocol = 'graphql-transpo
     socket.once('close', () => reject(new Error('closed during the upgrade')));
   });
 
+  const ended = new Promise<void>((resolve) => {
+    socket.once('end', () => resolve());
+    socket.once('close', () => resolve());
+  });
   return {
     send(text) {
       const payload = Buffer.from(text);
@@ -111,12 +120,19 @@ export async function deafWebSocket(httpUrl: string, protocol = 'graphql-transpo
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no such frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((frame) => [frame.opcode, frame.payload.toString()]))}`));
+          reject(
+            new Error(
+              `no such frame within ${timeoutMs} ms; got ${JSON.stringify(frames.map((frame) => [frame.opcode, frame.payload.toString()]))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
       });
     },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    ended,
     destroy: () => socket.destroy(),
   };
 }

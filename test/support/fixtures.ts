@@ -21,6 +21,8 @@ export interface JobSeed {
   progress_percent?: number | null;
   message?: string | null;
   attempt?: number;
+  attributes?: Record<string, string>;
+  asset?: string | null;
 }
 
 /** Inserts jobs in one statement and answers them with their ids. */
@@ -46,6 +48,8 @@ export async function insertJobs(pool: Pool, seeds: readonly JobSeed[]): Promise
     progress_total: seed.progress_total ?? null,
     progress_percent: seed.progress_percent ?? null,
     message: seed.message ?? null,
+    attributes: seed.attributes ?? {},
+    asset: seed.asset ?? null,
   }));
   await pool.query(`INSERT INTO jobs SELECT * FROM json_populate_recordset(NULL::jobs, $1::json)`, [JSON.stringify(rows)]);
   return rows.map((row, index) => ({ ...seeds[index], id: row.id }));

@@ -20,6 +20,7 @@ export default async function globalSetup(): Promise<void> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'jobwatch-test-'));
     const embedded = await startEmbeddedPostgres(dataDir, log);
     (globalThis as { __embeddedTestPostgres?: typeof embedded }).__embeddedTestPostgres = embedded;
+    (globalThis as { __embeddedTestDataDir?: string }).__embeddedTestDataDir = dataDir;
     adminUrl = embedded.url;
   }
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
-import { startServer } from '../../src/server/start-server';
+import { startServer } from '../../src/app/start-server';
 import type { TestDatabase } from './test-database';
 import { postGraphQL, TEST_JWT_SECRET, TEST_SECRETS_KEY, type TestServer } from './test-server';
 import { wsUrl } from './ws-client';
@@ -26,16 +26,16 @@ export interface GraphQLErrorShape {
 export interface Outcome {
   readonly transport: 'http' | 'ws';
   /** HTTP only. */
-  readonly status?: number;
-  readonly headers?: Headers;
+  readonly status?: number | undefined;
+  readonly headers?: Headers | undefined;
   /** WebSocket only: set when the server closed the socket (or refused the handshake) instead of answering. */
-  readonly closed?: { readonly code: number; readonly reason: string };
+  readonly closed?: { readonly code: number; readonly reason: string } | undefined;
   /** WebSocket only: the upgrade was refused (the HTTP answer instead of a socket). */
-  readonly handshakeRefused?: string;
+  readonly handshakeRefused?: string | undefined;
   /** WebSocket subscriptions only: nothing arrived within the wait (a live, silent subscription). */
-  readonly silent?: boolean;
+  readonly silent?: boolean | undefined;
   readonly data?: unknown;
-  readonly errors?: readonly GraphQLErrorShape[];
+  readonly errors?: readonly GraphQLErrorShape[] | undefined;
   /** Everything the server said, as text, to look for leaks. */
   readonly text: string;
   /** Milliseconds from sending the operation to its answer. */
@@ -57,7 +57,7 @@ export async function http(url: string, options: HttpOptions = {}): Promise<Outc
   const response = await fetch(url + (options.search ?? ''), {
     method: options.method ?? 'POST',
     headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...options.headers },
-    body: options.body === undefined ? undefined : json ? JSON.stringify(options.body) : (options.body as string),
+    ...(options.body === undefined ? {} : { body: json ? JSON.stringify(options.body) : options.body }),
   });
   const text = await response.text();
   const ms = Date.now() - started;
@@ -76,8 +76,8 @@ export function bearer(token: string | undefined): Record<string, string> {
 
 export interface OperationPayload {
   readonly query: string;
-  readonly variables?: Record<string, unknown>;
-  readonly operationName?: string;
+  readonly variables?: Record<string, unknown> | undefined;
+  readonly operationName?: string | undefined;
 }
 
 export interface WsOptions {
@@ -149,7 +149,12 @@ export async function wsOnce(httpUrl: string, payload: OperationPayload | undefi
       // The handshake itself was refused (an upgrade answered with an HTTP error).
       return { transport: 'ws', handshakeRefused: failed?.message ?? `closed with ${closed?.code ?? 'nothing'}`, text: text(), ms: 0 };
     }
-    socket.send(JSON.stringify({ type: 'connection_init', payload: options.authorization === undefined ? {} : { authorization: options.authorization } }));
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: options.authorization === undefined ? {} : { authorization: options.authorization },
+      }),
+    );
     await until(() => closed !== undefined || messages.some((message) => message.type === 'connection_ack'), timeoutMs);
     if (closed !== undefined || payload === undefined) {
       return { transport: 'ws', closed, text: text(), ms: 0 };
@@ -268,16 +273,26 @@ export function wsSession(httpUrl: string, authorization: string): WsSession {
       const started = Date.now();
       connection.socket.send(JSON.stringify({ id, type: 'subscribe', payload }));
       const isSubscription = /^\s*subscription\b/.test(payload.query);
-      const answered = () => mine().some((message) => message.type === 'error' || message.type === 'complete') || (isSubscription && mine().length > 0);
-      const done = await until(connection, () => connection.closed !== undefined || answered(), isSubscription ? (options.subscriptionWaitMs ?? 300) : timeoutMs);
+      const answered = () =>
+        mine().some((message) => message.type === 'error' || message.type === 'complete') || (isSubscription && mine().length > 0);
+      const done = await until(
+        connection,
+        () => connection.closed !== undefined || answered(),
+        isSubscription ? (options.subscriptionWaitMs ?? 300) : timeoutMs,
+      );
       const ms = Date.now() - started;
       const text = JSON.stringify({ messages: mine(), closed: connection.closed });
       if (!done && !isSubscription) throw new Error(`no answer over the socket within ${timeoutMs} ms: ${text.slice(0, 500)}`);
-      if (isSubscription && connection.closed === undefined && !mine().some((message) => message.type === 'error' || message.type === 'complete')) {
+      if (
+        isSubscription &&
+        connection.closed === undefined &&
+        !mine().some((message) => message.type === 'error' || message.type === 'complete')
+      ) {
         connection.socket.send(JSON.stringify({ id, type: 'complete' }));
       }
       if (connection.closed !== undefined && mine().length === 0) return { transport: 'ws', closed: connection.closed, text, ms };
-      const first = mine().find((message) => message.type === 'next')?.payload as { data?: unknown; errors?: GraphQLErrorShape[] } | undefined;
+      const first = mine().find((message) => message.type === 'next')?.payload as
+        { data?: unknown; errors?: GraphQLErrorShape[] } | undefined;
       const errorMessage = mine().find((message) => message.type === 'error');
       const errors = [...(first?.errors ?? []), ...((errorMessage?.payload as GraphQLErrorShape[] | undefined) ?? [])];
       return {
@@ -304,13 +319,15 @@ export function wsSession(httpUrl: string, authorization: string): WsSession {
 export type Snapshot = Record<string, { count: number; hash: string }>;
 
 /**
- * Every table of the application (all of schema public but the migrations log): a row count
- * and a hash of every row, so that any row added, removed or changed shows.
+ * Every table of the application (all of schema public but the migrations log, the change
+ * relay's bookkeeping, which every instance's relay moves on its own, and jobFacets' rollup of
+ * deltas, derived from `jobs`, which is compared): a row count and a hash
+ * of every row, so that any row added, removed or changed shows.
  */
 export async function snapshot(pool: Pool): Promise<Snapshot> {
   const { rows: tables } = await pool.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'migrations' ORDER BY c.relname`,
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('migrations', 'change_relay', 'change_outbox', 'job_facet_counts') ORDER BY c.relname`,
   );
   const result: Snapshot = {};
   for (const { name } of tables) {
@@ -333,10 +350,14 @@ export async function removeJob(pool: Pool, jobId: string): Promise<void> {
 }
 
 /** Stack frames, SQL or Postgres' own words in an answer: what a refusal must never show. */
-export const LEAK = /\bat [^\s"]+ \(|\.(ts|js):\d+:\d+|stacktrace|\bSELECT\b|\bINSERT INTO\b|\bUPDATE jobs\b|\bFROM (jobs|roles|grants|timeline_events)\b|syntax error at|relation "|violates|duplicate key|invalid byte sequence|node_modules/i;
+export const LEAK =
+  /\bat [^\s"]+ \(|\.(ts|js):\d+:\d+|stacktrace|\bSELECT\b|\bINSERT INTO\b|\bUPDATE jobs\b|\bFROM (jobs|roles|grants|timeline_events)\b|syntax error at|relation "|violates|duplicate key|invalid byte sequence|node_modules/i;
 
 /** A server whose log lines are kept, to find an error id in them. Otherwise like startTestServer. */
-export async function startLoggedServer(db: TestDatabase, env: Record<string, string> = {}): Promise<TestServer & { logLines(): string[] }> {
+export async function startLoggedServer(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<TestServer & { logLines(): string[] }> {
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
   const config = loadConfig({
@@ -355,7 +376,8 @@ export async function startLoggedServer(db: TestDatabase, env: Record<string, st
   const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: false, log });
   return {
     ...server,
-    gql: <T>(token: string | undefined, query: string, variables?: Record<string, unknown>) => postGraphQL<T>(server.url, token, query, variables),
+    gql: <T>(token: string | undefined, query: string, variables?: Record<string, unknown>) =>
+      postGraphQL<T>(server.url, token, query, variables),
     logLines: () => [...lines],
   };
 }

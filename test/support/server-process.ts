@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +15,15 @@ export interface ServerProcess {
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>;
   /** Its JSON log lines so far (LOG_LEVEL decides how many there are). */
   readonly lines: Array<Record<string, unknown>>;
-  gql<T = Record<string, unknown>>(bearer: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** What it wrote to stderr (a crash's stack, say). */
+  readonly stderr: () => string;
+  /** Every line it wrote to stdout, as written (LOG_FORMAT=pretty writes no JSON). */
+  readonly output: string[];
+  gql<T = Record<string, unknown>>(
+    bearer: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
 }
 
 const running: ChildProcess[] = [];
@@ -25,9 +33,15 @@ export function killServerProcesses(): void {
   for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-/** Starts the server on `databaseUrl` with the test secrets and `env`, and waits until /readyz answers. */
+/**
+ * Starts the server on `databaseUrl` with the test secrets and `env`, and waits until /readyz
+ * answers. `env.PORT` chooses the port (a restart on the same address); else a free one.
+ */
 export async function startServerProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await findFreePort();
+  // env.PORT: a restart on the port its clients know.
+  const port = env['PORT'] !== undefined ? Number(env['PORT']) : await findFreePort();
+  // Its own data directory, removed once it has exited (a DATA_DIR given in env is the caller's to keep).
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'jobwatch-child-'));
   const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'src/main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
     env: {
@@ -37,31 +51,57 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
       PORT: String(port),
       JWT_SECRET: TEST_JWT_SECRET,
       SECRETS_KEY: TEST_SECRETS_KEY,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jobwatch-child-')),
+      DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
       DAEMON_INTERVAL_MS: '3600000',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
   const lines: Array<Record<string, unknown>> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const output: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    output.push(line);
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
       // Not a log line.
     }
   });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 100_000) stderr += chunk.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('exit', (code, signal) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
   );
   await eventually(
-    () => fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.ok, () => false),
+    () => {
+      // Exited (its port taken, say): say why now rather than wait, or take another server's answer for its own.
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`the server process exited (${child.exitCode ?? child.signalCode}): ${stderr.slice(-2000)}`);
+      return fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    },
     (ready) => ready,
-    30_000,
+    // It compiles the TypeScript it loads: on a busy machine that takes a while.
+    60_000,
     'the server process to be ready',
   );
   const url = `http://127.0.0.1:${port}/graphql`;
-  return { url, process: child, exited, lines, gql: (bearer, query, variables) => postGraphQL(url, bearer, query, variables) };
+  return {
+    url,
+    process: child,
+    exited,
+    lines,
+    stderr: () => stderr,
+    output,
+    gql: (bearer, query, variables) => postGraphQL(url, bearer, query, variables),
+  };
 }

@@ -124,7 +124,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: (path) => `${origin}${path}`,
     requests,
     to: (path) => requests.filter((request) => request.path === path),
-    accepted: (path) => requests.filter((request) => (request.behaviour === 'ok' || request.behaviour === 'flood') && (path === undefined || request.path === path)),
+    accepted: (path) =>
+      requests.filter(
+        (request) => (request.behaviour === 'ok' || request.behaviour === 'flood') && (path === undefined || request.path === path),
+      ),
     behave(path, behaviour, otherwise = 'ok') {
       if (Array.isArray(behaviour)) scripts.set(path, { queue: [...behaviour], otherwise });
       else scripts.set(path, { queue: [], otherwise: behaviour });
@@ -141,7 +144,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(requests)) {
         if (Date.now() > deadline) {
-          throw new Error(`receiver: timed out; got ${JSON.stringify(requests.map((r) => ({ path: r.path, behaviour: r.behaviour, body: r.rawBody.slice(0, 200) })))}`);
+          throw new Error(
+            `receiver: timed out; got ${JSON.stringify(requests.map((r) => ({ path: r.path, behaviour: r.behaviour, body: r.rawBody.slice(0, 200) })))}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

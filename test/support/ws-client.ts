@@ -26,7 +26,28 @@ export function wsClient(httpUrl: string, token: string | (() => string), option
   });
 }
 
-export function subscribe<T = Record<string, unknown>>(client: Client, query: string, variables: Record<string, unknown> = {}): Received<T> {
+/** What went wrong, readable: graphql-ws hands over Errors and close events, which JSON.stringify prints as `{}`. */
+export function describeErrors(errors: unknown[]): string {
+  return JSON.stringify(
+    errors.map((error) => {
+      if (error instanceof Error) return { error: error.message };
+      if (typeof error === 'object' && error !== null && 'code' in error && 'reason' in error) {
+        return { closed: error.code, reason: String(error.reason) };
+      }
+      if (typeof error === 'object' && error !== null && 'type' in error) {
+        const event = error as { type: unknown; message?: unknown };
+        return { event: event.type, message: event.message };
+      }
+      return error;
+    }),
+  );
+}
+
+export function subscribe<T = Record<string, unknown>>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Received<T> {
   const received: Received<T> = {
     messages: [],
     errors: [],
@@ -35,10 +56,10 @@ export function subscribe<T = Record<string, unknown>>(client: Client, query: st
       const deadline = Date.now() + timeoutMs;
       while (!predicate(received.messages)) {
         if (Date.now() > deadline) {
-          throw new Error(`timed out; got ${JSON.stringify(received.messages).slice(0, 2000)} errors ${JSON.stringify(received.errors)}`);
+          throw new Error(`timed out; got ${JSON.stringify(received.messages).slice(0, 2000)} errors ${describeErrors(received.errors)}`);
         }
         if (received.errors.length > 0 && !predicate(received.messages)) {
-          throw new Error(`subscription failed: ${JSON.stringify(received.errors)}`);
+          throw new Error(`subscription failed: ${describeErrors(received.errors)}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -51,7 +72,7 @@ export function subscribe<T = Record<string, unknown>>(client: Client, query: st
     {
       next: (value) => {
         if (value.errors !== undefined) received.errors.push(...value.errors);
-        if (value.data != null) received.messages.push(value.data as T);
+        if (value.data != null) received.messages.push(value.data);
       },
       error: (error) => received.errors.push(error),
       complete: () => {

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { BadUserInputError } from '../../graphql/errors';
+import type { Context } from '../../app/context';
+import { BadUserInputError } from '../../errors';
 import { JobStep } from '../job-status';
 import { JobFilter } from '../job-filter.input';
 import { BulkActionResult, runBulkAction } from './bulk-actions';
@@ -33,10 +33,16 @@ export class BulkActionsResolver {
     @Arg('runNow', () => Boolean, { nullable: true, description: 'Clear scheduledAt (see restartJob); default false: schedules hold.' })
     runNow: boolean | null,
   ): Promise<BulkActionResult> {
-    return runBulkAction(ctx, restartAction, filter, dryRun ?? false, { step: step ?? 'PRE', runNow: runNow ?? false, sealedSecrets: null });
+    return runBulkAction(ctx, restartAction, filter, dryRun ?? false, {
+      step: step ?? 'PRE',
+      runNow: runNow ?? false,
+      sealedSecrets: null,
+    });
   }
 
-  @Mutation(() => BulkActionResult, { description: 'Deletes every matching CREATED or finished job the viewer may delete (see deleteJob).' })
+  @Mutation(() => BulkActionResult, {
+    description: 'Deletes every matching CREATED or finished job the viewer may delete (see deleteJob).',
+  })
   async deleteJobs(
     @Ctx() ctx: Context,
     @Arg('filter', () => JobFilter, { nullable: true, description: FILTER_DESCRIPTION }) filter: JobFilter | null,

@@ -1,10 +1,11 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import type { Context } from '../../graphql/context';
+import type { Context } from '../../app/context';
 import { SqlParams } from '../../db/sql-params';
 import { JobStatus } from '../job-status';
 import type { JobFilter } from '../job-filter.input';
 import { visibleJobsWhere } from '../visible-jobs';
 import { changeJobs } from '../transitions/change-jobs';
+import { fromOf } from '../transitions/transition-sql';
 import { actionChange } from './perform-action';
 import type { UserAction } from './user-actions';
 
@@ -33,7 +34,9 @@ export class BulkActionResult {
   matched!: number;
   @Field(() => Int, { description: 'Jobs changed (would be changed, in a dry run).' })
   changed!: number;
-  @Field(() => Int, { description: 'Matching jobs left alone: not permitted, not in a status the action applies to, or changed by someone else meanwhile.' })
+  @Field(() => Int, {
+    description: 'Matching jobs left alone: not permitted, not in a status the action applies to, or changed by someone else meanwhile.',
+  })
   skippedCount!: number;
   @Field(() => [BulkSkip], { description: `The first ${MAX_REPORTED_SKIPS} skipped jobs with their reasons.` })
   skipped!: BulkSkip[];
@@ -62,7 +65,7 @@ export async function runBulkAction<A>(
   const where = visibleJobsWhere(ctx, filter);
   const classify = (params: SqlParams) => ({
     permitted: action.permitted(ctx, params),
-    legal: `j.status = ANY(${params.add(action.from)}::text[])`,
+    legal: `j.status = ANY(${params.add(fromOf(action.transitions))}::text[])`,
   });
 
   // The counts, and the first skipped jobs, of everything the filter matches.
@@ -102,7 +105,15 @@ export async function runBulkAction<A>(
     );
     if (batch.length === 0) break;
     after = (batch[batch.length - 1] as { id: string }).id;
-    const done = await changeJobs(ctx.services.sql, actionChange(ctx, action, batch.map((job) => job.id), args));
+    const done = await changeJobs(
+      ctx.services.sql,
+      actionChange(
+        ctx,
+        action,
+        batch.map((job) => job.id),
+        args,
+      ),
+    );
     changed += done.length;
     const doneIds = new Set(done.map((job) => job.id));
     for (const job of batch) {
@@ -111,7 +122,7 @@ export async function runBulkAction<A>(
       skips.push({
         ...job,
         code: 'CONFLICT',
-        reason: action.from.includes(job.status)
+        reason: fromOf(action.transitions).includes(job.status)
           ? 'It changed while the action ran; reload and try again'
           : `Cannot ${action.verb} a job that is ${job.status}`,
       });

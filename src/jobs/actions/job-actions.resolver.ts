@@ -1,10 +1,11 @@
 import { Arg, ArgsType, Args, Ctx, Extensions, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../graphql/context';
-import { BadUserInputError } from '../../graphql/errors';
+import type { Context } from '../../app/context';
+import { BadUserInputError } from '../../errors';
 import { VIEWER_SPECIFIC } from '../../graphql/viewer-specific';
 import { DateTimeScalar, JSONObjectScalar } from '../../graphql/scalars';
 import { JobStep } from '../job-status';
 import { toJob } from '../job.row';
+import { fromOf } from '../transitions/transition-sql';
 import { Job } from '../job.types';
 import { assertJobId } from '../sql/find-job';
 import { performAction } from './perform-action';
@@ -73,12 +74,14 @@ export class JobActionsResolver {
     const facts = { scope: job.scope, type: job.type, ownerId: job.owner, approvers: job.approvers };
     const result: Record<string, boolean> = {};
     for (const [name, action] of Object.entries(VIEWER_ACTIONS)) {
-      result[name] = action.from.includes(job.status) && action.allows(ctx, facts);
+      result[name] = fromOf(action.transitions).includes(job.status) && action.allows(ctx, facts);
     }
     return result as unknown as JobPermissions;
   }
 
-  @Mutation(() => Job, { description: 'Submits a CREATED job: PENDING, or WAITING_APPROVAL when it requires approval (permission create).' })
+  @Mutation(() => Job, {
+    description: 'Submits a CREATED job: PENDING, or WAITING_APPROVAL when it requires approval (permission create).',
+  })
   async startJob(@Ctx() ctx: Context, @Args(() => JobIdArgs) { id }: JobIdArgs): Promise<Job> {
     return toJob(await performAction(ctx, startAction, assertJobId(id), undefined));
   }
@@ -90,7 +93,10 @@ export class JobActionsResolver {
   async cancelJob(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { description: 'The job id.' }) id: string,
-    @Arg('reason', () => String, { nullable: true, description: `Why: kept in the timeline event's message (at most ${MAX_TEXT} characters).` })
+    @Arg('reason', () => String, {
+      nullable: true,
+      description: `Why: kept in the timeline event's message (at most ${MAX_TEXT} characters).`,
+    })
     reason: string | null,
   ): Promise<Job> {
     return toJob(await performAction(ctx, cancelAction, assertJobId(id), { reason: limitText(reason, 'reason') }));
@@ -98,7 +104,7 @@ export class JobActionsResolver {
 
   @Mutation(() => Job, {
     description:
-      'Reruns a finished job from a step (permission restart): a new attempt, PENDING (or WAITING_APPROVAL when it requires approval), and every step after `step` reruns too (the worker runs them in order; POST always runs). One claim covers all the steps of an attempt, so the job keeps its scheduledAt and no worker claims it before then: rerunning PRE keeps RUN waiting for the schedule. With runNow the schedule is cleared and a worker may claim the job at once. A maxStartAt already past is dropped.',
+      'Reruns a finished job from a step (permission restart): a new attempt, PENDING (or WAITING_APPROVAL when it requires approval), and every step after `step` reruns too (the worker runs them in order; POST always runs). The job keeps its scheduledAt: a rerun from PRE is claimable at once and RUN waits for the schedule (completeStep), a rerun from RUN is claimed by no worker before then. With runNow the schedule is cleared and RUN follows at once. A maxStartAt already past is dropped.',
   })
   async restartJob(
     @Ctx() ctx: Context,
@@ -137,7 +143,8 @@ export class JobActionsResolver {
     @Arg('scheduledAt', () => DateTimeScalar, { description: 'When the RUN step may start; not in the past.' }) scheduledAt: Date,
     @Arg('maxStartAt', () => DateTimeScalar, {
       nullable: true,
-      description: 'A new deadline to start by: in the future and after scheduledAt. The current one is kept when omitted (unless already past).',
+      description:
+        'A new deadline to start by: in the future and after scheduledAt. The current one is kept when omitted (unless already past).',
     })
     maxStartAt: Date | null,
   ): Promise<Job> {

@@ -1,9 +1,10 @@
-import { ConflictError, ForbiddenError, NotFoundError } from '../../graphql/errors';
-import type { Context } from '../../graphql/context';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors';
+import type { Context } from '../../app/context';
 import { SqlParams } from '../../db/sql-params';
 import { jobPredicate } from '../../permissions/rules-to-sql';
 import type { JobStatus } from '../job-status';
 import { changeJobs, type ChangedJob, type JobChange } from '../transitions/change-jobs';
+import { fromOf } from '../transitions/transition-sql';
 import type { Actor, RefusedRow, UserAction } from './user-actions';
 
 /** The guarded change an action makes to these jobs, on behalf of this person. */
@@ -12,7 +13,8 @@ export function actionChange<A>(ctx: Context, action: UserAction<A>, ids: readon
   const event = action.event(args);
   return {
     target: { ids },
-    from: action.from,
+    transitions: action.transitions,
+    by: 'user',
     operation: action.operation(args, actor),
     // The person must see the job (else it does not exist for them) and be allowed to act on it.
     guards: [
@@ -47,13 +49,14 @@ async function explainRefusal<A>(ctx: Context, action: UserAction<A>, jobId: str
   );
   if (row === undefined || !row.visible) return new NotFoundError('Job', jobId);
   if (!row.permitted) return new ForbiddenError(`You may not ${action.verb} this job`);
-  if (action.from.includes(row.status)) {
+  const from = fromOf(action.transitions);
+  if (from.includes(row.status)) {
     return (
       action.refusal?.(row, args) ??
       new ConflictError(`The job changed while this request ran (it is ${row.status} now); reload and try again`, { status: row.status })
     );
   }
-  return new ConflictError(`Cannot ${action.verb} a job that is ${row.status} (only when ${formatStatuses(action.from)})`, {
+  return new ConflictError(`Cannot ${action.verb} a job that is ${row.status} (only when ${formatStatuses(from)})`, {
     status: row.status,
   });
 }

@@ -1,10 +1,11 @@
 import type { Principal } from '../../auth/principal';
 import type { SqlParams } from '../../db/sql-params';
-import { BadUserInputError } from '../../graphql/errors';
+import { BadUserInputError } from '../../errors';
 import { type AppAbility, type JobFacts, jobSubject } from '../../permissions/ability';
 import { jobPredicate } from '../../permissions/rules-to-sql';
 import type { Action } from '../../permissions/rules';
-import { type JobStatus, type JobStep, TRANSITIONS } from '../job-status';
+import { TRANSITIONS, type JobStatus, type JobStep, type TransitionName } from '../job-status';
+import { statusesSql, targetStatusSql } from '../transitions/transition-sql';
 import type { ChangeEvent, JobChange } from '../transitions/change-jobs';
 import type { TrapDecision } from './trap-decision';
 
@@ -27,7 +28,8 @@ export interface RefusedRow {
  */
 export interface UserAction<Args> {
   readonly verb: string;
-  readonly from: readonly JobStatus[];
+  /** The transitions it makes (the table's): their sources make it legal (fromOf). */
+  readonly transitions: readonly TransitionName[];
   readonly permitted: (actor: Actor, params: SqlParams) => string;
   readonly allows: (actor: Actor, job: JobFacts) => boolean;
   readonly operation: (args: Args, actor: Actor) => JobChange['operation'];
@@ -55,25 +57,23 @@ const approval = {
     actor.ability.can('approve_all', jobSubject(job)),
 };
 
-const QUEUED: readonly JobStatus[] = TRANSITIONS.cancelQueued.from;
-const inList = (statuses: readonly JobStatus[]) => statuses.map((status) => `'${status}'`).join(', ');
-
 export const startAction: UserAction<void> = {
   verb: 'start',
-  from: TRANSITIONS.startJob.from,
+  transitions: ['startJob'],
   ...can('create'),
-  operation: () => ({ kind: 'update', set: () => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END` }),
+  operation: () => ({ kind: 'update', set: () => `status = ${targetStatusSql('startJob')}` }),
   event: () => ({ kind: 'SUBMITTED' }),
 };
 
 export const cancelAction: UserAction<{ reason: string | null }> = {
   verb: 'cancel',
-  from: [...TRANSITIONS.cancelQueued.from, ...TRANSITIONS.cancelHeld.from],
+  transitions: ['cancelQueued', 'cancelHeld'],
   ...can('cancel'),
   operation: (_args, actor) => ({
     kind: 'update',
     // Not yet held by a worker: cancelled at once. Held: the worker is asked to stop.
-    set: (params) => `status = CASE WHEN j.status IN (${inList(QUEUED)}) THEN 'CANCELLED' ELSE 'CANCELLING' END,
+    set: (params) => `status = CASE WHEN j.status IN (${statusesSql(TRANSITIONS.cancelQueued.from)}) THEN ${targetStatusSql('cancelQueued')}
+      ELSE ${targetStatusSql('cancelHeld')} END,
       cancel_requested_at = now(), cancel_requested_by = ${params.add(actor.principal.id)}`,
   }),
   event: ({ reason }) => ({ kind: { CANCELLED: 'CANCELLED', CANCELLING: 'CANCEL_REQUESTED' }, message: reason }),
@@ -88,22 +88,21 @@ export interface RestartArgs {
 
 export const restartAction: UserAction<RestartArgs> = {
   verb: 'restart',
-  from: TRANSITIONS.restartJob.from,
+  transitions: ['restartJob'],
   ...can('restart'),
   operation: ({ step, runNow, sealedSecrets }) => ({
     kind: 'update',
-    // A new attempt from `step`: every later step reruns too. One claim runs every step of an
-    // attempt (the SDK's runSteps), so keeping scheduled_at is what keeps RUN waiting for its
-    // schedule when PRE reruns; runNow clears it. A maxStartAt already past would expire the
-    // job at once, so it is dropped.
-    set: (params) => `status = CASE WHEN j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
+    // A new attempt from `step`: every later step reruns too. Keeping scheduled_at is what keeps
+    // RUN waiting for its schedule when PRE reruns (claims and completeStep read it); runNow
+    // clears it. A maxStartAt already past would expire the job at once, so it is dropped.
+    set: (params) => `status = ${targetStatusSql('restartJob')},
       attempt = j.attempt + 1, step = ${params.add(step)},
       previous_run_duration_ms = CASE WHEN j.started_at IS NULL THEN j.previous_run_duration_ms
         ELSE round(extract(epoch FROM coalesce(j.finished_at, now()) - j.started_at) * 1000) END,
       started_at = NULL, worker_id = NULL, heartbeat_at = NULL, lease_token = NULL, message = NULL,
       error_message = NULL, error_stack = NULL, cancel_requested_at = NULL, cancel_requested_by = NULL,
       progress_done = 0, progress_total = NULL, progress_unit = NULL, progress_phase = NULL, progress_percent = NULL,
-      progress_rate = NULL, progress_updated_at = NULL,
+      progress_rate = NULL, progress_updated_at = NULL, progress_rate_at = NULL, progress_stalled_since = NULL,
       scheduled_at = ${runNow ? 'NULL' : 'j.scheduled_at'},
       max_start_at = CASE WHEN j.max_start_at <= now() THEN NULL ELSE j.max_start_at END,
       secrets = ${params.add(sealedSecrets)}::bytea`,
@@ -123,20 +122,22 @@ const keptMaxStartAt = (params: SqlParams, maxStartAt: Date | null) =>
 
 export const rescheduleAction: UserAction<RescheduleArgs> = {
   verb: 'reschedule',
-  from: TRANSITIONS.rescheduleJob.from,
+  transitions: ['rescheduleJob'],
   ...can('reschedule'),
   operation: ({ scheduledAt, maxStartAt }) => ({
     kind: 'update',
     // Rescheduling never skips an approval: a PENDING job stays approved, one waiting keeps
     // waiting, and a rejected or expired one that needs approval asks again.
-    set: (params) => `status = CASE WHEN j.status = 'PENDING' THEN 'PENDING'
-        WHEN j.status = 'WAITING_APPROVAL' OR j.requires_approval THEN 'WAITING_APPROVAL' ELSE 'PENDING' END,
+    set: (
+      params,
+    ) => `status = CASE WHEN j.status IN ('PENDING', 'WAITING_APPROVAL') THEN j.status ELSE ${targetStatusSql('rescheduleJob')} END,
       scheduled_at = ${params.add(scheduledAt)}, max_start_at = ${keptMaxStartAt(params, maxStartAt)}`,
   }),
   // The resolver checks both against its own clock; these hold against the database's, the one
   // the daemon expires jobs by.
   guards: ({ scheduledAt, maxStartAt }) => [
-    (params) => `(${keptMaxStartAt(params, maxStartAt)} IS NULL OR ${params.add(scheduledAt)}::timestamptz < ${keptMaxStartAt(params, maxStartAt)})`,
+    (params) =>
+      `(${keptMaxStartAt(params, maxStartAt)} IS NULL OR ${params.add(scheduledAt)}::timestamptz < ${keptMaxStartAt(params, maxStartAt)})`,
     (params) => `(${params.add(maxStartAt)}::timestamptz IS NULL OR ${params.add(maxStartAt)}::timestamptz > now())`,
   ],
   refusal: (row, { scheduledAt, maxStartAt }) => {
@@ -151,7 +152,7 @@ export const rescheduleAction: UserAction<RescheduleArgs> = {
 
 export const deleteAction: UserAction<void> = {
   verb: 'delete',
-  from: TRANSITIONS.deleteJob.from,
+  transitions: ['deleteJob'],
   ...can('delete'),
   operation: () => ({ kind: 'delete' }),
   event: () => ({ kind: 'DELETED' }),
@@ -159,40 +160,42 @@ export const deleteAction: UserAction<void> = {
 
 export const approveAction: UserAction<{ comment: string | null }> = {
   verb: 'approve',
-  from: TRANSITIONS.approveJob.from,
+  transitions: ['approveJob'],
   ...approval,
-  operation: () => ({ kind: 'update', set: () => `status = 'PENDING'` }),
+  operation: () => ({ kind: 'update', set: () => `status = ${targetStatusSql('approveJob')}` }),
   event: ({ comment }) => ({ kind: 'APPROVED', message: comment }),
 };
 
 export const rejectAction: UserAction<{ comment: string | null }> = {
   verb: 'reject',
-  from: TRANSITIONS.rejectJob.from,
+  transitions: ['rejectJob'],
   ...approval,
-  operation: () => ({ kind: 'update', set: () => `status = 'REJECTED'` }),
+  operation: () => ({ kind: 'update', set: () => `status = ${targetStatusSql('rejectJob')}` }),
   event: ({ comment }) => ({ kind: 'REJECTED', message: comment }),
 };
 
 export const pauseTrapAction: UserAction<void> = {
   verb: 'pause the trap of',
-  from: TRANSITIONS.pauseTrap.from,
+  transitions: ['pauseTrap'],
   ...can('resolve_trap'),
-  operation: () => ({ kind: 'update', set: () => `status = 'TRAP_PAUSED'` }),
+  operation: () => ({ kind: 'update', set: () => `status = ${targetStatusSql('pauseTrap')}` }),
   event: () => ({ kind: 'TRAP_PAUSED' }),
 };
 
 export const resolveTrapAction: UserAction<{ decision: TrapDecision }> = {
   verb: 'resolve the trap of',
-  from: TRANSITIONS.resolveTrapContinue.from,
+  transitions: ['resolveTrapContinue', 'resolveTrapAbort'],
   ...can('resolve_trap'),
   operation: ({ decision }) => ({
     kind: 'update',
     // RETRY and SKIP resume the worker, which reads the decision on its next heartbeat; the
-    // heartbeat clock restarts so a long investigation does not look like a lost worker.
+    // heartbeat clock restarts so a long investigation does not look like a lost worker, nor
+    // (the progress clock too) a stalled one.
     set: (params) =>
       decision === 'ABORT'
-        ? `status = 'FAILED'`
-        : `status = 'RUNNING', trap_decision = ${params.add(decision)}, heartbeat_at = now(), trap_timeout_at = NULL`,
+        ? `status = ${targetStatusSql('resolveTrapAbort')}`
+        : `status = ${targetStatusSql('resolveTrapContinue')}, trap_decision = ${params.add(decision)}, heartbeat_at = now(), trap_timeout_at = NULL,
+           progress_advanced_at = now(), progress_stalled_since = NULL`,
   }),
   event: ({ decision }) => ({ kind: 'TRAP_RESOLVED', data: { decision } }),
 };
@@ -209,4 +212,3 @@ export const VIEWER_ACTIONS = {
   pauseTrap: pauseTrapAction,
   resolveTrap: resolveTrapAction,
 } as const;
-

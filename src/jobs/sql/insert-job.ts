@@ -17,6 +17,7 @@ export interface NewJob {
   readonly scheduledAt: Date | null;
   readonly maxStartAt: Date | null;
   readonly asset: string | null;
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 /** Inserts a job and its CREATED timeline event in one statement. */
@@ -24,8 +25,8 @@ export async function insertJob(sql: Sql, job: NewJob): Promise<JobRow> {
   const row = await sql.one<JobRow>(
     `WITH created AS (
        INSERT INTO jobs (id, name, type, scope, owner_id, owner_name, status, config, secrets, approvers, requires_approval,
-                         scheduled_at, max_start_at, asset)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                         scheduled_at, max_start_at, asset, attributes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        RETURNING *
      ),
      event AS (
@@ -48,6 +49,7 @@ export async function insertJob(sql: Sql, job: NewJob): Promise<JobRow> {
       job.scheduledAt,
       job.maxStartAt,
       job.asset,
+      JSON.stringify(job.attributes),
     ],
   );
   if (row === undefined) throw new Error('insert returned no row');

@@ -3,6 +3,7 @@ import { SqlParams } from '../../db/sql-params';
 import type { JobOrderField, OrderDirection } from '../job.enums';
 import { JOB_COLUMNS, type JobRow } from '../job.row';
 import { decodeCursor } from '../cursor';
+import { PERMISSIONS_VERSION_COLUMN } from '../../permissions/permissions-version';
 
 /** The sort expression of each order; each matches an index expression of the Init migration. */
 const SORT_KEY: Readonly<Record<JobOrderField, { expression: string; type: string }>> = {
@@ -19,6 +20,10 @@ export interface ListJobsQuery {
   readonly direction: OrderDirection;
   readonly first: number;
   readonly after: string | null;
+  /** The select list (jobSelectList); every reader column when omitted. */
+  readonly columns?: string;
+  /** Also answer the permissions version in each row (`permissions_version`), read in the statement's snapshot. */
+  readonly withPermissionsVersion?: boolean;
 }
 
 /** The statement of one page by keyset: `first + 1` rows, to know whether another page follows. */
@@ -35,7 +40,9 @@ export function listJobsStatement(query: ListJobsQuery): { text: string; values:
     );
   }
   const where = conditions.length === 0 ? 'TRUE' : conditions.join(' AND ');
-  const text = `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where}
+  const columns = query.columns ?? JOB_COLUMNS;
+  const version = query.withPermissionsVersion === true ? `, ${PERMISSIONS_VERSION_COLUMN}` : '';
+  const text = `SELECT ${columns}${version} FROM jobs WHERE ${where}
       ORDER BY ${key.expression} ${direction}, id ${direction} LIMIT ${params.add(query.first + 1)}`;
   return { text, values: params.values };
 }

@@ -1,6 +1,8 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { Sql } from '../../db/sql';
 import type { SqlParams } from '../../db/sql-params';
+import { TAB_STATUSES } from '../job-status';
+import { statusesSql } from '../transitions/transition-sql';
 
 /** "Recent runs": the last this-many finished runs of a type within the window below. */
 export const RECENT_RUNS = 1000;
@@ -58,17 +60,12 @@ interface StatsRow {
  * `visible` (a predicate over `jobs`). Each type's runs are read newest first from the
  * (type, created_at) index and cut at RECENT_RUNS.
  */
-export async function jobTypeStats(
-  sql: Sql,
-  types: readonly string[],
-  params: SqlParams,
-  visible: string,
-): Promise<TypeStats[]> {
+export async function jobTypeStats(sql: Sql, types: readonly string[], params: SqlParams, visible: string): Promise<TypeStats[]> {
   const rows = await sql.rows<StatsRow>(
     `SELECT t.type, count(r.id)::int AS count,
             count(r.seconds)::int AS ran,
-            count(r.id) FILTER (WHERE r.status = 'SUCCEEDED')::int AS succeeded,
-            count(r.id) FILTER (WHERE r.status IN ('FAILED', 'ABENDED', 'EXPIRED'))::int AS failed,
+            count(r.id) FILTER (WHERE r.status IN (${statusesSql(TAB_STATUSES.COMPLETED)}))::int AS succeeded,
+            count(r.id) FILTER (WHERE r.status IN (${statusesSql(TAB_STATUSES.FAILED)}))::int AS failed,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds) AS p50,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY r.seconds) AS p95
        FROM unnest(${params.add(types)}::text[]) AS t(type)

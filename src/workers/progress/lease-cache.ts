@@ -4,7 +4,7 @@ import type { JobFacts } from '../../permissions/ability';
 import { WORKER_HELD_STATUSES } from '../../jobs/job-status';
 import type { Lease } from '../lease';
 
-/** Postgres notifies `<job id>.<lease token or nothing>` here whenever a job's lease or status changes. */
+/** Postgres notifies `<job id>.<lease token or nothing>` here (comma-separated, batched) whenever a job's lease or status changes. */
 export const LEASES_CHANNEL = 'jobwatch_leases';
 
 interface HeldJob extends JobFacts {
@@ -97,12 +97,16 @@ export class LeaseCache {
     this.held.clear();
   }
 
+  /** `<job id>.<token>` items, comma-separated (the relay batches them; a job's latest comes last). */
   private changed(payload: string): void {
-    const dot = payload.indexOf('.');
-    const jobId = dot === -1 ? payload : payload.slice(0, dot);
-    const token = dot === -1 ? '' : payload.slice(dot + 1);
-    for (const set of this.changedDuringLookup) set.add(jobId);
-    // Our own claim notifies the token we just cached: that entry stays.
-    if (this.held.get(jobId)?.token !== token) this.held.delete(jobId);
+    for (const item of payload.split(',')) {
+      if (item === '') continue;
+      const dot = item.indexOf('.');
+      const jobId = dot === -1 ? item : item.slice(0, dot);
+      const token = dot === -1 ? '' : item.slice(dot + 1);
+      for (const set of this.changedDuringLookup) set.add(jobId);
+      // Our own claim notifies the token we just cached: that entry stays.
+      if (this.held.get(jobId)?.token !== token) this.held.delete(jobId);
+    }
   }
 }

@@ -1,8 +1,8 @@
-import { AppError, BadUserInputError, ErrorCode } from '../../graphql/errors';
+import { AppError, BadUserInputError, ErrorCode } from '../../errors';
 import { STEP_ORDER } from '../../jobs/job-status';
 import { parseLease, type Lease } from '../lease';
 import type { ProgressReport } from '../worker.types';
-import { REPORT_LIMITS as LIMITS } from './report-limits';
+import { REPORT_LIMITS as LIMITS } from '../../sdk/report-limits';
 
 const TASK_STATUSES = new Set(['WAITING', 'PROCESSING', 'COMPLETED', 'FAILED']);
 /** The invalid reports an error lists by index; past this many, the first ones. */
@@ -33,6 +33,8 @@ function checkReport(report: ProgressReport, at: string): Lease {
   } catch (error) {
     throw new Invalid((error as Error).message, `${at}.lease`);
   }
+  if (report.sequence != null && report.sequence < 1) throw new Invalid(`${at}.sequence must be 1 or more`, `${at}.sequence`);
+  if (report.at != null && Number.isNaN(report.at.getTime())) throw new Invalid(`${at}.at is not a date-time`, `${at}.at`);
   count(report.done, `${at}.done`);
   count(report.total, `${at}.total`);
   text(report.unit, LIMITS.unitChars, `${at}.unit`);
@@ -40,17 +42,20 @@ function checkReport(report: ProgressReport, at: string): Lease {
   text(report.message, LIMITS.messageChars, `${at}.message`);
   if (report.step != null && !STEP_ORDER.includes(report.step)) throw new Invalid(`${at}.step is not a step`, `${at}.step`);
   if (report.log != null) {
-    if (report.log.length > LIMITS.logLinesPerReport) throw new Invalid(`${at}.log may hold at most ${LIMITS.logLinesPerReport} lines`, `${at}.log`);
+    if (report.log.length > LIMITS.logLinesPerReport)
+      throw new Invalid(`${at}.log may hold at most ${LIMITS.logLinesPerReport} lines`, `${at}.log`);
     report.log.forEach((line, lineIndex) => text(line, LIMITS.logLineChars, `${at}.log[${lineIndex}]`));
   }
   if (report.tasks != null) {
-    if (report.tasks.length > LIMITS.tasksPerReport) throw new Invalid(`${at}.tasks may hold at most ${LIMITS.tasksPerReport} tasks`, `${at}.tasks`);
+    if (report.tasks.length > LIMITS.tasksPerReport)
+      throw new Invalid(`${at}.tasks may hold at most ${LIMITS.tasksPerReport} tasks`, `${at}.tasks`);
     report.tasks.forEach((task, taskIndex) => {
       const where = `${at}.tasks[${taskIndex}]`;
       if (task.name.length === 0 || task.name.length > LIMITS.taskNameChars) {
         throw new Invalid(`${where}.name must be 1 to ${LIMITS.taskNameChars} characters`, `${where}.name`);
       }
-      if (task.status != null && !TASK_STATUSES.has(task.status)) throw new Invalid(`${where}.status is not a task status`, `${where}.status`);
+      if (task.status != null && !TASK_STATUSES.has(task.status))
+        throw new Invalid(`${where}.status is not a task status`, `${where}.status`);
       count(task.done, `${where}.done`);
       count(task.total, `${where}.total`);
       text(task.unit, LIMITS.unitChars, `${where}.unit`);
@@ -58,6 +63,28 @@ function checkReport(report: ProgressReport, at: string): Lease {
     });
   }
   return lease;
+}
+
+/**
+ * Within one call, a lease's reports are all sequenced or all not, and sequenced ones follow
+ * each other (n, n + 1, ...): anything else is a client's bug, refused before anything is taken.
+ * Across calls the sequence is checked against what is stored (progress-buffer.ts).
+ */
+function checkSequence(report: ProgressReport, lease: Lease, sequences: Map<string, number | null>, at: string): void {
+  const key = `${lease.jobId}.${lease.token}`;
+  const sequence = report.sequence ?? null;
+  if (!sequences.has(key)) {
+    sequences.set(key, sequence);
+    return;
+  }
+  const previous = sequences.get(key) as number | null;
+  if ((previous === null) !== (sequence === null)) {
+    throw new Invalid(`${at}.sequence: a lease's reports are either all sequenced or all not`, `${at}.sequence`);
+  }
+  if (previous !== null && sequence !== previous + 1) {
+    throw new Invalid(`${at}.sequence must be ${previous + 1}: the lease's reports in one call follow each other`, `${at}.sequence`);
+  }
+  sequences.set(key, sequence);
 }
 
 /**
@@ -74,9 +101,13 @@ export function parseReports(reports: readonly ProgressReport[]): Array<{ report
   const invalid: number[] = [];
   let invalidCount = 0;
   let first: Invalid | undefined;
+  // Per lease in this call: the last sequence seen, or null when its reports are unsequenced.
+  const sequences = new Map<string, number | null>();
   reports.forEach((report, index) => {
     try {
-      parsed.push({ report, lease: checkReport(report, `reports[${index}]`) });
+      const lease = checkReport(report, `reports[${index}]`);
+      checkSequence(report, lease, sequences, `reports[${index}]`);
+      parsed.push({ report, lease });
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
       first ??= error;

@@ -1,0 +1,94 @@
+import AxeBuilder from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './support/browser';
+import { buildConsole, OUTPUT_DIR } from './support/console-build';
+import { grant, insertJobs } from './support/fixtures';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestServer, token, type TestServer } from './support/test-server';
+
+/**
+ * The console's connection to the server is cut while the page is open (every socket reset by a
+ * proxy in front of the server, and new ones refused, as a restarting server or a dropped network
+ * would): the page says it is reconnecting, and once the server is reachable again the banner goes
+ * and the view is true again: a job that changed meanwhile shows its new status without a reload.
+ */
+jest.setTimeout(180_000);
+
+let db: TestDatabase;
+let server: TestServer;
+let proxy: FaultProxy;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  buildConsole();
+  db = await createTestDatabase();
+  server = await startTestServer(db);
+  proxy = await startFaultProxy(`http://127.0.0.1:${server.port}`);
+  await grant(db.pool, 'ada', 'admin');
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await proxy?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+test('a cut connection shows the reconnect banner; after it the view is true again', async () => {
+  const [waiting, other] = await insertJobs(db.pool, [
+    { name: 'Changes while offline', type: 'import', status: 'PENDING' },
+    { name: 'Created before the cut', type: 'import', status: 'PENDING' },
+  ]);
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${await token('ada')}`);
+    const row = page.getByRole('row').filter({ hasText: 'Changes while offline' });
+    await row.getByText('Pending').waitFor();
+    await page.getByRole('row').filter({ hasText: other!.name! }).waitFor();
+    const banner = page.getByRole('status').filter({ hasText: 'reconnecting' });
+    expect(await banner.count()).toBe(0);
+
+    await proxy.reset();
+    await banner.waitFor();
+    const axe = await new AxeBuilder({ page }).analyze();
+    expect(
+      axe.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`).join('; ')}`),
+    ).toEqual([]);
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'reconnecting.png') });
+
+    // Meanwhile, straight to the server: one job is cancelled, another is created.
+    const cancelled = await server.gql(
+      await token('ada'),
+      'mutation($id: ID!) { cancelJob(id: $id, reason: "while you were away") { status } }',
+      {
+        id: waiting!.id,
+      },
+    );
+    expect(cancelled.errors).toBeUndefined();
+    const created = await server.gql(
+      await token('ada'),
+      'mutation { createJob(input: { name: "Created during the cut", type: "import", scope: "acme/ops" }) { id } }',
+    );
+    expect(created.errors).toBeUndefined();
+    // Nothing reaches the page while it is cut off.
+    expect(await row.getByText('Pending').count()).toBe(1);
+
+    await proxy.up();
+    await banner.waitFor({ state: 'detached' });
+    await row.getByText('Cancelled').waitFor();
+    await page.getByRole('row').filter({ hasText: 'Created during the cut' }).waitFor();
+    await page.locator('[data-testid=count-ALL]').filter({ hasText: /^3$/ }).waitFor();
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'reconnected.png') });
+  } finally {
+    await context.close();
+  }
+});
