@@ -10,7 +10,10 @@ import { rawSocket, subscribe } from './support/ws-client';
  * gets fewer messages, and the last one is the terminal state. A grant revoked while states
  * were queued stops them: permissions are checked when a message is about to be sent.
  */
-const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20' } });
+// The stalled sockets here stop reading for as long as the steps take; the slow-reader guard
+// (slow-readers.test.ts) would close them after WS_SLOW_READER_MS (10 s by default), which a busy
+// machine can reach. This file is about coalescing and permissions, so the guard waits an hour.
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '20', WS_SLOW_READER_MS: '3600000' } });
 const SUBSCRIPTIONS = 50;
 /** A large job config makes each message big: a few of them fill any socket buffer. */
 const CONFIG = { blob: 'x'.repeat(200_000) };
