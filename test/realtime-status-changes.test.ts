@@ -1,3 +1,4 @@
+import { eventually } from './support/eventually';
 import { insertJobs } from './support/fixtures';
 import { apiSuite } from './support/api-suite';
 import { subscribe } from './support/ws-client';
@@ -54,8 +55,12 @@ test('statusChangesOnly: the snapshot, then each status change; progress alone i
 });
 
 test('statusChangesOnly: a new job enters the view, a deleted one leaves it as removed', async () => {
+  // A job already in the view: its snapshot shows the subscription is live, so the new job below
+  // enters the view live (an empty snapshot would tell nothing, and the job could come in the snapshot).
+  const [existing] = await insertJobs(suite.db.pool, [{ type: 'status-only-new', name: 'existing' }]);
   const statuses = subscribe<Updated>(suite.client(suite.admin), UPDATED, { f: { types: ['status-only-new'] }, s: true });
-  await statuses.until(() => true);
+  await statuses.until((messages) => messages.length === 1);
+  expect(statuses.messages[0]!.jobUpdated).toMatchObject({ id: existing!.id, status: 'PENDING', removed: false });
   const created = await suite.server.gql<{ createJob: { id: string } }>(
     suite.admin,
     'mutation { createJob(input: { name: "new", type: "status-only-new", scope: "acme", start: false }) { id } }',
@@ -64,9 +69,10 @@ test('statusChangesOnly: a new job enters the view, a deleted one leaves it as r
   await statuses.until((messages) => messages.some((message) => message.jobUpdated.id === id));
   await suite.server.gql(suite.admin, `mutation { deleteJob(id: "${id}") }`);
   await statuses.until((messages) => messages.some((message) => message.jobUpdated.removed));
-  expect(statuses.messages.map((message) => [message.jobUpdated.status, message.jobUpdated.removed])).toEqual([
-    ['CREATED', false],
-    ['CREATED', true],
+  expect(statuses.messages.map((message) => [message.jobUpdated.id, message.jobUpdated.status, message.jobUpdated.removed])).toEqual([
+    [existing!.id, 'PENDING', false],
+    [id, 'CREATED', false],
+    [id, 'CREATED', true],
   ]);
   statuses.stop();
 });
@@ -92,9 +98,7 @@ describe('Job.timeline(kinds)', () => {
     await worker('mutation($l: String!) { completeJob(lease: $l) { status } }', { l: lease });
     // Progress (log lines included) is written by the flush, after completeJob's own event at the latest.
     const all = async () => (await suite.server.gql<Timeline>(suite.admin, TIMELINE, { id, first: 500 })).data!.job.timeline.nodes;
-    const deadline = Date.now() + 10_000;
-    while ((await all()).filter((event) => event.kind === 'LOG').length < 3 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(all, (events) => events.filter((event) => event.kind === 'LOG').length >= 3, 15_000, 'the log lines');
   });
 
   test('only the kinds asked for, oldest first; LOG alone gives the log lines', async () => {
