@@ -90,17 +90,33 @@ describe('token expiry', () => {
     expect(fired[0]).toBeGreaterThanOrEqual(199);
   });
 
-  test('an expiry already past fires at once; a cancelled one never', async () => {
-    let past = 0;
-    atExpiry(Date.now() - 1, () => (past += 1));
-    expect(past).toBe(1);
-    let cancelled = 0;
-    const cancel = atExpiry(Date.now() + 30, () => (cancelled += 1), 10);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    cancel();
-    // Past the expiry, across re-arms: still nothing.
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(cancelled).toBe(0);
+  test('an expiry already past fires at once; a cancelled one never', () => {
+    // On a clock of the test's own: with real timers, a busy machine could run the expiry before
+    // the cancel (a 5 ms pause taking more than 30 ms), and the test would fail for no fault.
+    jest.useFakeTimers();
+    try {
+      let past = 0;
+      atExpiry(Date.now() - 1, () => (past += 1));
+      expect(past).toBe(1);
+      let cancelled = 0;
+      const cancel = atExpiry(Date.now() + 30, () => (cancelled += 1), 10);
+      // Re-armed once (at 10 ms), not due yet: the cancel must reach the re-armed timer.
+      jest.advanceTimersByTime(15);
+      expect(cancelled).toBe(0);
+      expect(jest.getTimerCount()).toBe(1);
+      cancel();
+      // Past the expiry, across re-arms: still nothing, and no timer left.
+      jest.advanceTimersByTime(100);
+      expect(cancelled).toBe(0);
+      expect(jest.getTimerCount()).toBe(0);
+      // Uncancelled, the same expiry does fire (the clock above is one that can fire it).
+      let fired = 0;
+      atExpiry(Date.now() + 30, () => (fired += 1), 10);
+      jest.advanceTimersByTime(30);
+      expect(fired).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   test("a socket that closed while its token was checked gets no expiry timer (it would outlive the server by the token's lifetime)", () => {
