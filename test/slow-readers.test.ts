@@ -104,6 +104,12 @@ test(`${SLOW_READERS} sockets that stop reading are closed with ${SLOW_READER_CL
       () => outcomes.length,
       (count) => count > servedWhileClosing,
     );
+    await eventually(
+      () => reader.messages.filter((message) => message['type'] === 'next').length,
+      (count) => count >= 50,
+      30_000,
+      "the reader's snapshot",
+    );
     expect(reader.messages.filter((message) => message['type'] === 'next')).toHaveLength(50);
     expect(reader.socket.readyState).toBe(reader.socket.OPEN);
     expect(outcomes.filter((outcome) => outcome !== 'ok')).toEqual([]);
