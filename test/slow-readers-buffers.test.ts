@@ -152,6 +152,9 @@ async function readUpToNow(connection: Connection): Promise<void> {
   await read;
 }
 
+/** The rule decides a close once what arrived meanwhile is read (a setImmediate; not faked here): let it. */
+const decided = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const closedCount = async () => (await processRegistry.getSingleMetric(CLOSED)?.get())?.values[0]?.value ?? 0;
 
 describe('on a fake clock', () => {
@@ -167,9 +170,11 @@ describe('on a fake clock', () => {
 
     // The ping goes out once the message has waited; a ping can only be late after stalledMs more.
     jest.advanceTimersByTime(STALLED_MS);
+    await decided();
     expect(connection.pings).toHaveBeenCalledTimes(1);
     expect(connection.server.readyState).toBe(WebSocket.OPEN);
     jest.advanceTimersByTime(STALLED_MS);
+    await decided();
     expect(connection.server.readyState).toBe(WebSocket.CLOSING);
     expect(message.isWritten()).toBe(false);
     expect(connection.pings).toHaveBeenCalledTimes(1);
@@ -191,6 +196,7 @@ describe('on a fake clock', () => {
     send(connection, UNFITTING);
     const terminate = jest.spyOn(connection.server, 'terminate');
     jest.advanceTimersByTime(2 * STALLED_MS);
+    await decided();
     expect(connection.server.readyState).toBe(WebSocket.CLOSING);
 
     // Closed after stalledMs (and by 2 × stalledMs): cut cutAfterMs after that.
@@ -222,6 +228,7 @@ describe('on a fake clock', () => {
     while (!messages.every((message) => message.isWritten()) || messages.length < MESSAGES) {
       // Blocked: a ping goes out within stalledMs / 2, and is answered (below) before stalledMs is over.
       jest.advanceTimersByTime(STALLED_MS / 2);
+      await decided();
       expect(connection.pings).toHaveBeenCalledTimes(++pings);
       expect(connection.server.readyState).toBe(WebSocket.OPEN);
       const answered = pong(connection, lastPing(connection));
@@ -235,6 +242,7 @@ describe('on a fake clock', () => {
 
     // Long after: still open, and no longer pinged (nothing waits any more).
     jest.advanceTimersByTime(50 * STALLED_MS);
+    await decided();
     expect(connection.server.readyState).toBe(WebSocket.OPEN);
     expect(connection.pings).toHaveBeenCalledTimes(pings);
   });
@@ -247,6 +255,7 @@ describe('on a fake clock', () => {
     await Promise.all(messages.map((message) => message.written));
 
     jest.advanceTimersByTime(50 * STALLED_MS);
+    await decided();
     expect(connection.pings).not.toHaveBeenCalled();
     expect(connection.server.readyState).toBe(WebSocket.OPEN);
     connection.client.resume();

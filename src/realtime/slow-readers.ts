@@ -89,17 +89,23 @@ export function closeSlowReaders(wss: WebSocketServer, limits: SlowReaderLimits,
         continue;
       }
       if (now - reading.ping.at < limits.stalledMs) continue;
-      closedSlowReaders.inc();
-      log.warn(
-        { unreadBytes: reading.sent - reading.read, stalledMs: now - reading.ping.at },
-        'a WebSocket client stopped reading: closed (4413)',
-      );
-      socket.close(SLOW_READER_CLOSE_CODE, `Slow reader: messages unread for ${limits.stalledMs} ms`);
-      const cut = setTimeout(() => socket.terminate(), limits.cutAfterMs);
-      cut.unref();
-      socket.once('close', () => clearTimeout(cut));
+      // Timers run before the sockets are read: after a stall of the event loop, the pong may have arrived
+      // unread. Decided once what has arrived is read (setImmediate runs after the poll phase).
+      const ping = reading.ping;
+      setImmediate(() => {
+        if (reading.ping !== ping || socket.readyState !== socket.OPEN) return;
+        closeSlowReader(socket, reading, Date.now() - ping.at);
+      });
     }
   }, checkEveryMs);
+  const closeSlowReader = (socket: WebSocket, reading: Reading, stalledMs: number) => {
+    closedSlowReaders.inc();
+    log.warn({ unreadBytes: reading.sent - reading.read, stalledMs }, 'a WebSocket client stopped reading: closed (4413)');
+    socket.close(SLOW_READER_CLOSE_CODE, `Slow reader: messages unread for ${limits.stalledMs} ms`);
+    const cut = setTimeout(() => socket.terminate(), limits.cutAfterMs);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  };
   timer.unref();
   return () => {
     clearInterval(timer);
