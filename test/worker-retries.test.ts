@@ -139,9 +139,10 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
   one.start();
   const id = await createJob('outage');
   await handlerDone;
-  // Every connection to Postgres is reset, and new ones refused, as the job ends.
-  outage = true;
+  // Every connection to Postgres is reset, and new ones refused, as the job ends. Heartbeats
+  // count from then on (one sent just before could still have been written).
   await proxy.reset();
+  outage = true;
   goOn();
   await eventually(
     () => ({ failures: errors.length, heartbeats: heartbeatsDuringOutage }),
