@@ -164,9 +164,10 @@ describe("the server's own backends terminated over and over", () => {
       ws,
       'subscription { jobUpdated(filter: {types: ["watched"]}) { id status } }',
     );
+    // The first operation of a process that has just started: room for a busy machine.
     await explained(
       child,
-      updates.until((messages) => messages.length >= 1),
+      updates.until((messages) => messages.length >= 1, 30_000),
     );
 
     // Traffic of every kind while the kills go on.
@@ -291,9 +292,10 @@ describe('every connection reset, new ones refused for a while', () => {
       ws,
       'subscription { jobUpdated(filter: {types: ["reset"]}) { id status } }',
     );
+    // The first operation of a process that has just started: room for a busy machine.
     await explained(
       child,
-      updates.until((messages) => messages.length >= 3),
+      updates.until((messages) => messages.length >= 3, 30_000),
     );
     const base = child.url.replace(/\/graphql$/, '');
 
@@ -306,9 +308,13 @@ describe('every connection reset, new ones refused for a while', () => {
       const pending = child
         .gql(admin, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: inFlight!.id })
         .then((response) => (answer = response));
+      // The cancel's own statement (it sets cancel_requested_by), not any backend that waits for a lock a moment.
       await eventually(
         () =>
-          db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`),
+          db.pool.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND position('cancel_requested_by' in query) > 0`,
+          ),
         (result) => result.rows[0].n > 0,
         15_000,
         'the cancel to wait for the lock',
