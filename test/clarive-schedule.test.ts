@@ -242,7 +242,7 @@ describe("through the SDK's runSteps", () => {
     await eventually(
       () => row(id),
       (current) => current?.status === 'PENDING' && current.step === 'RUN',
-      10_000,
+      30_000,
       'PRE to run and hand the job back',
     );
     expect(ran).toEqual(['PRE']);
@@ -252,7 +252,7 @@ describe("through the SDK's runSteps", () => {
     await eventually(
       () => row(id),
       (current) => current?.status === 'SUCCEEDED',
-      10_000,
+      30_000,
       'RUN and POST at the scheduled time',
     );
     expect(ran).toEqual(['PRE', 'RUN', 'POST']);
@@ -293,7 +293,7 @@ describe("through the SDK's runSteps", () => {
     await eventually(
       () => row(id),
       (current) => current?.status === 'FAILED',
-      10_000,
+      30_000,
       'PRE to fail',
     );
     expect(ran).toEqual(['PRE', 'POST: unit tests failed']);
@@ -307,7 +307,7 @@ describe("through the SDK's runSteps", () => {
     await eventually(
       () => row(other),
       (current) => current?.status === 'SUCCEEDED',
-      10_000,
+      30_000,
       'the job without POST to succeed',
     );
     expect(await row(other)).toMatchObject({ status: 'SUCCEEDED', step: 'RUN' });
