@@ -19,8 +19,11 @@ const tokens: Record<string, string> = {};
 const USERS = ['admin', 'worker', 'oscar', 'mona', 'pete'] as const;
 type User = (typeof USERS)[number];
 
-/** Short timeouts, a long backoff (so "not due yet" is unambiguous), three attempts. */
-const A_ENV = { ALERT_TIMEOUT_MS: '300', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '3' };
+/**
+ * A long backoff (so "not due yet" is unambiguous), three attempts, and a timeout a healthy
+ * receiver on loopback always answers within, even on a busy machine.
+ */
+const A_ENV = { ALERT_TIMEOUT_MS: '5000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '3' };
 
 const handDriven = (env: Record<string, string> = {}) => startTestServer(db, env, { daemon: false, alerts: false });
 
@@ -363,7 +366,7 @@ describe("the owner's permissions of now", () => {
 
 describe('one slow receiver', () => {
   test('a hanging receiver with a dozen deliveries due holds up its own rule only: a healthy rule is delivered in the same round', async () => {
-    const slow = await handDriven({ ALERT_TIMEOUT_MS: '20000' });
+    const slow = await handDriven({ ALERT_TIMEOUT_MS: '60000' });
     try {
       const hangType = uniqueType('fair-hang');
       const okType = uniqueType('fair-ok');
@@ -417,7 +420,7 @@ describe('one slow receiver', () => {
       receiver.release('destroy');
       await slow.close();
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('disabled rules', () => {
@@ -472,20 +475,32 @@ describe('disabled rules', () => {
   });
 
   test('a delivery under way when its rule is disabled ends CANCELLED, not waiting for a retry', async () => {
-    const type = uniqueType('disable-inflight');
-    receiver.behave('/dis-hang', 'hang');
-    const input = { name: 'hang', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/dis-hang') };
-    const { rule } = await createRule('oscar', input);
-    await completedJob(type);
-    await a.services.alerts.dispatcher.drain();
-    const round = a.services.alerts.deliveries.runOnce();
-    await receiver.until((requests) => requests.some((request) => request.path === '/dis-hang' && request.hanging));
-    gqlOk(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
-    // Under way: the disabling leaves it to the attempt, which times out (ALERT_TIMEOUT_MS 300) ...
-    expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['DELIVERING']);
-    await round;
-    // ... and is not retried.
-    expect((await deliveryRows(rule.id)).map((row) => [row.status, row.attempts])).toEqual([['CANCELLED', 1]]);
+    // The attempt must still be under way when the rule is disabled: with a short timeout it could
+    // fail (and be set to retry) before the update arrives. Here it lasts until the receiver answers.
+    const patient = await handDriven({ ALERT_TIMEOUT_MS: '60000' });
+    try {
+      const type = uniqueType('disable-inflight');
+      receiver.behave('/dis-hang', 'hang');
+      const input = { name: 'hang', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/dis-hang') };
+      const { rule } = await createRule('oscar', input, patient);
+      await completedJob(type, {}, patient);
+      await patient.services.alerts.dispatcher.drain();
+      const round = patient.services.alerts.deliveries.runOnce();
+      await receiver.until((requests) => requests.some((request) => request.path === '/dis-hang' && request.hanging));
+      gqlOk(await patient.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
+      // Under way: the disabling leaves it to the attempt, which then fails (the receiver answers 500) ...
+      expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['DELIVERING']);
+      expect(receiver.to('/dis-hang').map((request) => request.hanging)).toEqual([true]);
+      receiver.release(500);
+      await round;
+      // ... and is not retried.
+      expect((await deliveryRows(rule.id)).map((row) => [row.status, row.attempts, row.last_error])).toEqual([
+        ['CANCELLED', 1, 'HTTP 500'],
+      ]);
+    } finally {
+      receiver.release('destroy');
+      await patient.close();
+    }
   });
 });
 
@@ -586,7 +601,7 @@ describe('where webhooks may go', () => {
     } finally {
       await patient.close();
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('limits', () => {
