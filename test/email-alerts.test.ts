@@ -17,7 +17,12 @@ let receiver: WebhookReceiver;
 let server: TestServer;
 const tokens: Record<string, string> = {};
 
-const ENV = { ALERT_TIMEOUT_MS: '1000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '2', PUBLIC_URL: 'https://jobs.example.com' };
+/**
+ * A whole SMTP conversation (connect, greeting, EHLO, MAIL, RCPT, DATA) fits in the timeout on a
+ * busy machine; the server that never answers gets a shorter one (each attempt waits it out).
+ */
+const ENV = { ALERT_TIMEOUT_MS: '15000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '2', PUBLIC_URL: 'https://jobs.example.com' };
+const SILENT_TIMEOUT_MS = '3000';
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -136,7 +141,7 @@ test('a server that never answers: each attempt times out, then FAILED; transiti
   const silent = await startSilentServer();
   const hanging = await startTestServer(
     db,
-    { ...ENV, SMTP_URL: silent.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' },
+    { ...ENV, ALERT_TIMEOUT_MS: SILENT_TIMEOUT_MS, SMTP_URL: silent.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' },
     { daemon: false, alerts: false },
   );
   try {
