@@ -61,7 +61,13 @@ afterAll(async () => {
 async function open(
   user: string,
   where = '/',
-  options: { ttlSeconds?: number; viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+  options: {
+    ttlSeconds?: number;
+    viewport?: { width: number; height: number };
+    colorScheme?: 'light' | 'dark';
+    /** The page's timers and Date on Playwright's clock (still flowing), so the test can move it on. */
+    fakeClock?: boolean;
+  } = {},
 ): Promise<Page> {
   // A real locale: Chromium takes "en-US@posix" from a C locale, which Intl (in uPlot) refuses.
   const context = await browser.newContext({
@@ -70,6 +76,7 @@ async function open(
     locale: 'en-US',
   });
   contexts.push(context);
+  if (options.fakeClock === true) await context.clock.install();
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);
   const signed = await token(user, { ttlSeconds: options.ttlSeconds ?? 3600 });
@@ -189,6 +196,8 @@ describe('the console', () => {
     await page.getByRole('row').filter({ hasText: 'Ledger import' }).waitFor();
     await page.getByRole('tab', { name: /Failed/ }).click();
     await page.waitForURL(/tab=failed/);
+    // The All tab's rows stay until the Failed tab's answer replaces them: wait for it, then look.
+    await page.getByRole('row').filter({ hasText: 'Nightly export' }).first().waitFor({ state: 'detached' });
     await page.getByRole('row').filter({ hasText: 'Ledger import' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'Nightly export' }).count()).toBe(0);
     await screenshot(page, 'jobs-failed-tab');
@@ -307,6 +316,8 @@ describe('the console', () => {
     // The viewer's rules have been read (the header names them) before actions are counted.
     await page.getByRole('banner').getByText('vera').waitFor();
     await page.getByRole('heading', { name: 'Details' }).waitFor();
+    // The actions group is rendered (a viewer's is empty: no action is shown to them) before it is looked in.
+    await page.getByRole('group', { name: 'Actions' }).waitFor({ state: 'attached' });
     expect(await page.getByRole('group', { name: 'Actions' }).getByRole('button', { disabled: false }).count()).toBe(0);
     await noSeriousViolations(page);
     await screenshot(page, 'job-viewer');
@@ -512,8 +523,11 @@ describe('the console', () => {
     await expired.getByRole('button', { name: 'Sign in' }).click();
     await expired.getByRole('heading', { name: 'Jobs' }).waitFor();
 
-    const shortLived = await open('ada', '/', { ttlSeconds: 4 });
+    // A session that runs out while the page is open. Its two minutes are moved on by the page's
+    // clock, not waited out, and not so short that a slow first load outlives it.
+    const shortLived = await open('ada', '/', { ttlSeconds: 120, fakeClock: true });
     await shortLived.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await shortLived.clock.fastForward('03:00');
     await shortLived.getByRole('heading', { name: 'Sign in to Jobwatch' }).waitFor();
     await shortLived.getByRole('alert').filter({ hasText: 'expired' }).waitFor();
   });
@@ -549,6 +563,8 @@ describe('the console', () => {
     });
     await page.goto(`${base}/?type=busy#token=${await token('ada')}`);
     const firstRowsMs = Number(await page.locator('html[data-rows-at]').getAttribute('data-rows-at'));
+    // The first page has 50 rows; the second comes from a query of its own: wait for all 100.
+    await page.locator('[data-job-id]').nth(99).waitFor();
     await page.evaluate('window.longTasks = []');
 
     // 10 progress messages a second for 5 seconds, each to one of the 100 visible jobs.
