@@ -41,39 +41,51 @@ describe('LOG_FORMAT', () => {
 describe('shutdown', () => {
   test('JSON: after SIGTERM the last line says the shutdown completed, with its duration, and the process exits 0', async () => {
     const server = await startServerProcess(db.url, { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
-    expect(server.lines.some((line) => line['msg'] === 'Jobwatch is ready')).toBe(true);
+    // pino writes to stdout asynchronously: /readyz can answer before the ready line reaches this end of the pipe.
+    await eventually(
+      () => server.lines.some((line) => line['msg'] === 'Jobwatch is ready'),
+      (ready) => ready,
+      15_000,
+      'the ready line',
+    );
     server.process.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     const last = await eventually(
       () => server.lines.at(-1),
       (line) => line?.['msg'] === 'shutdown complete',
-      5_000,
+      15_000,
       'the last log line',
     );
     expect(last).toMatchObject({ level: 30, service: 'jobwatch', signal: 'SIGTERM', exitCode: 0 });
     expect(last!['durationMs']).toEqual(expect.any(Number));
     expect(server.output.every((line) => line.startsWith('{'))).toBe(true);
-  });
+    // startServerProcess allows the child a minute to compile its TypeScript on a busy machine.
+  }, 150_000);
 
   test('pretty: people read level, time and message on one line, and the last line survives the exit', async () => {
     const server = await startServerProcess(db.url, { LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' });
     const ready = await eventually(
       () => server.output.find((line) => line.includes('Jobwatch is ready')),
       (line) => line !== undefined,
-      5_000,
+      15_000,
       'the ready line',
     );
-    // "[12:34:56.789] INFO: Jobwatch is ready", then the fields indented below it.
+    // "[12:34:56.789] INFO: Jobwatch is ready", then the fields indented below it (read from the pipe maybe a moment later).
     expect(ready).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: Jobwatch is ready$/);
-    expect(server.output).toContainEqual(expect.stringMatching(/^ {4}url: "http:\/\/127\.0\.0\.1:\d+\/graphql"$/));
+    await eventually(
+      () => server.output,
+      (output) => output.some((line) => /^ {4}url: "http:\/\/127\.0\.0\.1:\d+\/graphql"$/.test(line)),
+      15_000,
+      'the url field below the ready line',
+    );
     expect(server.lines).toEqual([]);
     server.process.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 0, signal: null });
     await eventually(
       () => server.output.filter((line) => /^\[/.test(line)).at(-1) ?? '',
       (line) => / INFO: shutdown complete$/.test(line),
-      5_000,
+      15_000,
       'the pretty shutdown line',
     );
-  });
+  }, 150_000);
 });
