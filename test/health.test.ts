@@ -74,4 +74,4 @@ test('readyz fails while the LISTEN connection is down although the database ans
     await proxied.close();
     await proxy.close();
   }
-}, 30_000);
+}, 90_000);

@@ -59,6 +59,15 @@ function childrenOf(pid: number): number[] {
   return found;
 }
 
+/** The command line of `pid` ('' once it is gone: a process can end between a listing and this read). */
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Whether `pid` still runs (a zombie, ended but not yet reaped, does not). */
 function alive(pid: number): boolean {
   try {
@@ -126,14 +135,14 @@ test('npm start, then SIGTERM to the npm process: the server and its embedded Po
     'the embedded Postgres to stop',
   );
   expect(run.output()).not.toMatch(/shutdown cut short/);
-}, 180_000);
+}, 300_000);
 
 test('npm run demo, then SIGTERM to the npm process: the workers, the server and its embedded Postgres stop', async () => {
   const run = await npmRun('demo');
   // The npm process runs the demo itself (exec), which forks its workers.
   const [demo] = childrenOf(run.pid).length > 0 ? childrenOf(run.pid) : [run.pid];
   const workers = await eventually(
-    () => childrenOf(demo!).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker.js')),
+    () => childrenOf(demo!).filter((pid) => cmdlineOf(pid).includes('worker.js')),
     (pids) => pids.length > 0,
     60_000,
     'the demo workers',
@@ -159,4 +168,4 @@ test('npm run demo, then SIGTERM to the npm process: the workers, the server and
     30_000,
     'the embedded Postgres to stop',
   );
-}, 180_000);
+}, 300_000);
