@@ -678,8 +678,11 @@ describe('concurrent bulk actions', () => {
   });
 });
 
-/** Waits (with a deadline) until a backend of this database waits on a row lock. */
-async function waitForLockWait(timeoutMs = 5000): Promise<void> {
+/**
+ * Waits (with a deadline) until a backend of this database waits on a row lock. The bulk run
+ * first counts its 1,200 jobs: on a busy machine that alone can take seconds.
+ */
+async function waitForLockWait(timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await suite.db.pool.query<{ waiting: number }>(
