@@ -963,7 +963,7 @@ describe('a server killed between the commit and the delivery', () => {
 
       // 1. A SUCCEEDED event: the child dispatches it and is mid-delivery (the receiver never answers).
       const first = await jobThat('complete', type, {}, childServer);
-      await receiver.until((requests) => requests.some((request) => request.path === '/crash-hang' && request.hanging), 10_000);
+      await receiver.until((requests) => requests.some((request) => request.path === '/crash-hang' && request.hanging), 30_000);
       const [inFlight] = await deliveryRows(hung.rule.id);
       expect(inFlight).toMatchObject({ status: 'DELIVERING', attempts: 1, job_id: first });
       expect(inFlight!.locked_for_s).toBeGreaterThan(30);
@@ -981,7 +981,7 @@ describe('a server killed between the commit and the delivery', () => {
             )
           ).rows,
         (rows) => rows.length === 1,
-        10_000,
+        30_000,
         "the child's dispatcher to wait inside its transaction",
       );
 
@@ -992,7 +992,7 @@ describe('a server killed between the commit and the delivery', () => {
       await eventually(
         async () => (await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [blocked[0]!.pid])).rowCount,
         (count) => count === 0,
-        10_000,
+        30_000,
         "the dead child's transaction to end",
       );
       // Committed, never dispatched: the claim's STARTED (taken by the dead dispatcher) and the FAILED after it.
