@@ -141,6 +141,8 @@ describe('the console', () => {
     const context = await browser.newContext({ locale: 'en-US' });
     contexts.push(context);
     const graphiql = await context.newPage();
+    // As for every page of these tests: Playwright's own 30 s is short for loading GraphiQL on a busy machine.
+    graphiql.setDefaultTimeout(60_000);
     const requests: string[] = [];
     graphiql.on('request', (request) => requests.push(request.url()));
     const cspErrors: string[] = [];
