@@ -138,7 +138,8 @@ function Layout({ viewer, onSignOut, children }: { viewer: string; onSignOut: ()
   const admin = ability.can('manage_permissions', 'Permission') || ability.can('manage_alerts', 'Alert');
   return (
     <>
-      <header className="top">
+      {/* data-connection: the live socket's state, for tests and styles. */}
+      <header className="top" data-connection={connection}>
         <nav aria-label="Main">
           <Link href="/" className="brand">
             Jobwatch
