@@ -95,3 +95,42 @@ test('a cut connection shows the reconnect banner; after it the view is true aga
     await context.close();
   }
 });
+
+test('a page whose live socket cannot connect says so while it retries, and the banner goes once it connects', async () => {
+  await insertJobs(db.pool, [{ name: 'Seen over HTTP', type: 'import', status: 'PENDING' }]);
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    // The page's WebSocket is closed before the server acknowledges it (1013, as an overloaded proxy or a
+    // restarting server says), until the test lets it through to the server.
+    let letThrough = false;
+    let refused = 0;
+    await page.routeWebSocket(/\/graphql$/, (socket) => {
+      if (letThrough) socket.connectToServer();
+      else {
+        refused += 1;
+        void socket.close({ code: 1013, reason: 'try again later' });
+      }
+    });
+    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${await token('ada')}`);
+    await page.getByRole('row').filter({ hasText: 'Seen over HTTP' }).waitFor();
+    const banner = page.getByRole('status').filter({ hasText: 'not connected yet' });
+    await banner.waitFor();
+    expect(refused).toBeGreaterThan(0);
+    expect(await page.locator('header[data-connection=unreachable]').count()).toBe(1);
+
+    letThrough = true;
+    await page.locator('header[data-connection=connected]').waitFor();
+    await banner.waitFor({ state: 'detached' });
+    // Live now: a job created after it connected appears without a reload.
+    const created = await server.gql(
+      await token('ada'),
+      'mutation { createJob(input: { name: "Created once live", type: "import", scope: "acme/ops" }) { id } }',
+    );
+    expect(created.errors).toBeUndefined();
+    await page.getByRole('row').filter({ hasText: 'Created once live' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});

@@ -167,6 +167,11 @@ function Layout({ viewer, onSignOut, children }: { viewer: string; onSignOut: ()
           Connection lost: reconnecting… the view will catch up when it is back.
         </div>
       )}
+      {connection === 'unreachable' && (
+        <div className="banner" role="status">
+          Live updates are not connected yet: retrying… what you see may be out of date.
+        </div>
+      )}
       <main>{children}</main>
     </>
   );

@@ -1,8 +1,11 @@
 import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 
-/** The socket's state, for the reconnect banner. */
-export type Connection = 'connecting' | 'connected' | 'reconnecting';
+/**
+ * The socket's state, for the banners: connecting (the first time), unreachable (the first
+ * connection failed: retrying), connected, reconnecting (lost after it was up).
+ */
+export type Connection = 'connecting' | 'unreachable' | 'connected' | 'reconnecting';
 
 export interface Session {
   readonly client: Client;
@@ -53,7 +56,7 @@ export function createSession(token: string, onSignedOut: (reason: string) => vo
       closed: (event) => {
         const code = (event as CloseEvent | undefined)?.code;
         if (code === 4403 || code === 4401) onSignedOut('Your session has expired or was refused: sign in again.');
-        set(everConnected ? 'reconnecting' : 'connecting');
+        set(everConnected ? 'reconnecting' : 'unreachable');
       },
     },
   });
