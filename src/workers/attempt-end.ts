@@ -1,11 +1,11 @@
 import type { Context } from '../app/context';
 import { ConflictError } from '../errors';
-import { SqlParams } from '../db/sql-params';
 import { jobPredicate } from '../permissions/rules-to-sql';
 import { TRANSITIONS } from '../jobs/job-status';
-import { JOB_COLUMNS, toJob, type JobRow } from '../jobs/job.row';
+import { toJob } from '../jobs/job.row';
 import type { Job } from '../jobs/job.types';
 import type { Lease } from './lease';
+import { findEndedByLease } from './sql/ended-by-lease';
 import { applyWorkerTransition, type WorkerTransition } from './worker-transitions';
 
 // How a worker moves (trap, rollback) or ends (complete, fail, confirm a cancel) its attempt.
@@ -44,12 +44,8 @@ export async function endAttempt(ctx: Context, lease: Lease, move: WorkerTransit
  * move, answered as the first time (nothing changes, no second event). Undefined otherwise.
  */
 async function endedBy(ctx: Context, lease: Lease, move: WorkerTransition): Promise<Job | undefined> {
-  const params = new SqlParams();
-  const row = await ctx.services.sql.one<JobRow>(
-    `SELECT ${JOB_COLUMNS} FROM jobs j
-      WHERE j.id = ${params.add(lease.jobId)} AND j.ended_lease_token = ${params.add(lease.token)}::uuid
-        AND j.status = ${params.add(TRANSITIONS[move.transition].to)} AND ${jobPredicate(ctx.ability, 'execute', params, 'j')}`,
-    params.values,
+  const row = await findEndedByLease(ctx.services.sql, lease, TRANSITIONS[move.transition].to, (params) =>
+    jobPredicate(ctx.ability, 'execute', params, 'j'),
   );
   return row === undefined ? undefined : toJob(row);
 }

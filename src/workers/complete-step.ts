@@ -8,6 +8,7 @@ import type { Job } from '../jobs/job.types';
 import { changeJobs } from '../jobs/transitions/change-jobs';
 import { targetStatusSql } from '../jobs/transitions/transition-sql';
 import type { Lease } from './lease';
+import { findJobStep } from './sql/job-step';
 import { explainWorkerRefusal } from './worker-transitions';
 
 const LAST_STEP = STEP_ORDER[STEP_ORDER.length - 1] as string;
@@ -66,8 +67,7 @@ export async function completeCurrentStep(ctx: Context, lease: Lease, message: s
 async function explainCompleteStep(ctx: Context, lease: Lease): Promise<Error> {
   const refusal = await explainWorkerRefusal(ctx, lease, TRANSITIONS.completeStep.from);
   if (!(refusal instanceof ConflictError) || refusal.extensions['status'] !== 'RUNNING') return refusal;
-  const row = await ctx.services.sql.one<{ step: string }>('SELECT step FROM jobs WHERE id = $1', [lease.jobId]);
-  return row?.step === LAST_STEP
+  return (await findJobStep(ctx.services.sql, lease.jobId)) === LAST_STEP
     ? new ConflictError(`${LAST_STEP} is the last step: end the job with completeJob or failJob`, {
         status: 'RUNNING',
         reason: 'LAST_STEP',
