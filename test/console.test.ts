@@ -2,6 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { processRegistry } from '../src/metrics/registry';
 import { launchBrowser } from './support/browser';
 import { buildConsole, OUTPUT_DIR } from './support/console-build';
 import { createRole, grant, insertJobs } from './support/fixtures';
@@ -119,6 +120,12 @@ async function claimed(type: string): Promise<{ lease: string; name: string }> {
 }
 
 const claim = async (type: string) => (await claimed(type)).lease;
+
+/** How many JobAttempts queries the server has answered (the page's attempts list), from its metrics. */
+async function attemptReads(): Promise<number> {
+  const metric = await processRegistry.getSingleMetric('jobwatch_graphql_requests_total')?.get();
+  return (metric?.values ?? []).filter((value) => value.labels['operation'] === 'JobAttempts').reduce((sum, value) => sum + value.value, 0);
+}
 
 const report = (lease: string, done: number, total: number) =>
   server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total, unit: 'rows' }] });
@@ -375,7 +382,8 @@ describe('the console', () => {
     );
     expect(failed.errors).toBeUndefined();
     await gqlAs('ada', 'mutation($id: ID!) { restartJob(id: $id, runNow: true) { id } }', { id });
-    await claim('flaky');
+    const second = await claim('flaky');
+    const readsBefore = await attemptReads();
     const page = await open('ada', `/jobs/${id}`);
     const attempts = page.getByRole('region', { name: 'Attempts' });
     await attempts.getByRole('row').filter({ hasText: 'Running' }).filter({ hasText: 'w-1' }).waitFor();
@@ -386,6 +394,12 @@ describe('the console', () => {
     await earlier.getByText('at loadBatch (loader.js:17:3)').waitFor();
     await noSeriousViolations(page);
     await screenshot(page, 'job-attempts');
+    // Read once when the page opened (not twice), and again when the running attempt ends, pushed live.
+    expect((await attemptReads()) - readsBefore).toBe(1);
+    const ended = await server.gql(worker, 'mutation($l: String!) { failJob(lease: $l, error: "disk full") { id } }', { l: second });
+    expect(ended.errors).toBeUndefined();
+    await attempts.locator('tr[data-attempt="2"]').getByText('disk full').first().waitFor();
+    expect((await attemptReads()) - readsBefore).toBe(2);
   });
 
   test('bulk delete and restart by filter: a dry run says how many of the matching jobs the viewer may change, then changes them', async () => {

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { JobStatus } from '../../gql/graphql';
@@ -31,7 +31,14 @@ const AttemptsQuery = graphql(`
  */
 export function Attempts({ id, attempt, status }: { id: string; attempt: number; status: JobStatus }) {
   const [{ data, error }, refetch] = useQuery({ query: AttemptsQuery, variables: { id } });
-  useEffect(() => refetch({ requestPolicy: 'network-only' }), [attempt, status, refetch]);
+  // Read again on a change only: the query above has just read it for the first render.
+  const seen = useRef(`${attempt}:${status}`);
+  useEffect(() => {
+    const now = `${attempt}:${status}`;
+    if (seen.current === now) return;
+    seen.current = now;
+    refetch({ requestPolicy: 'network-only' });
+  }, [attempt, status, refetch]);
   const attempts = data?.job?.attempts;
   return (
     <section className="card" aria-labelledby="attempts-title">
