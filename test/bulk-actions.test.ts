@@ -2,6 +2,7 @@ import type { JobStatus } from '../src/jobs/job-status';
 import { createRole, grant, insertJobs, type JobSeed } from './support/fixtures';
 import { type GraphQLResponse, token } from './support/test-server';
 import { apiSuite } from './support/api-suite';
+import { ALL_STATUSES as ALL, TERMINAL_STATUSES as TERMINAL, ACTIVE_STATUSES as ACTIVE } from './support/domain-statuses';
 
 /**
  * cancelJobs, restartJobs and deleteJobs: a filter picks visible jobs; each one the user may act
@@ -34,25 +35,6 @@ beforeEach(async () => {
 
 // ---------------------------------------------------------------------------------------------
 // The expected behaviour, stated plainly (from DOMAIN.md), independent of the app's tables
-
-const ALL: JobStatus[] = [
-  'CREATED',
-  'WAITING_APPROVAL',
-  'PENDING',
-  'RUNNING',
-  'TRAPPED',
-  'TRAP_PAUSED',
-  'CANCELLING',
-  'ROLLBACK',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'REJECTED',
-  'EXPIRED',
-  'ABENDED',
-];
-const TERMINAL: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'ABENDED'];
-const ACTIVE: JobStatus[] = ['WAITING_APPROVAL', 'PENDING', 'RUNNING', 'TRAPPED', 'TRAP_PAUSED', 'CANCELLING', 'ROLLBACK'];
 
 type ActionName = 'cancel' | 'restart' | 'delete';
 

@@ -107,6 +107,27 @@ async function explained<T>(child: ServerProcess, waiting: Promise<T>): Promise<
 }
 
 /** The kinds of backend a storm must have met: the pool's idle, busy and idle-in-transaction connections, and the LISTEN one. */
+/**
+ * An admin's `jobUpdated` of one type on the child, live once its snapshot of `snapshot` jobs has
+ * arrived; `closed()` is the socket's close event, if it closed.
+ */
+async function watchJobs(child: ServerProcess, type: string, snapshot: number) {
+  const ws = wsClient(child.url, admin);
+  clients.push(ws);
+  let closedEvent: unknown;
+  ws.on('closed', (event) => (closedEvent = event));
+  const updates = subscribe<{ jobUpdated: { id: string; status: string } }>(
+    ws,
+    `subscription { jobUpdated(filter: {types: ["${type}"]}) { id status } }`,
+  );
+  // The first operation of a process that has just started: room for a busy machine.
+  await explained(
+    child,
+    updates.until((messages) => messages.length >= snapshot, 30_000),
+  );
+  return { updates, closed: () => closedEvent };
+}
+
 const MUST_MEET = ['jobwatch: idle', 'jobwatch: active', 'jobwatch: idle in transaction', 'jobwatch-listener: idle'];
 
 /**
@@ -156,19 +177,7 @@ describe("the server's own backends terminated over and over", () => {
     });
     expect(rule.errors).toBeUndefined();
     const [watched] = await insertJobs(db.pool, [{ type: 'watched', status: 'PENDING' }]);
-    const ws = wsClient(child.url, admin);
-    clients.push(ws);
-    let socketClosed: unknown;
-    ws.on('closed', (event) => (socketClosed = event));
-    const updates = subscribe<{ jobUpdated: { id: string; status: string } }>(
-      ws,
-      'subscription { jobUpdated(filter: {types: ["watched"]}) { id status } }',
-    );
-    // The first operation of a process that has just started: room for a busy machine.
-    await explained(
-      child,
-      updates.until((messages) => messages.length >= 1, 30_000),
-    );
+    const { updates, closed } = await watchJobs(child, 'watched', 1);
 
     // Traffic of every kind while the kills go on.
     const gql = (bearer: string, query: string, variables?: Record<string, unknown>) => child.gql(bearer, query, variables).then(outcomeOf);
@@ -254,7 +263,7 @@ describe("the server's own backends terminated over and over", () => {
       ),
     );
     // The WebSocket stayed open throughout.
-    expect(socketClosed).toBeUndefined();
+    expect(closed()).toBeUndefined();
     // Every change was whole: each job's status is that of its last status-changing event.
     expect(await halfDoneChanges()).toEqual([]);
     // Each lost connection is logged at most once (not once per query that met it).
@@ -284,19 +293,7 @@ describe('every connection reset, new ones refused for a while', () => {
       { type: 'reset', status: 'PENDING' },
       { type: 'reset', status: 'PENDING' },
     ]);
-    const ws = wsClient(child.url, admin);
-    clients.push(ws);
-    let socketClosed: unknown;
-    ws.on('closed', (event) => (socketClosed = event));
-    const updates = subscribe<{ jobUpdated: { id: string; status: string } }>(
-      ws,
-      'subscription { jobUpdated(filter: {types: ["reset"]}) { id status } }',
-    );
-    // The first operation of a process that has just started: room for a busy machine.
-    await explained(
-      child,
-      updates.until((messages) => messages.length >= 3, 30_000),
-    );
+    const { updates, closed } = await watchJobs(child, 'reset', 3);
     const base = child.url.replace(/\/graphql$/, '');
 
     // A cancel held inside Postgres by a row lock (taken straight, not through the proxy): surely in flight at the reset.
@@ -384,7 +381,7 @@ describe('every connection reset, new ones refused for a while', () => {
         15_000,
       ),
     );
-    expect(socketClosed).toBeUndefined();
+    expect(closed()).toBeUndefined();
     // The cut cancel happened whole or not at all; read back and done once, as the answer says.
     const {
       rows: [state],

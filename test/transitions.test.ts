@@ -1,29 +1,13 @@
 import type { JobStatus } from '../src/jobs/job-status';
 import { insertJobs } from './support/fixtures';
 import { apiSuite } from './support/api-suite';
+import { ALL_STATUSES as ALL, TERMINAL_STATUSES as TERMINAL } from './support/domain-statuses';
 
 /**
  * Every person-driven transition of DOMAIN.md, tried from every status. The table below is
  * DOMAIN.md's, restated here on purpose (not imported from the code): a legal call reaches its
  * target and writes one event; anything else is CONFLICT and leaves the row exactly as it was.
  */
-const ALL: JobStatus[] = [
-  'CREATED',
-  'WAITING_APPROVAL',
-  'PENDING',
-  'RUNNING',
-  'TRAPPED',
-  'TRAP_PAUSED',
-  'CANCELLING',
-  'ROLLBACK',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'REJECTED',
-  'EXPIRED',
-  'ABENDED',
-];
-const TERMINAL: JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED', 'ABENDED'];
 
 /** mutation → (status → target). Targets depending on requiresApproval are given for false. */
 const DOMAIN_TABLE: Record<string, { call: (id: string) => string; from: Partial<Record<JobStatus, JobStatus | 'gone'>> }> = {
