@@ -28,6 +28,7 @@ import { instanceRegistry } from '../metrics/instance-metrics';
 import { metricsRoute } from '../metrics/metrics-route';
 import { createServices } from './create-services';
 import { createApolloServer } from './apollo-server';
+import { hotQueries } from './hot-queries';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -118,6 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         ? []
         : [cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], maxAge: 600 })]),
       express.json({ limit: LIMITS.maxBodyBytes }),
+      hotQueries({ schema, execution, validationRules, limiters, services }),
       expressMiddleware(apollo, {
         context: async ({ req }) => {
           const requestId = String(req.id);
