@@ -1,5 +1,5 @@
 import { Client, types } from 'pg';
-import { parseTimestamptz } from '../src/db/pg-timestamps';
+import { ISO_TEXT, isoText, parseTimestamptz } from '../src/db/pg-timestamps';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 /** pg's own timestamptz parser (postgres-date), the reference. */
@@ -42,6 +42,17 @@ test('reads every timestamptz text of a UTC session as postgres-date does, to th
   expect(samples.filter((text) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+00$/.test(text)).length).toBeGreaterThan(2_500);
   const differing = samples.filter((text) => instant(parseTimestamptz(text)) !== instant(reference(text)));
   expect(differing).toEqual([]);
+  // The ISO text kept beside each Date (what the API writes) is the Date's own, for every sample.
+  const misquoted = samples.filter((text) => {
+    const parsed = parseTimestamptz(text);
+    return parsed instanceof Date && isoText(parsed) !== parsed.toISOString();
+  });
+  expect(misquoted).toEqual([]);
+  const kept = samples.filter((text) => {
+    const parsed = parseTimestamptz(text);
+    return parsed instanceof Date && ISO_TEXT in parsed;
+  });
+  expect(kept.length).toBeGreaterThan(2_500);
 });
 
 test("reads other sessions' offsets as postgres-date does", async () => {

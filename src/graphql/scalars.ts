@@ -1,5 +1,6 @@
 import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scalars';
+import { isoText } from '../db/pg-timestamps';
 
 /**
  * ISO-8601 date-times with a zone; anything else is refused with BAD_USER_INPUT. Input and the
@@ -11,7 +12,7 @@ import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scal
 export const DateTimeScalar = new GraphQLScalarType({
   ...DateTimeResolver.toConfig(),
   serialize(value: unknown): string {
-    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return isoText(value);
     const date = DateTimeResolver.serialize(value);
     return date.toISOString();
   },
