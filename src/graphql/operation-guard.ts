@@ -91,6 +91,9 @@ const MAX_JSON_DEPTH = 64;
 // eslint-disable-next-line no-control-regex -- NUL is what Postgres text cannot store
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Documents whose literals were found storable: cached documents come back with every request. */
+const storableDocuments = new WeakSet<DocumentNode>();
+
 /**
  * Text Postgres cannot store (NUL, lone UTF-16 surrogates) and JSON nested deeper than anyone
  * means are refused up front, in literals and variables alike, for every argument at once.
@@ -101,7 +104,10 @@ function assertStorableInput(document: DocumentNode, variables: Readonly<Record<
       throw new OperationRefusedError(`${where} contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored`);
     }
   };
-  visit(document, { StringValue: (node) => check(node.value, 'a string in the document') });
+  if (!storableDocuments.has(document)) {
+    visit(document, { StringValue: (node) => check(node.value, 'a string in the document') });
+    storableDocuments.add(document);
+  }
   const stack: Array<{ value: unknown; depth: number; where: string }> = [{ value: variables, depth: 0, where: 'the variables' }];
   while (stack.length > 0) {
     const { value, depth, where } = stack.pop() as { value: unknown; depth: number; where: string };
