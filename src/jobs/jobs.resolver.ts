@@ -66,7 +66,7 @@ export class JobsResolver {
     };
     const rows = await verifiedRows(ctx, (withPermissionsVersion) => {
       const statement = listJobsStatement({ ...query, withPermissionsVersion });
-      return ctx.services.sql.rows<JobRow>(statement.text, statement.values);
+      return ctx.services.sql.rows<JobRow>(statement.text, statement.values, { prepare: true });
     });
     // listJobsStatement asks for one row more than the page: it tells whether another page follows.
     const hasNextPage = rows.length > size;

@@ -44,6 +44,7 @@ export function tasksLoader(sql: Sql): DataLoader<string, Task[]> {
       `SELECT job_id, name, position, status, done, total, unit, rate_per_minute, message, started_at, finished_at, updated_at
          FROM tasks WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, position, name`,
       [jobIds],
+      { prepare: true },
     );
     const byJob = new Map<string, Task[]>(jobIds.map((id) => [id, []]));
     for (const row of rows) byJob.get(row.job_id)?.push(toTask(row));
@@ -64,6 +65,7 @@ export function timelinePageLoader(sql: Sql): DataLoader<TimelinePageKey, Timeli
                                 ORDER BY t.id LIMIT k.lim) e
           ORDER BY k.n, e.id`,
         [keys.map((key) => key.jobId), keys.map((key) => key.after), keys.map((key) => key.limit), keys.map((key) => kindsText(key.kinds))],
+        { prepare: true },
       );
       const pages = keys.map((): TimelineRow[] => []);
       for (const { key, ...row } of rows) pages[key - 1]?.push(row);

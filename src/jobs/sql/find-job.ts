@@ -28,5 +28,6 @@ export async function findVisibleJob(ctx: Context, id: string, options: FindJobO
   return ctx.services.sql.one<JobRow>(
     `SELECT ${options.columns ?? JOB_COLUMNS}${version} FROM jobs WHERE id = ${idParam} AND ${visible}`,
     params.values,
+    { prepare: true },
   );
 }
