@@ -83,7 +83,6 @@ describe('each field listed in JOB_FIELD_COLUMNS needs no other column', () => {
     new Set(
       jobSelectList(new Set(fields))
         .split(', ')
-        .filter((column) => !column.startsWith('NULL AS '))
         .map((column) => /([a-z_]+)$/.exec(column)![1]!),
     );
 
@@ -102,7 +101,8 @@ describe('each field listed in JOB_FIELD_COLUMNS needs no other column', () => {
     expect(fieldsOfToJob.length).toBeGreaterThan(30);
     for (const field of fieldsOfToJob) {
       const columns = selected([field]);
-      const partial = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, columns.has(column) ? value : null]));
+      // The columns not selected are absent from the row, as pg builds it.
+      const partial = Object.fromEntries(Object.entries(row).filter(([column]) => columns.has(column)));
       expect([field, (toJob(partial as unknown as JobRow, now) as unknown as Record<string, unknown>)[field]]).toEqual([
         field,
         whole[field],
@@ -113,7 +113,7 @@ describe('each field listed in JOB_FIELD_COLUMNS needs no other column', () => {
   test('a field that is not listed selects every column', () => {
     expect(jobSelectList(new Set(['id', 'someFieldAddedLater']))).toBe(JOB_COLUMNS);
     expect(jobSelectList(undefined)).toBe(JOB_COLUMNS);
-    expect(jobSelectList(new Set(['name']))).toContain('NULL AS config');
+    expect(jobSelectList(new Set(['name']))).toBe('id, name');
   });
 });
 

@@ -109,7 +109,8 @@ export function toJob(row: JobRow, now = Date.now()): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
-    duration: row.started_at === null ? null : ((row.finished_at?.getTime() ?? now) - row.started_at.getTime()) / 1000,
+    // `== null`: a row of a narrow read (jobSelectList) may lack the column when duration was not asked for.
+    duration: row.started_at == null ? null : ((row.finished_at?.getTime() ?? now) - row.started_at.getTime()) / 1000,
     previousRunDuration: row.previous_run_duration_ms === null ? null : Number(row.previous_run_duration_ms) / 1000,
     attempt: row.attempt,
     workerId: row.worker_id,
