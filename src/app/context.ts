@@ -37,12 +37,17 @@ class RequestContext implements Context {
     readonly requestId: string,
     readonly principal: Principal,
     public ability: AppAbility,
-    private readonly parentLog: Logger,
+    /** The request's logger, or how to make it: made only when a line is written. */
+    private readonly parentLog: Logger | (() => Logger),
     readonly services: Services,
   ) {}
 
   get log(): Logger {
-    return (this.childLog ??= this.parentLog.child({ userId: this.principal.id }));
+    if (this.childLog === undefined) {
+      const parent = typeof this.parentLog === 'function' ? this.parentLog() : this.parentLog;
+      this.childLog = parent.child({ userId: this.principal.id });
+    }
+    return this.childLog;
   }
 
   get loaders(): Loaders {
@@ -58,7 +63,7 @@ export async function createContext(
   services: Services,
   authorization: unknown,
   requestId: string,
-  log: Logger,
+  log: Logger | (() => Logger),
   options: { readonly deferPermissionsCheck?: boolean } = {},
 ): Promise<Context> {
   const principal = await services.tokens.fromAuthorization(authorization);
@@ -90,7 +95,12 @@ export async function verifyAbility(ctx: Context): Promise<boolean> {
 }
 
 /** The context of an already authenticated principal (a WebSocket connection's). */
-export async function contextFor(services: Services, principal: Principal, requestId: string, log: Logger): Promise<Context> {
+export async function contextFor(
+  services: Services,
+  principal: Principal,
+  requestId: string,
+  log: Logger | (() => Logger),
+): Promise<Context> {
   const ability = await services.permissions.abilityFor(principal.id).catch(unavailable);
   return new RequestContext(requestId, principal, ability, log, services);
 }

@@ -111,7 +111,7 @@ export function hotQueries(parts: HotQueryParts): RequestHandler {
     const answer = async (): Promise<string | undefined> => {
       let ctx: Context;
       try {
-        ctx = await createContext(parts.services, req.headers.authorization, req.id, req.log, { deferPermissionsCheck: true });
+        ctx = await createContext(parts.services, req.headers.authorization, req.id, () => req.log, { deferPermissionsCheck: true });
         guardOperation(parts.schema, prepared.document, request.operationName, variables, ctx.principal, parts.limiters);
         if (ctx.unverifiedVersion !== undefined && !verifiesItself(operation, SELF_VERIFYING_QUERIES)) await verifyAbility(ctx);
       } catch {

@@ -124,7 +124,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         context: async ({ req }) => {
           const requestId = String(req.id);
           try {
-            return await createContext(services, req.headers.authorization, requestId, req.log, { deferPermissionsCheck: true });
+            return await createContext(services, req.headers.authorization, requestId, () => req.log, { deferPermissionsCheck: true });
           } catch (error) {
             logRequestErrors([error], { log: req.log, requestId });
             countRefusedRequest(error);
