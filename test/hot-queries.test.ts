@@ -148,3 +148,48 @@ test('mutations, subscriptions sent over HTTP and GET requests are never answere
   expect(subscription.hot).toBe(0);
   for (const answer of subscription.answers) expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_USER_INPUT');
 });
+
+test('the server reads hot requests before express as express would: request ids, origins, bodies that are not JSON', async () => {
+  const body = { query: 'query Fronted { jobs(first: 1) { nodes { id } } }' };
+  const bearer = suite.tokens['hot-admin'];
+  const { answers, hot } = await repeat(4, body, bearer, { 'x-request-id': 'hot-request-1' });
+  expect(hot).toBe(2);
+  expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([200]));
+  const echoed = await fetch(suite.server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, 'x-request-id': 'hot-request-2' },
+    body: JSON.stringify(body),
+  });
+  expect(echoed.headers.get('x-request-id')).toBe('hot-request-2');
+
+  // A page of the API's own origin is answered; a foreign one is refused, hot document or not.
+  const host = new URL(suite.server.url).host;
+  const own = await post(body, bearer, { origin: `http://${host}` });
+  expect(own).toEqual(answers[0]);
+  const foreign = await post(body, bearer, { origin: 'https://evil.example' });
+  expect(foreign.status).toBe(403);
+  expect(JSON.parse(foreign.body).errors[0].extensions.code).toBe('FORBIDDEN');
+
+  const raw = async (text: string) => {
+    const response = await fetch(suite.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: text,
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { errors?: Array<{ message: string; extensions: { code: string } }> },
+    };
+  };
+  for (const text of ['{"query": ', '"just a string"', '42']) {
+    const refused = await raw(text);
+    expect(refused).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] },
+    });
+  }
+  // A byte-order mark before the JSON is dropped, as body-parser drops it.
+  const marked = await raw(`\uFEFF${JSON.stringify(body)}`);
+  expect(marked.status).toBe(200);
+  expect(marked.body).toEqual(JSON.parse(answers[0]!.body));
+});

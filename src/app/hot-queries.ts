@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import {
@@ -60,7 +61,7 @@ interface Prepared {
  * again from the start so that every error is formatted, logged and coded in one place (a read
  * changes nothing, so running it twice only costs time, and only on the error path).
  */
-export function hotQueries(parts: HotQueryParts): RequestHandler {
+export function hotQueries(parts: HotQueryParts): HotQueries {
   const rules = allValidationRules([...parts.validationRules]);
   /** Each text's prepared document, or null when Apollo must answer it (it did not parse or validate). */
   const documents = new Map<string, Prepared | null>();
@@ -91,12 +92,12 @@ export function hotQueries(parts: HotQueryParts): RequestHandler {
     return operation;
   };
 
-  return (req, res, next) => {
+  const answer = (req: IncomingMessage, res: ServerResponse, body: unknown, fallback: () => void): void => {
     const started = performance.now();
-    const request = hotRequest(req.method, req.body);
+    const request = hotRequest(req.method ?? '', body);
     const contentType = request === undefined ? undefined : responseType(req.headers.accept);
     if (request === undefined || contentType === undefined) {
-      next();
+      fallback();
       return;
     }
     const prepared = prepare(request.query);
@@ -104,11 +105,11 @@ export function hotQueries(parts: HotQueryParts): RequestHandler {
     const compiled =
       prepared === null || operation === null ? undefined : parts.execution.hotQuery(prepared.document, operation, request.operationName);
     if (prepared === null || operation === null || compiled === undefined) {
-      next();
+      fallback();
       return;
     }
     const variables = request.variables ?? {};
-    const answer = async (): Promise<string | undefined> => {
+    const run = async (): Promise<string | undefined> => {
       let ctx: Context;
       try {
         ctx = await createContext(parts.services, req.headers.authorization, req.id, () => req.log, { deferPermissionsCheck: true });
@@ -122,22 +123,41 @@ export function hotQueries(parts: HotQueryParts): RequestHandler {
       // What Apollo writes for an answer without errors: `orderExecutionResultFields` then `prettyJSONStringify`.
       return `${JSON.stringify({ data: result.data })}\n`;
     };
-    answer().then(
-      (body) => {
-        if (body === undefined) {
-          next();
+    run().then(
+      (text) => {
+        if (text === undefined) {
+          fallback();
           return;
         }
         parts.execution.countCompiledRun();
         observeHttpOperation(OperationTypeNode.QUERY, request.operationName ?? operation.name?.value, started);
         res.statusCode = 200;
         res.setHeader('content-type', contentType);
-        res.end(body);
+        res.end(text);
       },
       // A thrown error in the compiled query itself: Apollo runs it again and reports it.
-      () => next(),
+      () => fallback(),
     );
   };
+
+  return {
+    answer,
+    middleware: (req, res, next) => {
+      // The front (hot-front.ts) already tried this one.
+      if (triedHot.has(req)) next();
+      else answer(req, res, req.body, () => next());
+    },
+  };
+}
+
+/** Requests the hot path has already declined: express must not try them again. */
+export const triedHot = new WeakSet<IncomingMessage>();
+
+export interface HotQueries {
+  /** Answers `body` (a parsed POST body) if it is a hot query; calls `fallback` otherwise, having written nothing. */
+  answer(req: IncomingMessage, res: ServerResponse, body: unknown, fallback: () => void): void;
+  /** The same for requests express parsed: in front of Apollo's middleware. */
+  readonly middleware: RequestHandler;
 }
 
 interface HotRequest {

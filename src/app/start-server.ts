@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -29,6 +29,7 @@ import { metricsRoute } from '../metrics/metrics-route';
 import { createServices } from './create-services';
 import { createApolloServer } from './apollo-server';
 import { hotQueries } from './hot-queries';
+import { BODY_ERROR, hotFront } from './hot-front';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -74,7 +75,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // GraphQL answers POSTs; an ETag would hash every response body for nothing.
     app.set('etag', false);
     app.set('trust proxy', false);
-    const httpServer = createServer(app);
+    // Express, once the hot-query front is made (below): it reads the common GraphQL POSTs itself.
+    let front: RequestListener = app;
+    const httpServer = createServer((req, res) => front(req, res));
     const schema = await jobwatchSchema();
     const formatError = createErrorFormatter(log, { production: config.production });
     const validationRules = extraValidationRules({ production: config.production });
@@ -91,6 +94,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     // Hot query documents run compiled (graphql-jit); Apollo's gateway hook swaps only the executor.
     const execution = new CompiledExecution(schema);
+    const hot = hotQueries({ schema, execution, validationRules, limiters, services });
+    front = hotFront({ hot, app, log, corsOrigins: config.corsOrigins });
     const apollo = createApolloServer({ config, log, schema, execution, validationRules, formatError, limiters, httpServer, ws });
     await apollo.start();
 
@@ -118,8 +123,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       ...(config.corsOrigins.length === 0
         ? []
         : [cors({ origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins], maxAge: 600 })]),
+      // A body the front read and found not to be JSON: the error body-parser would have raised.
+      (req, _res, next) => next(req[BODY_ERROR]),
       express.json({ limit: LIMITS.maxBodyBytes }),
-      hotQueries({ schema, execution, validationRules, limiters, services }),
+      hot.middleware,
       expressMiddleware(apollo, {
         context: async ({ req }) => {
           const requestId = String(req.id);

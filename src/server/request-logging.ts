@@ -12,6 +12,9 @@ declare module 'node:http' {
   }
 }
 
+/** Requests given their id and log line, so that a second pass does not log them twice. */
+const seen = new WeakSet<IncomingMessage>();
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** Health probes and metric scrapes come every few seconds: they are not logged. */
 const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -31,6 +34,12 @@ export function requestIdOf(req: IncomingMessage): string {
  */
 export function requestLogging(log: Logger): RequestHandler {
   return (req, res, next) => {
+    // Seen already by the server's front (app/hot-front.ts), which hands on what it does not answer.
+    if (seen.has(req)) {
+      next();
+      return;
+    }
+    seen.add(req);
     const id = requestIdOf(req);
     const bindings = { req: { id, method: req.method, url: req.url } };
     let child: Logger | undefined;
