@@ -17,7 +17,9 @@ beforeAll(async () => {
   const pool = suite.server.services.pool;
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-    const text = typeof args[0] === 'string' ? args[0] : '';
+    // A text, or a prepared statement's config ({ name, text, values }) once the read is hot.
+    const first = args[0] as string | { text?: unknown } | undefined;
+    const text = typeof first === 'string' ? first : typeof first?.text === 'string' ? first.text : '';
     if (text.includes('SELECT job_id, name, position, status, done, total')) counts.tasks += 1;
     if (text.includes('timeline_events t') && text.includes('WITH ORDINALITY')) counts.timeline += 1;
     if (text.includes('percentile_cont(0.95)')) counts.typeStats += 1;

@@ -73,7 +73,7 @@ export function hotFront(options: {
       const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       let body: unknown;
       try {
-        const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/.exec(text)?.[1];
+        const first = /^[ \t\n\r]*([^ \t\n\r])/.exec(text)?.[1];
         if (first !== '{' && first !== '[') throw new SyntaxError('not a JSON object or array');
         body = JSON.parse(text);
       } catch {
