@@ -193,3 +193,19 @@ test('the server reads hot requests before express as express would: request ids
   expect(marked.status).toBe(200);
   expect(marked.body).toEqual(JSON.parse(answers[0]!.body));
 });
+
+test('the guard still sees every new set of variables of a hot document: unstorable text and too costly pages are refused', async () => {
+  const query = `query Guarded($first: Int!, $filter: JobFilter) {
+    jobs(first: $first, filter: $filter) { nodes { id timeline(first: 500) { nodes { id } } } }
+  }`;
+  const bearer = suite.tokens['hot-admin'];
+  const fine = await repeat(5, { query, variables: { first: 2, filter: { name: 'Hot' } } }, bearer);
+  expect(fine.hot).toBe(3);
+  const nul = await post({ query, variables: { first: 2, filter: { name: 'Hot\u0000' } } }, bearer);
+  expect(nul.status).toBe(400);
+  expect(JSON.parse(nul.body).errors[0].message).toMatch(/NUL character/);
+  const costly = await post({ query, variables: { first: 500, filter: { name: 'Hot' } } }, bearer);
+  expect(JSON.parse(costly.body).errors[0].message).toMatch(/too expensive/);
+  // And the variables that passed still pass.
+  expect(await post({ query, variables: { first: 2, filter: { name: 'Hot' } } }, bearer)).toEqual(fine.answers[0]);
+});

@@ -41,7 +41,15 @@ export interface HotQueryParts {
 interface Prepared {
   readonly document: DocumentNode;
   readonly operations: Map<string, OperationDefinitionNode | null>;
+  /**
+   * Operation names and variables (as JSON) the guard has passed: a query's guard (cost, storable
+   * input) depends on nothing else, and a page is read again and again with the same variables.
+   */
+  readonly guarded: Set<string>;
 }
+
+/** Variable sets remembered per document as guarded; past this the set starts again. */
+const MAX_GUARDED = 100;
 
 /**
  * The short way for the requests a monitor sends all day: the same few query documents, read
@@ -72,7 +80,7 @@ export function hotQueries(parts: HotQueryParts): HotQueries {
     let prepared: Prepared | null = null;
     try {
       const document = parse(text, { maxTokens: LIMITS.maxTokens });
-      if (validate(parts.schema, document, rules).length === 0) prepared = { document, operations: new Map() };
+      if (validate(parts.schema, document, rules).length === 0) prepared = { document, operations: new Map(), guarded: new Set() };
     } catch {
       prepared = null;
     }
@@ -113,7 +121,12 @@ export function hotQueries(parts: HotQueryParts): HotQueries {
       let ctx: Context;
       try {
         ctx = await createContext(parts.services, req.headers.authorization, req.id, () => req.log, { deferPermissionsCheck: true });
-        guardOperation(parts.schema, prepared.document, request.operationName, variables, ctx.principal, parts.limiters);
+        const guardKey = `${request.operationName ?? ''}\u0000${JSON.stringify(variables)}`;
+        if (!prepared.guarded.has(guardKey)) {
+          guardOperation(parts.schema, prepared.document, request.operationName, variables, ctx.principal, parts.limiters);
+          if (prepared.guarded.size >= MAX_GUARDED) prepared.guarded.clear();
+          prepared.guarded.add(guardKey);
+        }
         if (ctx.unverifiedVersion !== undefined && !verifiesItself(operation, SELF_VERIFYING_QUERIES)) await verifyAbility(ctx);
       } catch {
         return undefined;
