@@ -28,6 +28,19 @@ const SORT_COLUMN: Readonly<Record<JobOrderField, string>> = {
   NAME: 'name',
 };
 
+/** An edge of a page: its cursor is encoded when read, from the row it was made of. */
+class PageEdge {
+  constructor(
+    readonly node: Job,
+    private readonly row: JobRow,
+    private readonly order: JobOrder,
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(this.row, this.order.field, this.order.direction);
+  }
+}
+
 @Resolver(() => JobConnection)
 export class JobsResolver {
   @Query(() => JobConnection, {
@@ -73,23 +86,25 @@ export class JobsResolver {
     if (hasNextPage) rows.pop();
     const now = Date.now();
     const cursorOf = (row: JobRow) => encodeCursor(row, order.field, order.direction);
-    // A cursor is made only when asked for: most lists read `nodes` and `pageInfo.endCursor`.
-    const edges = rows.map((row) => ({
-      node: toJob(row, now),
-      get cursor() {
-        return cursorOf(row);
-      },
-    }));
+    const nodes = rows.map((row) => toJob(row, now));
+    // Edges and cursors are made only when asked for: most lists read `nodes` and `pageInfo.endCursor`.
+    let edges: PageEdge[] | undefined;
     const head = rows[0];
     const tail = rows[rows.length - 1];
     return {
-      edges,
-      nodes: edges.map((edge) => edge.node),
+      get edges() {
+        return (edges ??= rows.map((row, index) => new PageEdge(nodes[index] as Job, row, order)));
+      },
+      nodes,
       pageInfo: {
         hasNextPage,
         hasPreviousPage: after != null,
-        startCursor: head === undefined ? null : cursorOf(head),
-        endCursor: tail === undefined ? null : cursorOf(tail),
+        get startCursor() {
+          return head === undefined ? null : cursorOf(head);
+        },
+        get endCursor() {
+          return tail === undefined ? null : cursorOf(tail);
+        },
       },
       countTotal: () => countJobs(ctx.services.sql, where),
     };
