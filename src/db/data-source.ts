@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import type { Pool } from 'pg';
+import type { Client, Pool } from 'pg';
 import { migrations } from '../../migrations';
 import { guardedPoolOptions, type ConnectionLossLog } from './connection-errors';
 import { installTimestampParser } from './pg-timestamps';
@@ -11,12 +11,43 @@ export interface DataSourceOptions {
   readonly applicationName?: string;
   /** Where lost connections are logged (once each); without it they are only dropped and replaced. */
   readonly losses?: ConnectionLossLog;
+  /** Told of every connection the pool opens (to wait for their sockets at shutdown). */
+  readonly connections?: OpenConnections;
+}
+
+/**
+ * The pool's connections whose sockets are still open. pg-pool's `end()` resolves once it has
+ * asked each connection to end, not once they have: a Postgres stopped right after it (the
+ * embedded one) can still find their backends there, terminate them, and their clients report
+ * a lost connection in the middle of a clean shutdown. `closed()` waits for the sockets.
+ */
+export class OpenConnections {
+  private readonly open = new Set<Client>();
+
+  add(client: Client): void {
+    this.open.add(client);
+    client.once('end', () => this.open.delete(client));
+  }
+
+  /** Resolves when every connection has ended, or after `timeoutMs` at the latest. */
+  async closed(timeoutMs = 5_000): Promise<void> {
+    if (this.open.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const ends = [...this.open].map((client) => new Promise<void>((resolve) => client.once('end', () => resolve())));
+    await Promise.race([Promise.all(ends), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
 }
 
 /** The one TypeORM DataSource of a process: migrations only, never `synchronize`. */
-export function createDataSource({ url, poolSize = 10, applicationName = 'jobwatch', losses }: DataSourceOptions): DataSource {
+export function createDataSource({ url, poolSize = 10, applicationName = 'jobwatch', losses, connections }: DataSourceOptions): DataSource {
   installTimestampParser();
-  const { onConnect, poolErrorHandler } = guardedPoolOptions(losses);
+  const guarded = guardedPoolOptions(losses);
+  const poolErrorHandler = guarded.poolErrorHandler;
+  const onConnect = (client: Client) => {
+    guarded.onConnect(client);
+    connections?.add(client);
+  };
   return new DataSource({
     type: 'postgres',
     url,

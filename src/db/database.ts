@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { ConnectionLossLog } from './connection-errors';
-import { createDataSource, poolOf } from './data-source';
+import { createDataSource, OpenConnections, poolOf } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 /** Any constant works; it only has to be the same for every instance. */
@@ -27,13 +27,17 @@ export async function openDatabase(config: Config, log: Logger, poolSize?: numbe
   const losses = new ConnectionLossLog(log.child({ component: 'db' }));
   const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(config.dataDir, log) : undefined;
   const url = config.databaseUrl ?? (embedded as { url: string }).url;
-  const dataSource = createDataSource({ url, losses, ...(poolSize === undefined ? {} : { poolSize }) });
+  const connections = new OpenConnections();
+  const dataSource = createDataSource({ url, losses, connections, ...(poolSize === undefined ? {} : { poolSize }) });
   try {
     await initializeWithRetry(dataSource, log);
     await migrate(dataSource, log);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-    await embedded?.stop();
+    if (embedded !== undefined) {
+      await connections.closed();
+      await embedded.stop();
+    }
     throw error;
   }
   return {
@@ -44,7 +48,11 @@ export async function openDatabase(config: Config, log: Logger, poolSize?: numbe
     losses,
     close: async () => {
       await dataSource.destroy();
-      await embedded?.stop();
+      // The embedded Postgres stops once the pool's connections are gone, not while they say goodbye.
+      if (embedded !== undefined) {
+        await connections.closed();
+        await embedded.stop();
+      }
     },
   };
 }
