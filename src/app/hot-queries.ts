@@ -12,6 +12,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { CompiledExecution } from '../graphql/compiled-execution';
+import { DocumentCache } from '../graphql/document-cache';
 import { LIMITS } from '../graphql/limits';
 import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
 import { allValidationRules } from '../graphql/validation-rules';
@@ -21,9 +22,8 @@ import { observeHttpOperation } from '../metrics/graphql-metrics';
 import { type Context, createContext, verifyAbility } from './context';
 import type { Services } from './services';
 
-/** Documents longer than this always go through Apollo (a cache of large one-off documents would only hold memory). */
+/** Documents longer than this always go through Apollo (DocumentCache would not keep them: one-off documents). */
 const MAX_TEXT_LENGTH = 16 * 1024;
-const MAX_DOCUMENTS = 1_000;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
@@ -37,7 +37,7 @@ export interface HotQueryParts {
   readonly services: Services;
 }
 
-/** A document that parsed and validated, with its query operations by name ('' for the only one). */
+/** What the hot path keeps beside a cached document: its query operations by name ('' for the only one). */
 interface Prepared {
   readonly document: DocumentNode;
   readonly operations: Map<string, OperationDefinitionNode | null>;
@@ -71,21 +71,24 @@ const MAX_GUARDED = 100;
  */
 export function hotQueries(parts: HotQueryParts): HotQueries {
   const rules = allValidationRules([...parts.validationRules]);
-  /** Each text's prepared document, or null when Apollo must answer it (it did not parse or validate). */
-  const documents = new Map<string, Prepared | null>();
+  // The same cache of parsed and validated documents as the WebSocket path's (valid ones only, least
+  // recently used out); what this path adds to a document lives beside it, and goes with it.
+  const documents = new DocumentCache();
+  const extras = new WeakMap<DocumentNode, Prepared>();
 
+  /** The text's document with what this path keeps of it; null when Apollo must answer it (it does not parse or validate). */
   const prepare = (text: string): Prepared | null => {
-    const known = documents.get(text);
-    if (known !== undefined) return known;
-    let prepared: Prepared | null = null;
-    try {
-      const document = parse(text, { maxTokens: LIMITS.maxTokens });
-      if (validate(parts.schema, document, rules).length === 0) prepared = { document, operations: new Map(), guarded: new Set() };
-    } catch {
-      prepared = null;
-    }
-    if (documents.size >= MAX_DOCUMENTS) documents.delete(documents.keys().next().value as string);
-    documents.set(text, prepared);
+    const document = documents.get(text, (): DocumentNode | null => {
+      try {
+        const parsed = parse(text, { maxTokens: LIMITS.maxTokens });
+        return validate(parts.schema, parsed, rules).length === 0 ? parsed : null;
+      } catch {
+        return null;
+      }
+    });
+    if (document === null) return null;
+    let prepared = extras.get(document);
+    if (prepared === undefined) extras.set(document, (prepared = { document, operations: new Map(), guarded: new Set() }));
     return prepared;
   };
 
