@@ -137,3 +137,18 @@ export function addTo<V>(map: Map<string, Set<V>>, key: string, value: V): () =>
     if (current?.size === 0) map.delete(key);
   };
 }
+
+/** The jobs of `asked` that have no row in `rows` were deleted: each view that showed one hears it removed. */
+export function announceDeleted(hub: HubState, rows: readonly JobRow[], asked: readonly string[], batch: EventBatch): void {
+  const found = new Set(rows.map((row) => row.id));
+  for (const id of asked) {
+    if (found.has(id)) continue;
+    for (const group of hub.groups.values()) {
+      const last = group.shown.get(id);
+      if (last === undefined) continue;
+      group.shown.delete(id);
+      send(hub, group.members, { row: last, batch, removed: true });
+    }
+    for (const subscriber of hub.byJob.get(id) ?? []) subscriber.gone?.(id);
+  }
+}

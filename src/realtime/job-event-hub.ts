@@ -9,6 +9,7 @@ import { EventBatch, SharedTypeStats } from './event-batch';
 import { recordFanOut } from '../metrics/hooks';
 import {
   addTo,
+  announceDeleted,
   FAN_OUT_PAGE,
   newer,
   remember,
@@ -206,7 +207,9 @@ export class JobEventHub {
 
   /**
    * Hands rows read in one query to every subscriber; `asked` are ids that were looked for
-   * (those without a row were deleted).
+   * (those without a row were deleted). A user with no ability in `abilities` subscribed while
+   * they were read, after the rows: their snapshot already holds the rows, and judged with no
+   * ability its jobs would be taken back as removed, or a jobProgress ended. They are skipped.
    */
   private async deliverJobs(rows: readonly JobRow[], asked: readonly string[]): Promise<void> {
     this.stats.batches += 1;
@@ -222,11 +225,13 @@ export class JobEventHub {
       const subject = jobSubject({ scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers });
       let event: JobEvent | undefined;
       for (const group of this.groups.values()) {
+        const ability = abilities.get(group.userId);
+        if (ability === undefined) continue; // joined since: see above
         const last = group.shown.get(row.id);
         // Already shown: to the whole group, or (a snapshot row) to the member whose snapshot it was.
         const seenBy = last === undefined || newer(row, last) ? undefined : (this.snapshotRows.get(last) ?? 'all');
         if (seenBy === 'all') continue;
-        const visible = abilities.get(group.userId)?.can('view_monitor', subject) === true;
+        const visible = ability.can('view_monitor', subject);
         if (visible && group.wants(row)) {
           // Progress alone is not news to this view: the row it showed stays its reference.
           if (group.statusChangesOnly && last !== undefined && seenBy === undefined && last.status === row.status) continue;
@@ -239,23 +244,13 @@ export class JobEventHub {
         }
       }
       for (const subscriber of this.byJob.get(row.id) ?? []) {
-        if (abilities.get(subscriber.userId)?.can('view_monitor', subject) === true)
-          send(this.state, [subscriber], (event ??= { row, batch }));
+        const ability = abilities.get(subscriber.userId);
+        if (ability === undefined) continue; // joined since: see above
+        if (ability.can('view_monitor', subject)) send(this.state, [subscriber], (event ??= { row, batch }));
         else subscriber.gone?.(row.id);
       }
     }
-    if (asked.length === rows.length) return;
-    const found = new Set(rows.map((row) => row.id));
-    for (const id of asked) {
-      if (found.has(id)) continue;
-      for (const group of this.groups.values()) {
-        const last = group.shown.get(id);
-        if (last === undefined) continue;
-        group.shown.delete(id);
-        send(this.state, group.members, { row: last, batch, removed: true });
-      }
-      for (const subscriber of this.byJob.get(id) ?? []) subscriber.gone?.(id);
-    }
+    if (asked.length > rows.length) announceDeleted(this.state, rows, asked, batch);
   }
 
   /** A NOTIFY of a grant (its user) or a role change (everyone): decide the open views again soon. */

@@ -57,7 +57,12 @@ export async function reviewPermissions(hub: HubState, users: ReadonlySet<string
   );
   for (const row of facts) {
     const subject = subjectOf(row);
-    const hidden = (userId: string) => concerned(userId) && abilities.get(userId)?.can('view_monitor', subject) !== true;
+    // A subscriber that joined while the abilities were read is not judged here: its own
+    // context read the permissions after the change, so what it was sent already follows it.
+    const hidden = (userId: string) => {
+      const ability = abilities.get(userId);
+      return concerned(userId) && ability !== undefined && !ability.can('view_monitor', subject);
+    };
     for (const subscriber of hub.byJob.get(row.id) ?? []) if (hidden(subscriber.userId)) subscriber.gone?.(row.id);
     for (const subscriber of hub.timelines.get(row.id) ?? []) if (hidden(subscriber.userId)) subscriber.end();
   }

@@ -1,0 +1,149 @@
+import type { PoolClient } from 'pg';
+import { apiSuite } from './support/api-suite';
+import { blockedBackend } from './support/blocked-query';
+import { eventually } from './support/eventually';
+import { grant, insertJobs } from './support/fixtures';
+import { postGraphQL } from './support/test-server';
+import { subscribe } from './support/ws-client';
+
+/**
+ * A subscriber that arrives while the hub is deciding a batch for the others. The hub reads
+ * the abilities of the users it has before it hands the batch out; one who subscribed during
+ * that read is not among them. Their snapshot was read after they joined, so it already holds
+ * the batch: they must be left alone, not judged without an ability (a snapshot's job taken back
+ * as removed, a jobProgress subscription ended at once). The read is held open for real, by a
+ * lock on the grants table that the hub's ability load waits behind.
+ */
+const suite = apiSuite({
+  // Each test its own users: an ability loaded by one test is never what the next one relies on.
+  users: ['watcher-list', 'joiner-list', 'watcher-one', 'joiner-one'],
+  grants: [
+    ['admin', 'admin'],
+    ['watcher-list', 'viewer'],
+    ['joiner-list', 'viewer'],
+    ['watcher-one', 'viewer'],
+    ['joiner-one', 'viewer'],
+  ],
+});
+
+interface Update {
+  jobUpdated: { id: string; removed: boolean; progress: { done: number } };
+}
+interface Progress {
+  jobProgress: { id: string; progress: { done: number } };
+}
+
+/** Touches a job the way a worker's report does: its updated_at moves, so subscribers hear of it. */
+async function touch(id: string, done: number): Promise<void> {
+  await suite.db.pool.query('UPDATE jobs SET progress_done = $2, updated_at = clock_timestamp() WHERE id = $1', [id, done]);
+}
+
+/**
+ * Leaves the watcher's ability out of the instance's cache and the joiner's in it (a grant to
+ * someone else moves the permissions version, then the joiner reads once), then takes the grants
+ * table and changes `jobId`: the hub reads the changed row and waits for the watcher's ability.
+ * Answers the connection holding the lock once the hub is seen waiting behind it. The watcher
+ * must have seen everything before (its caller waits for a change of its own): a batch still on its way would load its ability
+ * after the grant, and the hub would then have nothing to wait for.
+ */
+async function holdTheHubMidBatch(jobId: string, joiner: string): Promise<PoolClient> {
+  await grant(suite.db.pool, `someone-${joiner}`, 'viewer');
+  const read = await postGraphQL(suite.server.url, suite.tokens[joiner], '{ jobs(first: 1) { totalCount } }');
+  expect(read.errors).toBeUndefined();
+  const locker = await suite.db.pool.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE grants IN ACCESS EXCLUSIVE MODE');
+    await touch(jobId, 2);
+    // The hub's load of the watcher's grants (PermissionStore.load).
+    await blockedBackend(suite.db.pool, 'FROM grants g JOIN roles r');
+    return locker;
+  } catch (error) {
+    await release(locker);
+    throw error;
+  }
+}
+
+/** Every subscription of the test closed on the server: the next test counts from nothing. */
+async function allClosed(): Promise<void> {
+  await eventually(
+    () => suite.server.services.hub.subscriberCount,
+    (count) => count === 0,
+    10_000,
+    'the subscriptions to close',
+  );
+}
+
+async function release(locker: PoolClient): Promise<void> {
+  await locker.query('ROLLBACK');
+  locker.release();
+}
+
+test('a jobUpdated subscriber that joins while a batch is decided keeps its snapshot', async () => {
+  const [job] = await insertJobs(suite.db.pool, [{ name: 'raced', type: 'join-race-list' }]);
+  const filter = 'subscription { jobUpdated(filter: { types: ["join-race-list"] }, snapshot: 5) { id removed progress { done } } }';
+  const watcher = subscribe<Update>(suite.client(suite.tokens['watcher-list']!), filter);
+  await watcher.until((messages) => messages.length >= 1);
+  // The snapshot showed 0: this change comes through the hub, after anything on its way before it.
+  await touch(job!.id, 1);
+  await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 1));
+
+  const locker = await holdTheHubMidBatch(job!.id, 'joiner-list');
+  const before = suite.server.services.hub.subscriberCount;
+  const joiner = subscribe<Update>(suite.client(suite.tokens['joiner-list']!), filter);
+  try {
+    await eventually(
+      () => suite.server.services.hub.subscriberCount,
+      (count) => count === before + 1,
+      10_000,
+      'the joiner to subscribe',
+    );
+  } finally {
+    await release(locker);
+  }
+  await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 2));
+  await touch(job!.id, 3);
+  await joiner.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 3));
+  expect(joiner.messages.map((message) => message.jobUpdated.removed)).not.toContain(true);
+  expect(joiner.messages[0]!.jobUpdated).toMatchObject({ id: job!.id, removed: false });
+  joiner.stop();
+  watcher.stop();
+  await allClosed();
+});
+
+test('a jobProgress subscriber that joins while a batch is decided is not ended', async () => {
+  const [job] = await insertJobs(suite.db.pool, [{ name: 'raced', type: 'join-race-one' }]);
+  const watcher = subscribe<Update>(
+    suite.client(suite.tokens['watcher-one']!),
+    'subscription { jobUpdated(filter: { types: ["join-race-one"] }, snapshot: 5) { id removed progress { done } } }',
+  );
+  await watcher.until((messages) => messages.length >= 1);
+  // The snapshot showed 0: this change comes through the hub, after anything on its way before it.
+  await touch(job!.id, 1);
+  await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 1));
+
+  const locker = await holdTheHubMidBatch(job!.id, 'joiner-one');
+  const before = suite.server.services.hub.subscriberCount;
+  const joiner = subscribe<Progress>(
+    suite.client(suite.tokens['joiner-one']!),
+    'subscription($id: ID!) { jobProgress(id: $id) { id progress { done } } }',
+    { id: job!.id },
+  );
+  try {
+    await eventually(
+      () => suite.server.services.hub.subscriberCount,
+      (count) => count === before + 1,
+      10_000,
+      'the joiner to subscribe',
+    );
+  } finally {
+    await release(locker);
+  }
+  await joiner.until((messages) => messages.length >= 1);
+  await touch(job!.id, 3);
+  await joiner.until((messages) => messages.some((message) => message.jobProgress.progress.done === 3));
+  expect(joiner.completed).toBe(false);
+  joiner.stop();
+  watcher.stop();
+  await allClosed();
+});
