@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -83,6 +83,7 @@ describe('production secrets', () => {
 
   test('the server process refuses to start with the placeholders: exit 2 and one line saying why', async () => {
     const defaults = composeDefaults();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'jobwatch-secrets-'));
     const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'src/main.ts'], {
       cwd: root,
       env: {
@@ -90,7 +91,7 @@ describe('production secrets', () => {
         NODE_ENV: 'production',
         // Never reached: the configuration is refused before any connection.
         DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jobwatch-secrets-')),
+        DATA_DIR: dataDir,
         JWT_SECRET: defaults['JWT_SECRET']!,
         SECRETS_KEY: STRONG_KEY,
       },
@@ -101,7 +102,9 @@ describe('production secrets', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // 'close', not 'exit': at 'exit' what the child wrote may still be on its way through the pipes.
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() =>
+      rmSync(dataDir, { recursive: true, force: true }),
+    );
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(

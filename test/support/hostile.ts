@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
@@ -360,22 +360,29 @@ export async function startLoggedServer(
 ): Promise<TestServer & { logLines(): string[] }> {
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  // Keys a development start would write: removed on close, like startTestServer's.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'jobwatch-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     JWT_SECRET: TEST_JWT_SECRET,
     SECRETS_KEY: TEST_SECRETS_KEY,
     PORT: '0',
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'jobwatch-data-')),
+    DATA_DIR: dataDir,
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_BURST: '1000000',
     WORKER_RATE_LIMIT_PER_SECOND: '1000000',
     WORKER_RATE_LIMIT_BURST: '1000000',
     ...env,
   });
-  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: false, log });
+  const server = await startServer(config, { host: '127.0.0.1', poolSize: 5, daemon: false, log }).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  let closing: Promise<void> | undefined;
   return {
     ...server,
+    close: async () => (closing ??= server.close().finally(() => rmSync(dataDir, { recursive: true, force: true }))),
     gql: <T>(token: string | undefined, query: string, variables?: Record<string, unknown>) =>
       postGraphQL<T>(server.url, token, query, variables),
     logLines: () => [...lines],
