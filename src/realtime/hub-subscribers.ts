@@ -62,6 +62,8 @@ export interface GroupMembership {
  */
 export interface Group {
   readonly userId: string;
+  /** Which subscription made it (the hub's count): a batch read before that is not for it. */
+  readonly joined: number;
   /** The filter, for reading the jobs a grant makes visible. */
   readonly filter: JobFilter | null;
   readonly wants: (row: JobRow) => boolean;

@@ -43,6 +43,9 @@ export class JobEventHub {
   private readonly pendingTimelines = new Set<string>();
   /** Rows that came from a subscriber's snapshot, and whose: shown to that member only, never an order key for the others. */
   private readonly snapshotRows = new WeakMap<JobRow, JobSubscriber>();
+  /** Subscriptions made so far, and which one each jobProgress subscriber was (see deliverJobs). */
+  private joins = 0;
+  private readonly jobJoins = new WeakMap<JobSubscriber, number>();
   /** The maps above and where to read and log, for the hub's parts (timeline fan-out, permission review). */
   private readonly state: HubState;
   private timer: NodeJS.Timeout | undefined;
@@ -109,6 +112,7 @@ export class JobEventHub {
     if (group === undefined) {
       group = {
         userId: subscriber.userId,
+        joined: ++this.joins,
         filter,
         wants,
         ability: options.ability,
@@ -137,6 +141,7 @@ export class JobEventHub {
 
   /** jobProgress: the changes of one job. */
   subscribeJob(jobId: string, subscriber: JobSubscriber): () => void {
+    this.jobJoins.set(subscriber, ++this.joins);
     return addTo(this.byJob, jobId, subscriber);
   }
 
@@ -145,10 +150,7 @@ export class JobEventHub {
     return addTo(this.timelines, jobId, subscriber);
   }
 
-  /**
-   * Resolves once every batch begun before this call has been delivered: a subscriber that read
-   * its snapshot, then waits for this, receives only rows read after its snapshot.
-   */
+  /** Resolves once every batch begun before this call is delivered (a snapshot, then this: only newer rows follow). */
   settled(): Promise<void> {
     return this.serial(async () => undefined);
   }
@@ -200,18 +202,19 @@ export class JobEventHub {
   private async fanOutJobs(ids: readonly string[]): Promise<void> {
     for (let start = 0; start < ids.length; start += FAN_OUT_PAGE) {
       const chunk = ids.slice(start, start + FAN_OUT_PAGE);
+      const joins = this.joins;
       const rows = await this.sql.rows<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[])`, [chunk]);
-      await this.deliverJobs(rows, chunk);
+      await this.deliverJobs(rows, chunk, joins);
     }
   }
 
   /**
    * Hands rows read in one query to every subscriber; `asked` are ids that were looked for
-   * (those without a row were deleted). A user with no ability in `abilities` subscribed while
-   * they were read, after the rows: their snapshot already holds the rows, and judged with no
-   * ability its jobs would be taken back as removed, or a jobProgress ended. They are skipped.
+   * (those without a row were deleted). Only to subscriptions made before the read (`joins`, the
+   * count then): a later one read its snapshot after the rows, so it already holds them, and
+   * judged with abilities read before it came (or none) its jobs could be taken back as removed.
    */
-  private async deliverJobs(rows: readonly JobRow[], asked: readonly string[]): Promise<void> {
+  private async deliverJobs(rows: readonly JobRow[], asked: readonly string[], joins: number): Promise<void> {
     this.stats.batches += 1;
     this.stats.rowsFetched += rows.length;
     const batch = new EventBatch(this.sql, this.state.typeStats);
@@ -226,7 +229,7 @@ export class JobEventHub {
       let event: JobEvent | undefined;
       for (const group of this.groups.values()) {
         const ability = abilities.get(group.userId);
-        if (ability === undefined) continue; // joined since: see above
+        if (group.joined > joins || ability === undefined) continue;
         const last = group.shown.get(row.id);
         // Already shown: to the whole group, or (a snapshot row) to the member whose snapshot it was.
         const seenBy = last === undefined || newer(row, last) ? undefined : (this.snapshotRows.get(last) ?? 'all');
@@ -245,7 +248,7 @@ export class JobEventHub {
       }
       for (const subscriber of this.byJob.get(row.id) ?? []) {
         const ability = abilities.get(subscriber.userId);
-        if (ability === undefined) continue; // joined since: see above
+        if ((this.jobJoins.get(subscriber) ?? 0) > joins || ability === undefined) continue;
         if (ability.can('view_monitor', subject)) send(this.state, [subscriber], (event ??= { row, batch }));
         else subscriber.gone?.(row.id);
       }
@@ -286,7 +289,8 @@ export class JobEventHub {
         state: this.state,
         serial: (task) => this.serial(task),
         fanOutJobs: (ids) => this.fanOutJobs(ids),
-        deliverJobs: (rows, asked) => this.deliverJobs(rows, asked),
+        joins: () => this.joins,
+        deliverJobs: (rows, asked, joins) => this.deliverJobs(rows, asked, joins),
       },
       since,
     );

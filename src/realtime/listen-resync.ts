@@ -21,7 +21,9 @@ export interface ResyncHub {
   readonly state: HubState;
   serial(task: () => Promise<void>): Promise<void>;
   fanOutJobs(ids: readonly string[]): Promise<void>;
-  deliverJobs(rows: readonly JobRow[], asked: readonly string[]): Promise<void>;
+  /** How many subscriptions were made so far: taken before a read, for deliverJobs. */
+  joins(): number;
+  deliverJobs(rows: readonly JobRow[], asked: readonly string[], joins: number): Promise<void>;
 }
 
 /** After the LISTEN connection was lost: deliver every change since, then carry on. */
@@ -34,11 +36,12 @@ export async function resyncAfterReconnect(hub: ResyncHub, since: Date): Promise
         // Oldest first, a page at a time, to the end: the newest changes (the terminal ones) are never cut off.
         let after = { at: from, id: '00000000-0000-0000-0000-000000000000' };
         for (;;) {
+          const joins = hub.joins();
           const rows = await hub.state.sql.rows<JobRow>(
             `SELECT ${JOB_COLUMNS} FROM jobs WHERE (updated_at, id) > ($1::timestamptz, $2::uuid) ORDER BY updated_at, id LIMIT ${RESYNC_PAGE}`,
             [after.at, after.id],
           );
-          await hub.deliverJobs(rows, []);
+          await hub.deliverJobs(rows, [], joins);
           const last = rows.at(-1);
           if (last === undefined || rows.length < RESYNC_PAGE) break;
           after = { at: last.updated_at, id: last.id };
@@ -62,6 +65,7 @@ async function announceDeleted(hub: ResyncHub): Promise<void> {
   const ids = [...shown];
   for (let start = 0; start < ids.length; start += RESYNC_PAGE) {
     const chunk = ids.slice(start, start + RESYNC_PAGE);
+    const joins = hub.joins();
     const gone = await hub.state.sql.rows<{ id: string }>(
       `SELECT x.id::text AS id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = x.id)`,
       [chunk],
@@ -70,6 +74,7 @@ async function announceDeleted(hub: ResyncHub): Promise<void> {
       await hub.deliverJobs(
         [],
         gone.map((row) => row.id),
+        joins,
       );
   }
 }
