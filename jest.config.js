@@ -24,4 +24,8 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   testTimeout: 60_000,
   maxWorkers: 2,
+  // A worker's heap grows past 1 GB over some forty files (each file's module registry); a worker
+  // that large took more than jest-worker's 500 ms to exit at the end of a run, and jest warned
+  // that it had been force-exited (every full run did). Restarted past 800 MB, none is.
+  workerIdleMemoryLimit: '800MB',
 };
