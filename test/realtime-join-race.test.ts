@@ -4,7 +4,7 @@ import { blockedBackend } from './support/blocked-query';
 import { eventually } from './support/eventually';
 import { grant, insertJobs } from './support/fixtures';
 import { postGraphQL } from './support/test-server';
-import { subscribe } from './support/ws-client';
+import { subscribe, type Received } from './support/ws-client';
 
 /**
  * A subscriber that arrives while the hub is deciding a batch for the others. The hub reads
@@ -79,18 +79,25 @@ async function release(locker: PoolClient): Promise<void> {
   locker.release();
 }
 
-test('a jobUpdated subscriber that joins while a batch is decided keeps its snapshot', async () => {
-  const [job] = await insertJobs(suite.db.pool, [{ name: 'raced', type: 'join-race-list' }]);
-  const filter = 'subscription { jobUpdated(filter: { types: ["join-race-list"] }, snapshot: 5) { id removed progress { done } } }';
-  const watcher = subscribe<Update>(suite.client(suite.tokens['watcher-list']!), filter);
+/**
+ * A job and a watcher's jobUpdated view of it that has seen everything on its way before: its
+ * snapshot showed 0, and the change to 1 comes through the hub after anything sent earlier.
+ */
+async function watchedJob(type: string, watcherUser: string) {
+  const [job] = await insertJobs(suite.db.pool, [{ name: 'raced', type }]);
+  const filter = `subscription { jobUpdated(filter: { types: ["${type}"] }, snapshot: 5) { id removed progress { done } } }`;
+  const watcher = subscribe<Update>(suite.client(suite.tokens[watcherUser]!), filter);
   await watcher.until((messages) => messages.length >= 1);
-  // The snapshot showed 0: this change comes through the hub, after anything on its way before it.
   await touch(job!.id, 1);
   await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 1));
+  return { id: job!.id, filter, watcher };
+}
 
-  const locker = await holdTheHubMidBatch(job!.id, 'joiner-list');
+/** Subscribes the joiner (`join`) while the hub is held mid-batch, and lets the batch go once it has joined. */
+async function joinMidBatch<T>(jobId: string, joinerUser: string, join: () => Received<T>): Promise<Received<T>> {
+  const locker = await holdTheHubMidBatch(jobId, joinerUser);
   const before = suite.server.services.hub.subscriberCount;
-  const joiner = subscribe<Update>(suite.client(suite.tokens['joiner-list']!), filter);
+  const joiner = join();
   try {
     await eventually(
       () => suite.server.services.hub.subscriberCount,
@@ -101,46 +108,35 @@ test('a jobUpdated subscriber that joins while a batch is decided keeps its snap
   } finally {
     await release(locker);
   }
+  return joiner;
+}
+
+test('a jobUpdated subscriber that joins while a batch is decided keeps its snapshot', async () => {
+  const { id, filter, watcher } = await watchedJob('join-race-list', 'watcher-list');
+  const joiner = await joinMidBatch(id, 'joiner-list', () => subscribe<Update>(suite.client(suite.tokens['joiner-list']!), filter));
   await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 2));
-  await touch(job!.id, 3);
+  await touch(id, 3);
   await joiner.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 3));
   expect(joiner.messages.map((message) => message.jobUpdated.removed)).not.toContain(true);
-  expect(joiner.messages[0]!.jobUpdated).toMatchObject({ id: job!.id, removed: false });
+  expect(joiner.messages[0]!.jobUpdated).toMatchObject({ id, removed: false });
   joiner.stop();
   watcher.stop();
   await allClosed();
 });
 
 test('a jobProgress subscriber that joins while a batch is decided is not ended', async () => {
-  const [job] = await insertJobs(suite.db.pool, [{ name: 'raced', type: 'join-race-one' }]);
-  const watcher = subscribe<Update>(
-    suite.client(suite.tokens['watcher-one']!),
-    'subscription { jobUpdated(filter: { types: ["join-race-one"] }, snapshot: 5) { id removed progress { done } } }',
+  const { id, watcher } = await watchedJob('join-race-one', 'watcher-one');
+  const joiner = await joinMidBatch(id, 'joiner-one', () =>
+    subscribe<Progress>(
+      suite.client(suite.tokens['joiner-one']!),
+      'subscription($id: ID!) { jobProgress(id: $id) { id progress { done } } }',
+      {
+        id,
+      },
+    ),
   );
-  await watcher.until((messages) => messages.length >= 1);
-  // The snapshot showed 0: this change comes through the hub, after anything on its way before it.
-  await touch(job!.id, 1);
-  await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 1));
-
-  const locker = await holdTheHubMidBatch(job!.id, 'joiner-one');
-  const before = suite.server.services.hub.subscriberCount;
-  const joiner = subscribe<Progress>(
-    suite.client(suite.tokens['joiner-one']!),
-    'subscription($id: ID!) { jobProgress(id: $id) { id progress { done } } }',
-    { id: job!.id },
-  );
-  try {
-    await eventually(
-      () => suite.server.services.hub.subscriberCount,
-      (count) => count === before + 1,
-      10_000,
-      'the joiner to subscribe',
-    );
-  } finally {
-    await release(locker);
-  }
   await joiner.until((messages) => messages.length >= 1);
-  await touch(job!.id, 3);
+  await touch(id, 3);
   await joiner.until((messages) => messages.some((message) => message.jobProgress.progress.done === 3));
   expect(joiner.completed).toBe(false);
   joiner.stop();
