@@ -41,6 +41,54 @@ class PageEdge {
   }
 }
 
+/*
+ * A page and its pageInfo are classes, their lazy fields getters on the prototype, not object
+ * literals with getters. V8 makes a literal with getters a dictionary-mode object, and with those
+ * pages the rows and jobs of every list request outlived it: young collections promoted them, and
+ * only full collections freed them (bench:list, scenario (a): 0.17-0.21 ms of GC pauses per
+ * request, 0.03 with these classes, the floor 0.02).
+ */
+
+/** Where a page is; its cursors are encoded only when asked for. */
+class JobPageInfo {
+  constructor(
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+    private readonly head: JobRow | undefined,
+    private readonly tail: JobRow | undefined,
+    private readonly order: JobOrder,
+  ) {}
+
+  get startCursor(): string | null {
+    return this.head === undefined ? null : encodeCursor(this.head, this.order.field, this.order.direction);
+  }
+
+  get endCursor(): string | null {
+    return this.tail === undefined ? null : encodeCursor(this.tail, this.order.field, this.order.direction);
+  }
+}
+
+/** A page of jobs. Edges and cursors are made only when asked for: most lists read `nodes` and `pageInfo.endCursor`. */
+class JobPage implements JobConnection {
+  private madeEdges: PageEdge[] | undefined;
+  readonly pageInfo: JobPageInfo;
+
+  constructor(
+    readonly nodes: Job[],
+    private readonly rows: JobRow[],
+    private readonly order: JobOrder,
+    hasNextPage: boolean,
+    hasPreviousPage: boolean,
+    readonly countTotal: () => Promise<number>,
+  ) {
+    this.pageInfo = new JobPageInfo(hasNextPage, hasPreviousPage, rows[0], rows[rows.length - 1], order);
+  }
+
+  get edges(): PageEdge[] {
+    return (this.madeEdges ??= this.rows.map((row, index) => new PageEdge(this.nodes[index] as Job, row, this.order)));
+  }
+}
+
 @Resolver(() => JobConnection)
 export class JobsResolver {
   @Query(() => JobConnection, {
@@ -85,29 +133,8 @@ export class JobsResolver {
     const hasNextPage = rows.length > size;
     if (hasNextPage) rows.pop();
     const now = Date.now();
-    const cursorOf = (row: JobRow) => encodeCursor(row, order.field, order.direction);
     const nodes = rows.map((row) => toJob(row, now));
-    // Edges and cursors are made only when asked for: most lists read `nodes` and `pageInfo.endCursor`.
-    let edges: PageEdge[] | undefined;
-    const head = rows[0];
-    const tail = rows[rows.length - 1];
-    return {
-      get edges() {
-        return (edges ??= rows.map((row, index) => new PageEdge(nodes[index] as Job, row, order)));
-      },
-      nodes,
-      pageInfo: {
-        hasNextPage,
-        hasPreviousPage: after != null,
-        get startCursor() {
-          return head === undefined ? null : cursorOf(head);
-        },
-        get endCursor() {
-          return tail === undefined ? null : cursorOf(tail);
-        },
-      },
-      countTotal: () => countJobs(ctx.services.sql, where),
-    };
+    return new JobPage(nodes, rows, order, hasNextPage, after != null, () => countJobs(ctx.services.sql, where));
   }
 
   @FieldResolver(() => Int, { description: 'How many jobs match the filter in all pages (counted only when asked for).' })
