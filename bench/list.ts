@@ -123,7 +123,9 @@ async function startTargets(database: OpenDatabase, inputs: Record<string, unkno
   if (options.cpuProfile) mkdirSync(PROFILE_DIR, { recursive: true });
   const inspectPort = options.cpuProfile ? await findFreePort() : undefined;
   const inspect = inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${inspectPort}`];
-  const { child: api, port: apiPort } = await startServer('api', [...inspect, path.resolve(__dirname, '../src/main.js')], {
+  // Both targets sum their collector's pauses, for the report's "gc ms/req".
+  const gcMeter = ['--require', path.resolve(__dirname, 'support/gc-meter.js')];
+  const { child: api, port: apiPort } = await startServer('api', [...gcMeter, ...inspect, path.resolve(__dirname, '../src/main.js')], {
     ...inherited,
     ...apiEnv(withApplicationName(database.url, API_APP), jwtSecret),
     // The seeded history spans days and no worker heartbeats: keep the daemon (retention, lost
@@ -135,7 +137,7 @@ async function startTargets(database: OpenDatabase, inputs: Record<string, unkno
   });
   const { child: floor, port: floorPort } = await startServer(
     'floor',
-    [path.resolve(__dirname, 'list/floor-server.js')],
+    [...gcMeter, path.resolve(__dirname, 'list/floor-server.js')],
     {
       ...inherited,
       DATABASE_URL: withApplicationName(database.url, FLOOR_APP),
@@ -204,10 +206,8 @@ async function main(): Promise<void> {
       await targets.profiler?.start();
       for (let repetition = 0; repetition < options.repetitions; repetition += 1) {
         const request = { connections: options.connections, duration: options.duration };
-        const api = await meter.measure(targets.api.process.pid!, API_APP, () => runLoad({ ...apiRequest(targets, scenario), ...request }));
-        const floor = await meter.measure(targets.floor.process.pid!, FLOOR_APP, () =>
-          runLoad({ ...floorRequest(targets, scenario), ...request }),
-        );
+        const api = await meter.measure(targets.api, API_APP, () => runLoad({ ...apiRequest(targets, scenario), ...request }));
+        const floor = await meter.measure(targets.floor, FLOOR_APP, () => runLoad({ ...floorRequest(targets, scenario), ...request }));
         runs.push({ api: { load: api.result, cpu: api.cpu }, floor: { load: floor.result, cpu: floor.cpu } });
         print(
           `(${scenario.id}) run ${repetition + 1}: API ${api.result.requestsPerSecond.toFixed(1)} req/s, floor ${floor.result.requestsPerSecond.toFixed(1)} req/s`,

@@ -22,6 +22,8 @@ interface Summary {
   readonly cpu: number;
   /** Its Postgres backends' CPU ms per request. */
   readonly pg: number;
+  /** Its garbage collector's pauses, ms per request (young + full); NaN without the meter. */
+  readonly gc: number;
 }
 
 const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
@@ -34,8 +36,13 @@ function summarise(runs: readonly Run[]): Summary {
     p99: mean(runs.map((run) => run.load.p99)),
     cpu: mean(runs.map((run) => perRequest(run.cpu.server, run.load.requests))),
     pg: mean(runs.map((run) => perRequest(run.cpu.postgres, run.load.requests))),
+    gc: mean(runs.map((run) => gcPerRequest(run))),
   };
 }
+
+/** GC pause ms per request of a run (young and full collections), NaN without the meter. */
+const gcPerRequest = (run: Run) =>
+  run.cpu.gc === undefined ? Number.NaN : perRequest((run.cpu.gc.youngMs + run.cpu.gc.fullMs) / 1000, run.load.requests);
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
@@ -47,7 +54,7 @@ export function printReport(
 ): void {
   print();
   print(
-    `Every run (${options.connections} connections, ${options.duration} s each; "others" is the CPU the rest of the machine used meanwhile, in cores: noise when high)`,
+    `Every run (${options.connections} connections, ${options.duration} s each; "gc" is the garbage collector's pauses on the main thread; "others" is the CPU the rest of the machine used meanwhile, in cores: noise when high)`,
   );
   print();
   const runRows: string[][] = [];
@@ -65,13 +72,16 @@ export function printReport(
           fixed(run.load.p99, 2),
           fixed(perRequest(run.cpu.server, run.load.requests), 3),
           fixed(perRequest(run.cpu.postgres, run.load.requests), 3),
+          fixed(gcPerRequest(run), 3),
           fixed(run.cpu.others / run.cpu.seconds, 2),
           String(run.load.non2xx + run.load.errors + run.load.timeouts),
         ]);
       }
     });
   }
-  print(formatTable(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu ms/req', 'pg ms/req', 'others', 'failed'], runRows));
+  print(
+    formatTable(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'cpu ms/req', 'pg ms/req', 'gc ms/req', 'others', 'failed'], runRows),
+  );
 
   print();
   print('Means of the runs, and the API against the narrow floor');
@@ -92,6 +102,7 @@ export function printReport(
       `${fixed(api.p50, 1)} / ${fixed(floor.p50, 1)}`,
       `${fixed(api.cpu, 3)} / ${fixed(floor.cpu, 3)}`,
       `${fixed(api.pg, 3)} / ${fixed(floor.pg, 3)}`,
+      `${fixed(api.gc, 3)} / ${fixed(floor.gc, 3)}`,
     ]);
   }
   print(
@@ -106,6 +117,7 @@ export function printReport(
         'p50 ms API / floor',
         'cpu ms/req API / floor',
         'pg ms/req API / floor',
+        'gc ms/req API / floor',
       ],
       rows,
     ),

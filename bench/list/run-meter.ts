@@ -4,6 +4,8 @@
  * everything else on the machine (other helpers' tests: the noise of the measurement).
  */
 import type { Pool } from 'pg';
+import type { GcTotals } from '../support/gc-meter';
+import type { Child } from '../support/processes';
 import { cpuSeconds, machineTimes } from '../support/proc-stats';
 
 export interface RunCpu {
@@ -15,6 +17,8 @@ export interface RunCpu {
   readonly others: number;
   /** Wall-clock seconds of the run. */
   readonly seconds: number;
+  /** The target's garbage-collector pauses during the run (gc-meter), in ms; undefined without the meter. */
+  readonly gc: { readonly youngMs: number; readonly fullMs: number } | undefined;
 }
 
 export class RunMeter {
@@ -23,8 +27,11 @@ export class RunMeter {
     private readonly database: string,
   ) {}
 
-  /** Measures `run`: CPU of process `pid` and of the backends named `applicationName`. */
-  async measure<T>(pid: number, applicationName: string, run: () => Promise<T>): Promise<{ result: T; cpu: RunCpu }> {
+  /** Measures `run`: CPU and GC pauses of process `target`, CPU of the backends named `applicationName`. */
+  async measure<T>(target: Child, applicationName: string, run: () => Promise<T>): Promise<{ result: T; cpu: RunCpu }> {
+    const pid = target.process.pid;
+    if (pid === undefined) throw new Error(`${target.name} has no pid: it did not start`);
+    const gcBefore = await target.gcTotals();
     const backendsBefore = await this.backendCpu(applicationName);
     const serverBefore = cpuSeconds(pid);
     const selfBefore = process.cpuUsage();
@@ -36,12 +43,14 @@ export class RunMeter {
     const selfUsage = process.cpuUsage(selfBefore);
     const self = (selfUsage.user + selfUsage.system) / 1e6;
     const server = cpuSeconds(pid) - serverBefore;
+    const gcAfter = await target.gcTotals();
     const backendsAfter = await this.backendCpu(applicationName);
     let postgres = 0;
     // A backend that ended during the run is lost (its CPU cannot be read any more); one that
     // started during it counts from zero. The pools keep their connections while they are busy.
     for (const [backend, after] of backendsAfter) postgres += after - (backendsBefore.get(backend) ?? 0);
-    return { result, cpu: { server, postgres, others: Math.max(0, machine - server - postgres - self), seconds } };
+    const gc = gcDelta(gcBefore, gcAfter);
+    return { result, cpu: { server, postgres, others: Math.max(0, machine - server - postgres - self), seconds, gc } };
   }
 
   private async backendCpu(applicationName: string): Promise<Map<number, number>> {
@@ -51,6 +60,11 @@ export class RunMeter {
     );
     return new Map(rows.map((row) => [row.pid, cpuSeconds(row.pid)]));
   }
+}
+
+function gcDelta(before: GcTotals | undefined, after: GcTotals | undefined): RunCpu['gc'] {
+  if (before === undefined || after === undefined) return undefined;
+  return { youngMs: after.youngMs - before.youngMs, fullMs: after.fullMs - before.fullMs };
 }
 
 /** The database URL with an application_name, so that a target's backends can be told apart. */

@@ -4,14 +4,20 @@
  * kill on process exit is the last resort.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { GcTotals } from './gc-meter';
 
 export interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   /** The last lines it wrote (for error messages). */
   output(): string;
+  /** Its garbage collector's pauses so far, when it was started with gc-meter preloaded (undefined otherwise). */
+  gcTotals(): Promise<GcTotals | undefined>;
   stop(): Promise<void>;
 }
+
+/** How long a child may take to answer gcTotals(): one that does not has no meter. */
+const GC_ANSWER_MS = 2_000;
 
 const running = new Set<Child>();
 
@@ -22,7 +28,8 @@ process.on('exit', () => {
 process.stdout.on('error', () => undefined);
 
 export function startChild(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // An IPC channel, for gc-meter's answers (a child without the meter never reads it).
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -41,6 +48,28 @@ export function startChild(name: string, args: readonly string[], env: NodeJS.Pr
     name,
     process: child,
     output: () => lines.join('\n'),
+    gcTotals: () =>
+      new Promise((resolve) => {
+        if (!child.connected) {
+          resolve(undefined);
+          return;
+        }
+        const done = (totals: GcTotals | undefined) => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(totals);
+        };
+        const onMessage = (message: unknown) => {
+          const totals = (message as { gcTotals?: GcTotals } | null)?.gcTotals;
+          if (totals !== undefined) done(totals);
+        };
+        const timer = setTimeout(() => done(undefined), GC_ANSWER_MS);
+        child.on('message', onMessage);
+        // With a callback, a channel that closed meanwhile is an answer of none, not an 'error' event.
+        child.send({ gc: true }, (error) => {
+          if (error !== null) done(undefined);
+        });
+      }),
     // Stays in `running` until it has exited, so that the exit hook still kills it if this
     // process dies while waiting (a server that hangs on SIGTERM gets SIGKILL after 5 s).
     stop: async () => {
