@@ -12,16 +12,14 @@ export interface GcTotals {
   readonly youngMs: number;
   /** Milliseconds of full collections (mark-compact, and its incremental steps). */
   readonly fullMs: number;
-  readonly collections: number;
 }
 
-const totals = { youngMs: 0, fullMs: 0, collections: 0 };
+const totals = { youngMs: 0, fullMs: 0 };
 
 if (typeof process.send === 'function') {
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      totals.collections += 1;
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR) totals.youngMs += entry.duration;
       else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR || kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL)
         totals.fullMs += entry.duration;

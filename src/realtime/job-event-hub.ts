@@ -219,10 +219,10 @@ export class JobEventHub {
     this.stats.rowsFetched += rows.length;
     const batch = new EventBatch(this.sql, this.state.typeStats);
     // The abilities of the subscriptions this batch goes to (made before its read), not of later ones.
-    const jobSubscribers = [...rows.map((row) => row.id), ...asked].flatMap((id) => [...(this.byJob.get(id) ?? [])]);
+    const watchers = [...new Set([...rows.map((row) => row.id), ...asked])].flatMap((id) => [...(this.byJob.get(id) ?? [])]);
     const abilities = await this.permissions.abilitiesFor([
       ...[...this.groups.values()].filter((group) => group.joined <= joins).map((group) => group.userId),
-      ...jobSubscribers.filter((subscriber) => (this.jobJoins.get(subscriber) ?? 0) <= joins).map((subscriber) => subscriber.userId),
+      ...watchers.filter((subscriber) => (this.jobJoins.get(subscriber) ?? 0) <= joins).map((subscriber) => subscriber.userId),
     ]);
     recordFanOut(rows, this.watermark);
     for (const row of rows) {

@@ -14,10 +14,7 @@ declare module 'node:http' {
   }
 }
 
-/** Requests given their id and log line, so that a second pass does not log them twice. */
-const seen = new WeakSet<IncomingMessage>();
-
-/** What a request's `log` is made from, kept on the request (see `log` below). */
+/** What a request's `log` is made from, kept on the request (see `log` below); set once it has its id and log line. */
 const LOG_STATE = Symbol('jobwatch.requestLog');
 
 interface LogState {
@@ -43,8 +40,9 @@ Object.defineProperty(IncomingMessage.prototype, 'log', {
   },
   set(this: IncomingMessage, value: Logger) {
     const state = this[LOG_STATE];
-    if (state === undefined) this[LOG_STATE] = { parent: value, bindings: {}, child: value };
-    else state.child = value;
+    if (state !== undefined) state.child = value;
+    // A request requestLogging has not seen keeps the value as its own (it stays unseen).
+    else Object.defineProperty(this, 'log', { configurable: true, enumerable: false, writable: true, value });
   },
 });
 
@@ -68,11 +66,10 @@ export function requestIdOf(req: IncomingMessage): string {
 export function requestLogging(log: Logger): RequestHandler {
   return (req, res, next) => {
     // Seen already by the server's front (app/hot-front.ts), which hands on what it does not answer.
-    if (seen.has(req)) {
+    if (req[LOG_STATE] !== undefined) {
       next();
       return;
     }
-    seen.add(req);
     const id = requestIdOf(req);
     req.id = id;
     req[LOG_STATE] = { parent: log, bindings: { req: { id, method: req.method, url: req.url } }, child: undefined };
