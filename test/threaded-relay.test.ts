@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import pino from 'pino';
-import { RELAY_CHANNEL } from '../src/db/change-relay';
 import { PgListener } from '../src/db/pg-listener';
 import { ThreadedRelay } from '../src/db/threaded-relay';
 import { JOBS_CHANNEL } from '../src/realtime/job-event-hub';
@@ -29,10 +28,11 @@ beforeAll(async () => {
       },
     },
   );
-  listener = new PgListener({ url: db.url, channels: [RELAY_CHANNEL, JOBS_CHANNEL], log });
+  listener = new PgListener({ url: db.url, channels: [JOBS_CHANNEL], log });
   listener.on(JOBS_CHANNEL, (payload) => heard.push(...payload.split(',')));
   await listener.start();
-  relay = new ThreadedRelay(db.url, listener, log);
+  // No drain on the idle clock within a test: only a writer's wake-up can start one.
+  relay = new ThreadedRelay(db.url, log, { idleIntervalMs: 600_000 });
   relay.start();
 });
 afterAll(async () => {
@@ -64,6 +64,13 @@ test('a change is relayed while the instance event loop is blocked', async () =>
     (ids) => ids.includes(id),
     15_000,
     'the first change to be heard (the thread is up)',
+  );
+  // The relay idle and armed: from now on only a writer's wake-up starts a drain (the idle clock is ten minutes).
+  await eventually(
+    async () => (await db.pool.query<{ armed: boolean }>('SELECT armed FROM change_relay')).rows[0]?.armed,
+    (armed) => armed === true,
+    15_000,
+    'the relay to be armed',
   );
   // From here this thread is blocked: changes are committed and the outbox read by other processes, so only the
   // relay's own thread can send them (a relay on this event loop could not run until the end).

@@ -11,7 +11,6 @@
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import pino from 'pino';
-import { RELAY_CHANNEL } from '../../src/db/change-relay';
 import { ThreadedRelay } from '../../src/db/threaded-relay';
 import { PgListener } from '../../src/db/pg-listener';
 import { sqlOf } from '../../src/db/sql';
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
   const log = pino({ level: 'warn' });
   const pool = new Pool({ connectionString: url, max: concurrency + 2 });
   const sql = sqlOf(pool);
-  const listener = new PgListener({ url, channels: [RELAY_CHANNEL, JOBS_CHANNEL, LEASES_CHANNEL], log });
+  const listener = new PgListener({ url, channels: [JOBS_CHANNEL, LEASES_CHANNEL], log });
   let counting = false;
   let notifiedIds = 0;
   let notifications = 0;
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
     notifiedIds += payload.split(',').length;
   });
   await listener.start();
-  const relay = process.env['BENCH_RELAY'] === '1' ? new ThreadedRelay(url, listener, log) : undefined;
+  const relay = process.env['BENCH_RELAY'] === '1' ? new ThreadedRelay(url, log) : undefined;
   relay?.start();
 
   const latency = new LatencyHistogram();

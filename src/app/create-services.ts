@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { OpenDatabase } from '../db/database';
 import { PgListener } from '../db/pg-listener';
-import { RELAY_CHANNEL } from '../db/change-relay';
 import { ThreadedRelay } from '../db/threaded-relay';
 import { sqlOf } from '../db/sql';
 import { JOBS_CHANNEL, JobEventHub, TIMELINE_CHANNEL } from '../realtime/job-event-hub';
@@ -35,7 +34,6 @@ export async function createServices(
   const listener = new PgListener({
     url: database.url,
     channels: [
-      RELAY_CHANNEL,
       PERMISSIONS_CHANNEL,
       JOBS_CHANNEL,
       TIMELINE_CHANNEL,
@@ -49,7 +47,7 @@ export async function createServices(
   cleanups.push(() => listener.stop());
   await listener.start();
   // The triggers record changes; the relay notifies them in batches, in a thread of its own (docs/SCALING.md).
-  const relay = new ThreadedRelay(database.url, listener, log.child({ component: 'relay' }));
+  const relay = new ThreadedRelay(database.url, log.child({ component: 'relay' }));
   relay.start();
   cleanups.push(() => relay.stop());
 

@@ -1,12 +1,18 @@
 import { Client } from 'pg';
-import type { Logger } from 'pino';
 
 type Handler = (payload: string) => void;
+
+/** Where a listener reports its connection's story: a pino logger, or a relay thread's messages. */
+export interface ListenerLog {
+  info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
 
 export interface PgListenerOptions {
   readonly url: string;
   readonly channels: readonly string[];
-  readonly log: Logger;
+  readonly log: ListenerLog;
   /** First retry delay; doubles up to `maxBackoffMs`, with jitter. */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;

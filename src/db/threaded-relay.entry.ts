@@ -1,15 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'pg';
-import { ChangeRelay, RELAY_CHANNEL, type RelayLog, type RelayWakes } from './change-relay';
+import { ChangeRelay, RELAY_CHANNEL, type RelayLog } from './change-relay';
+import { type ListenerLog, PgListener } from './pg-listener';
 import { sqlOf } from './sql';
 import type { FromRelayThread, RelayThreadData, ToRelayThread } from './threaded-relay';
 
-/** The relay thread (threaded-relay.ts): its own connection, woken by the instance's messages. */
+/** The relay thread (threaded-relay.ts): its own connections, one to drain, one to be woken. */
 const port = parentPort;
 if (port === null) throw new Error('threaded-relay.entry runs as a worker thread');
 const data = workerData as RelayThreadData;
 const send = (message: FromRelayThread) => port.postMessage(message);
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorOf = (fields: { readonly err?: unknown }) => (fields.err === undefined ? {} : { error: describe(fields.err) });
 
 // One connection, replaced by the pool when it is lost (a failed drain is retried by the relay).
 const pool = new Pool({
@@ -22,33 +24,28 @@ const pool = new Pool({
 // An idle connection that is cut emits 'error' on the pool: the next drain opens another.
 pool.on('error', () => undefined);
 
-const wakeHandlers = new Set<(payload: string) => void>();
-const connectHandlers = new Set<() => void>();
-const wakes: RelayWakes = {
-  on(channel, handler) {
-    if (channel !== RELAY_CHANNEL) return () => undefined;
-    wakeHandlers.add(handler);
-    return () => wakeHandlers.delete(handler);
-  },
-  onConnect(handler) {
-    connectHandlers.add(handler);
-    return () => connectHandlers.delete(handler);
-  },
-};
-const log: RelayLog = { warn: (fields, msg) => send({ kind: 'log', msg, error: describe(fields.err) }) };
-const relay = new ChangeRelay(sqlOf(pool), wakes, log, data.options);
+// Its own LISTEN connection for the writers' wake-ups: they reach the relay even while the
+// instance's event loop is saturated (a wake-up that went through it waited as long as its
+// event-loop delay: the write-to-NOTIFY p99 followed the loop's p99). Back after a loss, the
+// listener's onConnect makes the relay drain what waited meanwhile.
+const listenerLog =
+  (level: 'info' | 'warn' | 'error'): ListenerLog[typeof level] =>
+  (fields, msg) =>
+    send({ kind: 'log', level, msg, ...errorOf(fields) });
+const listener = new PgListener({
+  url: data.url,
+  channels: [RELAY_CHANNEL],
+  log: { info: listenerLog('info'), warn: listenerLog('warn'), error: listenerLog('error') },
+});
+void listener.start();
+const log: RelayLog = { warn: (fields, msg) => send({ kind: 'log', level: 'warn', msg, ...errorOf(fields) }) };
+const relay = new ChangeRelay(sqlOf(pool), listener, log, data.options);
 relay.start();
 
 const statsTimer = setInterval(() => send({ kind: 'stats', stats: { ...relay.stats } }), 1_000);
 
 port.on('message', (message: ToRelayThread) => {
   switch (message.kind) {
-    case 'wake':
-      for (const handler of wakeHandlers) handler('');
-      return;
-    case 'connected':
-      for (const handler of connectHandlers) handler();
-      return;
     case 'flush':
       relay.flush().then(
         () => {
@@ -62,7 +59,7 @@ port.on('message', (message: ToRelayThread) => {
       clearInterval(statsTimer);
       void relay
         .stop()
-        .then(() => pool.end())
+        .then(() => Promise.all([listener.stop(), pool.end()]))
         .catch(() => undefined)
         .finally(() => {
           send({ kind: 'stats', stats: { ...relay.stats } });

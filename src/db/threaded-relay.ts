@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorkerThread } from '../util/worker-thread';
-import { RELAY_CHANNEL, type ChangeRelayOptions, type RelayWakes } from './change-relay';
+import type { ChangeRelayOptions } from './change-relay';
 
 /** What the thread is started with. */
 export interface RelayThreadData {
@@ -12,15 +12,14 @@ export interface RelayThreadData {
 
 export type RelayStats = { drains: number; relayed: number; vacuums: number; failures: number };
 
-/** Messages to the thread: a wake-up (RELAY_CHANNEL), the LISTEN connection back, a flush, the end. */
-export type ToRelayThread =
-  { readonly kind: 'wake' } | { readonly kind: 'connected' } | { readonly kind: 'flush'; readonly id: number } | { readonly kind: 'stop' };
+/** Messages to the thread: a flush, the end. */
+export type ToRelayThread = { readonly kind: 'flush'; readonly id: number } | { readonly kind: 'stop' };
 
 /** Messages from it. */
 export type FromRelayThread =
   | { readonly kind: 'stats'; readonly stats: RelayStats }
   | { readonly kind: 'flushed'; readonly id: number; readonly error?: string }
-  | { readonly kind: 'log'; readonly msg: string; readonly error?: string }
+  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string; readonly error?: string }
   | { readonly kind: 'stopped' };
 
 const ENTRY = path.join(__dirname, `threaded-relay.entry${path.extname(__filename)}`);
@@ -30,12 +29,13 @@ const STOP_TIMEOUT_MS = 5_000;
 const RESTART_MS = 1_000;
 
 /**
- * The change relay (change-relay.ts) in a worker thread of its own, with its own connection: an
+ * The change relay (change-relay.ts) in a worker thread of its own, with its own connections: an
  * instance whose event loop is saturated (thousands of subscribers, seconds of delay) still sends
  * every instance's change notifications at once, as Postgres did when writers notified at
- * commit. The thread is woken by this instance's LISTEN connection (RELAY_CHANNEL) and drains on
- * its own clock while changes keep coming. A thread that dies is logged and started again; the
- * outbox keeps what it had not sent.
+ * commit. The thread listens for the writers' wake-ups (RELAY_CHANNEL) on a LISTEN connection of
+ * its own, so that they do not wait for the instance's event loop either, and drains on its own
+ * clock while changes keep coming. A thread that dies is logged and started again; the outbox
+ * keeps what it had not sent.
  */
 export class ThreadedRelay {
   readonly stats: RelayStats = { drains: 0, relayed: 0, vacuums: 0, failures: 0 };
@@ -43,19 +43,15 @@ export class ThreadedRelay {
   private stopping = false;
   private nextFlush = 0;
   private readonly flushes = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  private readonly offs: Array<() => void> = [];
   private stopped: (() => void) | undefined;
 
   constructor(
     private readonly url: string,
-    private readonly listener: RelayWakes,
     private readonly log: Logger,
     private readonly options: ChangeRelayOptions = {},
   ) {}
 
   start(): void {
-    this.offs.push(this.listener.on(RELAY_CHANNEL, () => this.post({ kind: 'wake' })));
-    this.offs.push(this.listener.onConnect(() => this.post({ kind: 'connected' })));
     this.spawn();
   }
 
@@ -70,7 +66,6 @@ export class ThreadedRelay {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const off of this.offs.splice(0)) off();
     const worker = this.worker;
     if (worker === undefined) return;
     const ended = new Promise<void>((resolve) => {
@@ -123,7 +118,7 @@ export class ThreadedRelay {
         return;
       }
       case 'log':
-        this.log.warn(message.error === undefined ? {} : { err: { message: message.error } }, message.msg);
+        this.log[message.level](message.error === undefined ? {} : { err: { message: message.error } }, message.msg);
         return;
       case 'stopped':
         this.stopped?.();
