@@ -13,6 +13,8 @@ export interface PgListenerOptions {
   readonly url: string;
   readonly channels: readonly string[];
   readonly log: ListenerLog;
+  /** How the connection names itself in pg_stat_activity (default `jobwatch-listener`). */
+  readonly applicationName?: string;
   /** First retry delay; doubles up to `maxBackoffMs`, with jitter. */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -94,7 +96,7 @@ export class PgListener {
       connectionString: this.options.url,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
-      application_name: 'jobwatch-listener',
+      application_name: this.options.applicationName ?? 'jobwatch-listener',
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));

@@ -35,6 +35,7 @@ const listenerLog =
 const listener = new PgListener({
   url: data.url,
   channels: [RELAY_CHANNEL],
+  applicationName: 'jobwatch-relay',
   log: { info: listenerLog('info'), warn: listenerLog('warn'), error: listenerLog('error') },
 });
 void listener.start();
