@@ -117,7 +117,12 @@ export function subjectOf(row: Pick<JobRow, 'scope' | 'type' | 'owner_id' | 'app
 
 /** Whether `row` is a later version of the job than `than` (updated_at follows commit order per job). */
 export function newer(row: JobRow, than: JobRow): boolean {
-  return row.attempt > than.attempt || (row.attempt === than.attempt && row.updated_at.getTime() > than.updated_at.getTime());
+  return newerThan(row, than.attempt, than.updated_at.getTime());
+}
+
+/** Whether `row` is a later version of the job than the one of `attempt` updated at `updatedAtMs`. */
+export function newerThan(row: JobRow, attempt: number, updatedAtMs: number): boolean {
+  return row.attempt > attempt || (row.attempt === attempt && row.updated_at.getTime() > updatedAtMs);
 }
 
 export function remember(group: Group, row: JobRow): void {

@@ -1,7 +1,7 @@
 import type { Context } from '../app/context';
 import type { JobRow } from '../jobs/job.row';
 import { CoalescingStream } from '../util/coalescing-stream';
-import { newer, type JobEvent } from './hub-subscribers';
+import { newer, newerThan, type JobEvent } from './hub-subscribers';
 import { mayViewNow } from './may-view';
 
 /**
@@ -19,8 +19,14 @@ import { mayViewNow } from './may-view';
 export class JobFeed implements AsyncIterableIterator<JobEvent> {
   private readonly stream: CoalescingStream<JobEvent>;
   private buffered: JobEvent[] | undefined = [];
-  /** single: the last version queued, and its status (a status change is sent at once). */
-  private last: JobRow | undefined;
+  /**
+   * single: the last version queued (see newer) and its status (a status change is sent at once).
+   * Not the row: a subscriber of a job that does not change would hold its snapshot's row, its
+   * strings and dates, for hours, and thousands are held at once.
+   */
+  private lastAttempt = 0; // none yet (attempts count from 1)
+  private lastUpdatedAtMs = 0;
+  private lastStatus = '';
   private closed = false;
 
   constructor(
@@ -69,15 +75,27 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
     this.stream.end();
   }
 
-  async next(): Promise<IteratorResult<JobEvent>> {
-    for (;;) {
-      const result = await this.stream.next();
-      if (result.done === true || (await this.admit(result.value))) return result;
-      if (this.single) {
-        await this.return();
-        return { value: undefined, done: true };
-      }
-    }
+  /**
+   * The next event the viewer may see. Not an async function: a subscriber waits here for hours,
+   * and waiting should hold one promise reaction, not a suspended frame made again for every
+   * event (see mapStream in shared-execution.ts).
+   */
+  next(): Promise<IteratorResult<JobEvent>> {
+    return this.stream.next().then(this.admitted);
+  }
+
+  /** A result from the stream, if the viewer may see it; else the one after it (or the end, for one job). */
+  private readonly admitted = (result: IteratorResult<JobEvent>): IteratorResult<JobEvent> | Promise<IteratorResult<JobEvent>> => {
+    if (result.done === true) return result;
+    const may = this.admit(result.value);
+    if (may === true) return result;
+    if (may === false) return this.refused();
+    return may.then((yes) => (yes ? result : this.refused()));
+  };
+
+  private refused(): Promise<IteratorResult<JobEvent>> {
+    if (!this.single) return this.next();
+    return this.return().then(() => ({ value: undefined, done: true }));
   }
 
   return(): Promise<IteratorResult<JobEvent>> {
@@ -91,11 +109,15 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
 
   private push(event: JobEvent): void {
     if (this.single) {
-      const last = this.last;
-      if (last !== undefined && !newer(event.row, last)) return;
-      this.last = event.row;
+      const row = event.row;
+      const first = this.lastAttempt === 0;
+      if (!first && !newerThan(row, this.lastAttempt, this.lastUpdatedAtMs)) return;
+      const statusChanged = !first && this.lastStatus !== row.status;
+      this.lastAttempt = row.attempt;
+      this.lastUpdatedAtMs = row.updated_at.getTime();
+      this.lastStatus = row.status;
       // Progress waits for the interval; a status change (a job finishing) goes out at once.
-      this.stream.push(event.row.id, event, last !== undefined && last.status !== event.row.status);
+      this.stream.push(row.id, event, statusChanged);
       return;
     }
     this.stream.push(event.row.id, event);
