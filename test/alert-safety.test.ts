@@ -1,8 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { verifySignature } from '../src/alerts/signature';
-import { createRole, grant } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { gqlOk, startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
+import { gqlOk, type GraphQLResponse, type TestServer } from './support/test-server';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -12,10 +11,6 @@ import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookRec
  * bounded responses, a cap on rules, and wake-ups only when something was recorded. The
  * dispatcher and the delivery worker are driven by hand (`alerts: false`); time is backdated.
  */
-let db: TestDatabase;
-let a: TestServer;
-let receiver: WebhookReceiver;
-const tokens: Record<string, string> = {};
 const USERS = ['admin', 'worker', 'oscar', 'mona', 'pete'] as const;
 type User = (typeof USERS)[number];
 
@@ -25,27 +20,30 @@ type User = (typeof USERS)[number];
  */
 const A_ENV = { ALERT_TIMEOUT_MS: '5000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '3' };
 
-const handDriven = (env: Record<string, string> = {}) => startTestServer(db, env, { daemon: false, alerts: false });
+const suite = apiSuite({
+  env: A_ENV,
+  daemon: false,
+  alerts: false,
+  // mona and pete: what they view and whether they may write rules come from separate grants.
+  roles: { 'alerts-only': [{ action: 'manage_alerts', subject: 'Alert' }] },
+  grants: [
+    ['admin', 'admin'],
+    ['worker', 'worker'],
+    ['oscar', 'operator'],
+  ],
+  users: USERS,
+});
+let receiver: WebhookReceiver;
+
+const handDriven = (env: Record<string, string> = {}) => suite.startServer(env, { daemon: false, alerts: false });
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   receiver = await startWebhookReceiver();
-  a = await handDriven(A_ENV);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  await grant(db.pool, 'oscar', 'operator');
-  // mona and pete: what they view and whether they may write rules come from separate grants.
-  await createRole(db.pool, 'alerts-only', [{ action: 'manage_alerts', subject: 'Alert' }]);
-  for (const user of USERS) tokens[user] = await token(user, { ttlSeconds: 900 });
+  suite.disposeFirst(() => receiver.close());
 });
 afterEach(async () => {
-  await db.pool.query('DELETE FROM alert_rules');
+  await suite.db.pool.query('DELETE FROM alert_rules');
   receiver.release('destroy');
-});
-afterAll(async () => {
-  await a?.close();
-  await receiver?.close();
-  await db?.drop();
 });
 
 const codeOf = (response: GraphQLResponse<unknown>) => response.errors?.[0]?.extensions?.['code'];
@@ -72,29 +70,35 @@ interface Delivery {
   nextAttemptAt: string | null;
 }
 
-async function createRule(user: User, input: Record<string, unknown>, server: TestServer = a): Promise<{ rule: Rule; secret: string }> {
+async function createRule(
+  user: User,
+  input: Record<string, unknown>,
+  server: TestServer = suite.server,
+): Promise<{ rule: Rule; secret: string }> {
   return gqlOk(
-    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }),
+    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(suite.tokens[user], CREATE_RULE, {
+      i: { name: 'a rule', ...input },
+    }),
   ).createAlertRule;
 }
 
 let typeCounter = 0;
 const uniqueType = (label: string) => `as-${label}-${++typeCounter}`;
 
-async function createJob(input: Record<string, unknown>, server: TestServer = a): Promise<string> {
+async function createJob(input: Record<string, unknown>, server: TestServer = suite.server): Promise<string> {
   return gqlOk(
-    await server.gql<{ createJob: { id: string } }>(tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
+    await server.gql<{ createJob: { id: string } }>(suite.tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: 'alerting job', scope: 'acme/payments/prod', ...input },
     }),
   ).createJob.id;
 }
 
 /** A job created by oscar and claimed by the worker: answers its id and lease. */
-async function runningJob(type: string, options: { scope?: string } = {}, server: TestServer = a) {
+async function runningJob(type: string, options: { scope?: string } = {}, server: TestServer = suite.server) {
   const id = await createJob({ type, scope: options.scope ?? 'acme/payments/prod' }, server);
   const claim = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
-      tokens.worker,
+      suite.tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
       { t: [type] },
     ),
@@ -103,13 +107,13 @@ async function runningJob(type: string, options: { scope?: string } = {}, server
   return { id, lease: claim.lease };
 }
 
-async function completedJob(type: string, options: { scope?: string } = {}, server: TestServer = a): Promise<string> {
+async function completedJob(type: string, options: { scope?: string } = {}, server: TestServer = suite.server): Promise<string> {
   const job = await runningJob(type, options, server);
-  gqlOk(await server.gql(tokens.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease }));
+  gqlOk(await server.gql(suite.tokens.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: job.lease }));
   return job.id;
 }
 
-async function pump(server: TestServer = a): Promise<void> {
+async function pump(server: TestServer = suite.server): Promise<void> {
   await server.services.alerts.dispatcher.drain();
   await server.services.alerts.deliveries.drain();
 }
@@ -124,7 +128,7 @@ interface DeliveryRow {
   last_status_code: number | null;
 }
 async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
-  const { rows } = await db.pool.query<DeliveryRow>(
+  const { rows } = await suite.db.pool.query<DeliveryRow>(
     `SELECT id::text, job_id, event, status, attempts, last_error, last_status_code FROM alert_deliveries WHERE rule_id = $1 ORDER BY job_event_id, id`,
     [ruleId],
   );
@@ -132,7 +136,7 @@ async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
 }
 
 async function makeDue(ruleIds: string[]): Promise<void> {
-  await db.pool.query(
+  await suite.db.pool.query(
     `UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`,
     [ruleIds],
   );
@@ -140,20 +144,20 @@ async function makeDue(ruleIds: string[]): Promise<void> {
 
 /** Grants a role straight in the table (the trigger tells every instance); answers the grant id. */
 async function grantRow(user: User, role: string, scope: string | null = null): Promise<string> {
-  const { rows } = await db.pool.query<{ id: string }>('INSERT INTO grants (user_id, role_name, scope) VALUES ($1, $2, $3) RETURNING id', [
-    user,
-    role,
-    scope,
-  ]);
+  const { rows } = await suite.db.pool.query<{ id: string }>(
+    'INSERT INTO grants (user_id, role_name, scope) VALUES ($1, $2, $3) RETURNING id',
+    [user, role, scope],
+  );
   return rows[0]!.id;
 }
 async function revoke(grantId: string): Promise<void> {
-  await db.pool.query('DELETE FROM grants WHERE id = $1', [grantId]);
+  await suite.db.pool.query('DELETE FROM grants WHERE id = $1', [grantId]);
 }
 /** Waits until `a` knows that `user` may no longer write alert rules. */
 async function untilForbidden(user: User): Promise<void> {
   await eventually(
-    () => a.gql(tokens[user], CREATE_RULE, { i: { name: 'probe', events: ['FAILED'], webhookUrl: receiver.url('/probe') } }),
+    () =>
+      suite.server.gql(suite.tokens[user], CREATE_RULE, { i: { name: 'probe', events: ['FAILED'], webhookUrl: receiver.url('/probe') } }),
     (response) => codeOf(response) === 'FORBIDDEN',
     5_000,
     `${user} to lose manage_alerts`,
@@ -164,7 +168,7 @@ const bodyOf = (request: ReceivedRequest) => JSON.parse(request.rawBody) as { ev
 
 describe('wake-ups', () => {
   test('the dispatcher and the delivery worker are woken when something was recorded, never by statements that recorded nothing', async () => {
-    const listener = new PgClient({ connectionString: db.url });
+    const listener = new PgClient({ connectionString: suite.db.url });
     await listener.connect();
     const heard: string[] = [];
     listener.on('notification', (message) => heard.push(`${message.channel}:${message.payload ?? ''}`));
@@ -172,13 +176,13 @@ describe('wake-ups', () => {
       await listener.query('LISTEN jobwatch_job_events');
       await listener.query('LISTEN jobwatch_alert_deliveries');
       // A daemon tick with nothing to do, and inserts of no rows (what every progress flush and tick does).
-      expect(await a.services.daemon.tick()).toMatchObject({ expired: 0, abended: 0, cancelled: 0, trapTimedOut: 0, slow: 0 });
-      await db.pool.query('INSERT INTO timeline_events OVERRIDING SYSTEM VALUE SELECT * FROM timeline_events WHERE false');
-      await db.pool.query('INSERT INTO job_events OVERRIDING SYSTEM VALUE SELECT * FROM job_events WHERE false');
-      await db.pool.query('INSERT INTO alert_deliveries OVERRIDING SYSTEM VALUE SELECT * FROM alert_deliveries WHERE false');
+      expect(await suite.server.services.daemon.tick()).toMatchObject({ expired: 0, abended: 0, cancelled: 0, trapTimedOut: 0, slow: 0 });
+      await suite.db.pool.query('INSERT INTO timeline_events OVERRIDING SYSTEM VALUE SELECT * FROM timeline_events WHERE false');
+      await suite.db.pool.query('INSERT INTO job_events OVERRIDING SYSTEM VALUE SELECT * FROM job_events WHERE false');
+      await suite.db.pool.query('INSERT INTO alert_deliveries OVERRIDING SYSTEM VALUE SELECT * FROM alert_deliveries WHERE false');
       // Notifications arrive in commit order: once the marker is here, anything relayed before it would be too.
-      await a.services.relay.flush();
-      await db.pool.query(`NOTIFY jobwatch_job_events, 'marker'`);
+      await suite.server.services.relay.flush();
+      await suite.db.pool.query(`NOTIFY jobwatch_job_events, 'marker'`);
       await eventually(
         async () => heard,
         (current) => current.includes('jobwatch_job_events:marker'),
@@ -191,9 +195,9 @@ describe('wake-ups', () => {
       const type = uniqueType('wake');
       await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/wake') });
       await completedJob(type);
-      await a.services.alerts.dispatcher.drain();
-      await a.services.relay.flush();
-      await db.pool.query(`NOTIFY jobwatch_job_events, 'marker 2'`);
+      await suite.server.services.alerts.dispatcher.drain();
+      await suite.server.services.relay.flush();
+      await suite.db.pool.query(`NOTIFY jobwatch_job_events, 'marker 2'`);
       await eventually(
         async () => heard,
         (current) => current.includes('jobwatch_job_events:marker 2'),
@@ -220,7 +224,9 @@ describe('every event a rule may fire on', () => {
     });
     const trapping = await runningJob(type);
     gqlOk(
-      await a.gql(tokens.worker, 'mutation($l: String!) { trapJob(lease: $l, error: "row 3 is odd") { status } }', { l: trapping.lease }),
+      await suite.server.gql(suite.tokens.worker, 'mutation($l: String!) { trapJob(lease: $l, error: "row 3 is odd") { status } }', {
+        l: trapping.lease,
+      }),
     );
     const abending = await runningJob(type);
     const waiting = await createJob({ type, requiresApproval: true, approvers: ['admin'] });
@@ -229,12 +235,12 @@ describe('every event a rule may fire on', () => {
       scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
       maxStartAt: new Date(Date.now() + 7_200_000).toISOString(),
     });
-    await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending.id]);
-    await db.pool.query(
+    await suite.db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending.id]);
+    await suite.db.pool.query(
       `UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`,
       [expiring],
     );
-    expect(await a.services.daemon.tick()).toMatchObject({ abended: 1, expired: 1 });
+    expect(await suite.server.services.daemon.tick()).toMatchObject({ abended: 1, expired: 1 });
     await pump();
 
     const expected = [
@@ -261,7 +267,7 @@ describe("the owner's permissions of now", () => {
     const alerting = await grantRow('mona', 'alerts-only');
     const { rule } = await eventually(
       () =>
-        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.mona, CREATE_RULE, {
+        suite.server.gql<{ createAlertRule: { rule: Rule } }>(suite.tokens.mona, CREATE_RULE, {
           i: { name: 'mona', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/mona') },
         }),
       (response) => response.errors === undefined,
@@ -278,31 +284,42 @@ describe("the owner's permissions of now", () => {
     await pump();
     // She still views the job, but her rule no longer fires; the event was processed all the same.
     expect(
-      gqlOk(await a.gql<{ job: { id: string } | null }>(tokens.mona, 'query($id: ID!) { job(id: $id) { id } }', { id: second })).job,
+      gqlOk(
+        await suite.server.gql<{ job: { id: string } | null }>(suite.tokens.mona, 'query($id: ID!) { job(id: $id) { id } }', {
+          id: second,
+        }),
+      ).job,
     ).toEqual({ id: second });
     expect((await deliveryRows(rule.id)).map((row) => row.job_id)).toEqual([first]);
     expect(receiver.to('/mona').map((request) => bodyOf(request).job.id)).toEqual([first]);
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NULL`, [second]);
+    const { rows } = await suite.db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NULL`, [
+      second,
+    ]);
     expect(rows[0]).toEqual({ n: 0 });
 
     // What she can still do with it: see it, its log, and delete it.
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id enabled } }')).alertRules).toEqual([
+    expect(gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.mona, '{ alertRules { id enabled } }')).alertRules).toEqual([
       { id: rule.id, enabled: true },
     ]);
     expect(
-      gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.mona, DELIVERIES, { r: rule.id })).alertDeliveries.map((d) => d.status),
+      gqlOk(await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.mona, DELIVERIES, { r: rule.id })).alertDeliveries.map(
+        (d) => d.status,
+      ),
     ).toEqual(['DELIVERED']);
     // Changing it needs the permission again.
-    const update = await a.gql(tokens.mona, UPDATE_RULE, {
+    const update = await suite.server.gql(suite.tokens.mona, UPDATE_RULE, {
       id: rule.id,
       i: { name: 'x', events: ['FAILED'], webhookUrl: receiver.url('/mona') },
     });
     expect(codeOf(update)).toBe('FORBIDDEN');
     expect(
-      gqlOk(await a.gql<{ deleteAlertRule: boolean }>(tokens.mona, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: rule.id }))
-        .deleteAlertRule,
+      gqlOk(
+        await suite.server.gql<{ deleteAlertRule: boolean }>(suite.tokens.mona, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', {
+          id: rule.id,
+        }),
+      ).deleteAlertRule,
     ).toBe(true);
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.mona, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.mona, '{ alertRules { id } }')).alertRules).toEqual([]);
   });
 
   test('permissions are checked again before each attempt: a retry after the owner lost view or manage_alerts is FAILED, not sent', async () => {
@@ -313,7 +330,7 @@ describe("the owner's permissions of now", () => {
     receiver.behave('/re-manage', ['error500'], 'ok');
     const created = await eventually(
       () =>
-        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.pete, CREATE_RULE, {
+        suite.server.gql<{ createAlertRule: { rule: Rule } }>(suite.tokens.pete, CREATE_RULE, {
           i: { name: 'view', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/re-view') },
         }),
       (response) => response.errors === undefined,
@@ -328,13 +345,13 @@ describe("the owner's permissions of now", () => {
     // Between the failed attempt and its retry, pete loses the view of globex.
     await revoke(viewing);
     await eventually(
-      () => a.gql<{ job: { id: string } | null }>(tokens.pete, 'query($id: ID!) { job(id: $id) { id } }', { id: job }),
+      () => suite.server.gql<{ job: { id: string } | null }>(suite.tokens.pete, 'query($id: ID!) { job(id: $id) { id } }', { id: job }),
       (response) => response.data?.job === null,
       5_000,
       'the revocation',
     );
     await makeDue([viewRule]);
-    await a.services.alerts.deliveries.drain();
+    await suite.server.services.alerts.deliveries.drain();
     const [refused] = await deliveryRows(viewRule);
     expect(refused).toMatchObject({ status: 'FAILED', attempts: 1, last_status_code: null });
     expect(refused!.last_error).toMatch(/may no longer view this job/);
@@ -351,16 +368,18 @@ describe("the owner's permissions of now", () => {
     await revoke(alerting);
     await untilForbidden('pete');
     await makeDue([manageRule]);
-    await a.services.alerts.deliveries.drain();
+    await suite.server.services.alerts.deliveries.drain();
     const [unmanaged] = await deliveryRows(manageRule);
     expect(unmanaged).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(unmanaged!.last_error).toMatch(/no longer has manage_alerts/);
     expect(receiver.to('/re-manage')).toHaveLength(1);
     // The log says so to the owner; nothing is retried again.
-    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.pete, DELIVERIES, { r: manageRule })).alertDeliveries;
+    const [logged] = gqlOk(
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.pete, DELIVERIES, { r: manageRule }),
+    ).alertDeliveries;
     expect(logged).toMatchObject({ status: 'FAILED', attempts: 1, lastError: unmanaged!.last_error, nextAttemptAt: null });
     await makeDue([viewRule, manageRule]);
-    expect(await a.services.alerts.deliveries.drain()).toBe(0);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(0);
   });
 });
 
@@ -380,13 +399,13 @@ describe('one slow receiver', () => {
       await completedJob(hangType, {}, slow);
       await slow.services.alerts.dispatcher.drain();
       // A burst for the hanging receiver: twelve deliveries (more than ALERT_CONCURRENCY, 10), due before the healthy one.
-      await db.pool.query(
+      await suite.db.pool.query(
         `INSERT INTO alert_deliveries (rule_id, job_event_id, job_id, event, payload, next_attempt_at)
          SELECT rule_id, job_event_id + g * 1000000, job_id, event, payload, now() - interval '1 hour' + g * interval '1 second'
            FROM alert_deliveries, generate_series(1, 11) g WHERE rule_id = $1`,
         [hanging.id],
       );
-      await db.pool.query(
+      await suite.db.pool.query(
         `UPDATE alert_deliveries SET next_attempt_at = now() - interval '2 hours' WHERE rule_id = $1 AND job_event_id < 1000000`,
         [hanging.id],
       );
@@ -403,7 +422,7 @@ describe('one slow receiver', () => {
       expect(receiver.to('/fair-hang')).toHaveLength(1);
       // While it hangs, no round on any instance starts another attempt for that rule.
       expect(await slow.services.alerts.deliveries.runOnce()).toBe(0);
-      expect(await a.services.alerts.deliveries.runOnce()).toBe(0);
+      expect(await suite.server.services.alerts.deliveries.runOnce()).toBe(0);
       const statuses = (await deliveryRows(hanging.id)).map((row) => row.status);
       expect(statuses.filter((status) => status === 'DELIVERING')).toHaveLength(1);
       expect(statuses.filter((status) => status === 'PENDING')).toHaveLength(11);
@@ -435,33 +454,44 @@ describe('disabled rules', () => {
 
     // An update that does not say `enabled` leaves an enabled rule enabled, and its delivery waiting.
     expect(
-      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: input })).updateAlertRule.enabled,
+      gqlOk(await suite.server.gql<{ updateAlertRule: Rule }>(suite.tokens.oscar, UPDATE_RULE, { id: rule.id, i: input })).updateAlertRule
+        .enabled,
     ).toBe(true);
     expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['PENDING']);
 
     expect(
-      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }))
-        .updateAlertRule.enabled,
+      gqlOk(
+        await suite.server.gql<{ updateAlertRule: Rule }>(suite.tokens.oscar, UPDATE_RULE, {
+          id: rule.id,
+          i: { ...input, enabled: false },
+        }),
+      ).updateAlertRule.enabled,
     ).toBe(false);
     const [cancelled] = await deliveryRows(rule.id);
     expect(cancelled).toMatchObject({ status: 'CANCELLED', attempts: 1 });
     expect(cancelled!.last_error).toMatch(/disabled/);
-    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [logged] = gqlOk(
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.oscar, DELIVERIES, { r: rule.id }),
+    ).alertDeliveries;
     expect(logged).toMatchObject({ status: 'CANCELLED', nextAttemptAt: null });
 
     // Not saying `enabled` keeps a disabled rule disabled.
     expect(
-      gqlOk(await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, name: 'renamed' } }))
-        .updateAlertRule,
+      gqlOk(
+        await suite.server.gql<{ updateAlertRule: Rule }>(suite.tokens.oscar, UPDATE_RULE, {
+          id: rule.id,
+          i: { ...input, name: 'renamed' },
+        }),
+      ).updateAlertRule,
     ).toMatchObject({
       name: 'renamed',
       enabled: false,
     });
     // Enabled again: the old event is never sent, a new one is.
     receiver.behave('/dis', 'ok');
-    gqlOk(await a.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: true } }));
-    await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = $1`, [rule.id]);
-    expect(await a.services.alerts.deliveries.drain()).toBe(0);
+    gqlOk(await suite.server.gql(suite.tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: true } }));
+    await suite.db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = $1`, [rule.id]);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(0);
     const fresh = await completedJob(type);
     await pump();
     expect((await deliveryRows(rule.id)).map((row) => [row.job_id, row.status])).toEqual([
@@ -487,7 +517,7 @@ describe('disabled rules', () => {
       await patient.services.alerts.dispatcher.drain();
       const round = patient.services.alerts.deliveries.runOnce();
       await receiver.until((requests) => requests.some((request) => request.path === '/dis-hang' && request.hanging));
-      gqlOk(await patient.gql(tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
+      gqlOk(await patient.gql(suite.tokens.oscar, UPDATE_RULE, { id: rule.id, i: { ...input, enabled: false } }));
       // Under way: the disabling leaves it to the attempt, which then fails (the receiver answers 500) ...
       expect((await deliveryRows(rule.id)).map((row) => row.status)).toEqual(['DELIVERING']);
       expect(receiver.to('/dis-hang').map((request) => request.hanging)).toEqual([true]);
@@ -522,7 +552,7 @@ describe('where webhooks may go', () => {
         'http://0x7f.0.0.1/', // 127.0.0.1, spelled otherwise
         'http://0/',
       ]) {
-        const response = await guarded.gql(tokens.oscar, CREATE_RULE, { i: { name: 'x', events: ['FAILED'], webhookUrl: url } });
+        const response = await guarded.gql(suite.tokens.oscar, CREATE_RULE, { i: { name: 'x', events: ['FAILED'], webhookUrl: url } });
         expect({ url, code: codeOf(response), field: response.errors?.[0]?.extensions?.['field'] }).toEqual({
           url,
           code: 'BAD_USER_INPUT',
@@ -530,7 +560,7 @@ describe('where webhooks may go', () => {
         });
         expect(response.errors?.[0]?.message).toMatch(/private, loopback or link-local/);
       }
-      expect((await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0]).toEqual({ n: 0 });
+      expect((await suite.db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0]).toEqual({ n: 0 });
       // A public address is fine (a literal: no DNS needed); changing it to a private one is refused.
       const { rule } = await createRule(
         'oscar',
@@ -538,7 +568,7 @@ describe('where webhooks may go', () => {
         guarded,
       );
       expect(rule.webhookUrl).toBe('http://93.184.216.34/hook');
-      const moved = await guarded.gql(tokens.oscar, UPDATE_RULE, {
+      const moved = await guarded.gql(suite.tokens.oscar, UPDATE_RULE, {
         id: rule.id,
         i: { name: 'x', events: ['FAILED'], webhookUrl: 'http://127.0.0.1:5432/' },
       });
@@ -606,22 +636,22 @@ describe('where webhooks may go', () => {
 
 describe('limits', () => {
   test('at most 100 alert rules per user: the 101st is BAD_USER_INPUT, and other users are not affected', async () => {
-    await db.pool.query(
+    await suite.db.pool.query(
       `INSERT INTO alert_rules (owner_id, name, events, webhook_url, secret)
        SELECT 'oscar', 'bulk ' || g, ARRAY['FAILED'], $1, '\\x00'::bytea FROM generate_series(1, 99) g`,
       [receiver.url('/bulk')],
     );
     await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') });
-    const over = await a.gql(tokens.oscar, CREATE_RULE, {
+    const over = await suite.server.gql(suite.tokens.oscar, CREATE_RULE, {
       i: { name: 'one too many', events: ['FAILED'], webhookUrl: receiver.url('/bulk') },
     });
     expect(codeOf(over)).toBe('BAD_USER_INPUT');
     expect(over.errors?.[0]?.message).toMatch(/at most 100 alert rules/);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM alert_rules WHERE owner_id = 'oscar'`)).rows[0]).toEqual({ n: 100 });
+    expect((await suite.db.pool.query(`SELECT count(*)::int AS n FROM alert_rules WHERE owner_id = 'oscar'`)).rows[0]).toEqual({ n: 100 });
     expect((await createRule('admin', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') })).rule.owner).toBe('admin');
     // Deleting one makes room again.
-    const [first] = gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules;
-    gqlOk(await a.gql(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: first!.id }));
+    const [first] = gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.oscar, '{ alertRules { id } }')).alertRules;
+    gqlOk(await suite.server.gql(suite.tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: first!.id }));
     await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/bulk') });
   });
 });

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { verifySignature } from '../src/alerts/signature';
-import { grant, insertJobs } from './support/fixtures';
+import { insertJobs } from './support/fixtures';
+import { apiSuite } from './support/api-suite';
 import { killServerProcesses, startServerProcess } from './support/server-process';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
+import { gqlOk, type TestServer } from './support/test-server';
 import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -13,10 +13,6 @@ import { eventually, startWebhookReceiver, type ReceivedRequest, type WebhookRec
  * timers, on two instances at once, and one kills a server process between the commit of a
  * status change and its delivery. Time is never waited out: rows are backdated in SQL.
  */
-let db: TestDatabase;
-let a: TestServer;
-let receiver: WebhookReceiver;
-const tokens: Record<string, string> = {};
 const USERS = ['admin', 'worker', 'oscar', 'vic', 'vera', 'olga', 'scopy'] as const;
 type User = (typeof USERS)[number];
 
@@ -28,32 +24,36 @@ type User = (typeof USERS)[number];
 const A_ENV = { ALERT_TIMEOUT_MS: '2000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '3' };
 
 /**
- * A server whose dispatcher and delivery worker only run when the test says so (`alerts: false`;
- * the "alerts: false" tests below check that they really stay still), so each step can be seen.
+ * `a` (suite.server) and handDrivenServer(): servers whose dispatcher and delivery worker only run
+ * when the test says so (`alerts: false`; the "alerts: false" tests below check that they really
+ * stay still), so each step can be seen.
  */
+const suite = apiSuite({
+  env: A_ENV,
+  daemon: false,
+  alerts: false,
+  grants: [
+    ['admin', 'admin'],
+    ['worker', 'worker'],
+    ['oscar', 'operator'],
+    ['vic', 'viewer'],
+    ['scopy', 'operator', 'acme'],
+  ],
+  users: USERS,
+});
+let receiver: WebhookReceiver;
+
 async function handDrivenServer(env: Record<string, string> = {}): Promise<TestServer> {
-  return startTestServer(db, env, { daemon: false, alerts: false });
+  return suite.startServer(env, { daemon: false, alerts: false });
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   receiver = await startWebhookReceiver();
-  a = await handDrivenServer(A_ENV);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  await grant(db.pool, 'oscar', 'operator');
-  await grant(db.pool, 'vic', 'viewer');
-  await grant(db.pool, 'scopy', 'operator', 'acme');
-  for (const user of USERS) tokens[user] = await token(user, { ttlSeconds: 900 });
+  suite.disposeFirst(() => receiver.close());
 });
 afterEach(async () => {
   // Rules of one test never fire for the next one's jobs.
-  await db.pool.query('DELETE FROM alert_rules');
-});
-afterAll(async () => {
-  await a?.close();
-  await receiver?.close();
-  await db?.drop();
+  await suite.db.pool.query('DELETE FROM alert_rules');
 });
 
 const RULE_FIELDS = 'id owner name filter events webhookUrl enabled createdAt updatedAt';
@@ -93,9 +93,15 @@ interface Body {
   job: Record<string, unknown> & { id: string; status: string; attempt: number };
 }
 
-async function createRule(user: User, input: Record<string, unknown>, server: TestServer = a): Promise<{ rule: Rule; secret: string }> {
+async function createRule(
+  user: User,
+  input: Record<string, unknown>,
+  server: TestServer = suite.server,
+): Promise<{ rule: Rule; secret: string }> {
   const data = gqlOk(
-    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(tokens[user], CREATE_RULE, { i: { name: 'a rule', ...input } }),
+    await server.gql<{ createAlertRule: { rule: Rule; secret: string } }>(suite.tokens[user], CREATE_RULE, {
+      i: { name: 'a rule', ...input },
+    }),
   );
   return data.createAlertRule;
 }
@@ -107,16 +113,16 @@ const uniqueType = (label: string) => `al-${label}-${++typeCounter}`;
 async function runningJob(
   type: string,
   options: { scope?: string; name?: string; secrets?: Record<string, unknown> } = {},
-  server: TestServer = a,
+  server: TestServer = suite.server,
 ) {
   const created = gqlOk(
-    await server.gql<{ createJob: { id: string } }>(tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
+    await server.gql<{ createJob: { id: string } }>(suite.tokens.oscar, 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: options.name ?? 'alerting job', type, scope: options.scope ?? 'acme/payments/prod', secrets: options.secrets },
     }),
   ).createJob.id;
   const claim = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
-      tokens.worker,
+      suite.tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
       { t: [type] },
     ),
@@ -125,13 +131,13 @@ async function runningJob(
   return { id: created, lease: claim.lease };
 }
 
-async function finish(lease: string, outcome: 'complete' | 'fail', server: TestServer = a): Promise<number> {
+async function finish(lease: string, outcome: 'complete' | 'fail', server: TestServer = suite.server): Promise<number> {
   const started = Date.now();
   const mutation =
     outcome === 'complete'
       ? 'mutation($l: String!) { completeJob(lease: $l) { status } }'
       : 'mutation($l: String!) { failJob(lease: $l, error: "disk full", stack: "at copy (x.ts:1)") { status } }';
-  gqlOk(await server.gql(tokens.worker, mutation, { l: lease }));
+  gqlOk(await server.gql(suite.tokens.worker, mutation, { l: lease }));
   return Date.now() - started;
 }
 
@@ -140,7 +146,7 @@ async function jobThat(
   outcome: 'complete' | 'fail',
   type: string,
   options: { scope?: string; name?: string } = {},
-  server: TestServer = a,
+  server: TestServer = suite.server,
 ) {
   const job = await runningJob(type, options, server);
   await finish(job.lease, outcome, server);
@@ -148,7 +154,7 @@ async function jobThat(
 }
 
 /** Dispatches every recorded event, then attempts every due delivery (on `server`). */
-async function pump(server: TestServer = a): Promise<void> {
+async function pump(server: TestServer = suite.server): Promise<void> {
   await server.services.alerts.dispatcher.drain();
   await server.services.alerts.deliveries.drain();
 }
@@ -166,7 +172,7 @@ interface DeliveryRow {
   locked_for_s: number | null;
 }
 async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
-  const { rows } = await db.pool.query<DeliveryRow>(
+  const { rows } = await suite.db.pool.query<DeliveryRow>(
     `SELECT id::text, rule_id, job_id, event, status, attempts, last_error, last_status_code,
             extract(epoch FROM next_attempt_at - now())::float8 AS due_in_s,
             extract(epoch FROM locked_until - now())::float8 AS locked_for_s
@@ -178,7 +184,7 @@ async function deliveryRows(ruleId: string): Promise<DeliveryRow[]> {
 
 /** Makes every PENDING delivery of these rules due now (instead of waiting out the backoff). */
 async function makeDue(ruleIds: string[]): Promise<void> {
-  await db.pool.query(
+  await suite.db.pool.query(
     `UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE rule_id = ANY($1::uuid[]) AND status = 'PENDING'`,
     [ruleIds],
   );
@@ -202,22 +208,22 @@ describe('who may write alert rules, and what they may write', () => {
       [CREATE_RULE, { i: input }],
       [UPDATE_RULE, { id: '00000000-0000-4000-8000-000000000000', i: input }],
     ] as const) {
-      const refused = await a.gql(tokens.vic, operation[0], operation[1]);
+      const refused = await suite.server.gql(suite.tokens.vic, operation[0], operation[1]);
       expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     }
     // Seeing (and deleting) one's own rules needs no permission: a viewer simply has none.
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.vic, '{ alertRules { id } }')).alertRules).toEqual([]);
-    const noRule = await a.gql(tokens.vic, DELIVERIES, { r: '00000000-0000-4000-8000-000000000000' });
+    expect(gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.vic, '{ alertRules { id } }')).alertRules).toEqual([]);
+    const noRule = await suite.server.gql(suite.tokens.vic, DELIVERIES, { r: '00000000-0000-4000-8000-000000000000' });
     expect(noRule.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     expect((await createRule('oscar', input)).rule.owner).toBe('oscar');
     expect((await createRule('admin', input)).rule.owner).toBe('admin');
     // A scope-limited operator may write rules too (the rule sees what they see).
     expect((await createRule('scopy', input)).rule.owner).toBe('scopy');
 
-    const refusedVera = await a.gql(tokens.vera, CREATE_RULE, { i: input });
+    const refusedVera = await suite.server.gql(suite.tokens.vera, CREATE_RULE, { i: input });
     expect(refusedVera.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     gqlOk(
-      await a.gql(tokens.admin, 'mutation($i: RoleInput!) { createRole(input: $i) { name } }', {
+      await suite.server.gql(suite.tokens.admin, 'mutation($i: RoleInput!) { createRole(input: $i) { name } }', {
         i: {
           name: 'alerter',
           rules: [
@@ -227,9 +233,9 @@ describe('who may write alert rules, and what they may write', () => {
         },
       }),
     );
-    gqlOk(await a.gql(tokens.admin, 'mutation { grantRole(userId: "vera", role: "alerter") { id } }'));
+    gqlOk(await suite.server.gql(suite.tokens.admin, 'mutation { grantRole(userId: "vera", role: "alerter") { id } }'));
     const created = await eventually(
-      () => a.gql<{ createAlertRule: { rule: Rule } }>(tokens.vera, CREATE_RULE, { i: input }),
+      () => suite.server.gql<{ createAlertRule: { rule: Rule } }>(suite.tokens.vera, CREATE_RULE, { i: input }),
       (response) => response.errors === undefined,
       5_000,
       'the grant to take effect',
@@ -253,19 +259,19 @@ describe('who may write alert rules, and what they may write', () => {
     ['no events', { events: [] }, undefined],
     ['an empty name', { name: '' }, undefined],
   ])('%s: BAD_USER_INPUT, nothing stored', async (_label, change, field) => {
-    const before = (await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0];
-    const response = await a.gql(tokens.oscar, CREATE_RULE, {
+    const before = (await suite.db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0];
+    const response = await suite.server.gql(suite.tokens.oscar, CREATE_RULE, {
       i: { name: 'bad', events: ['FAILED'], webhookUrl: receiver.url('/bad'), ...change },
     });
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).not.toMatch(/internal/i);
     if (field !== undefined) expect(response.errors?.[0]?.extensions?.['field']).toBe(field);
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0]).toEqual(before);
+    expect((await suite.db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0]).toEqual(before);
   });
 
   test('an unknown event written inline in the document: BAD_USER_INPUT', async () => {
-    const response = await a.gql(
-      tokens.oscar,
+    const response = await suite.server.gql(
+      suite.tokens.oscar,
       `mutation { createAlertRule(input: { name: "x", events: [EXPLODED], webhookUrl: "${receiver.url('/x')}" }) { secret } }`,
     );
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
@@ -274,13 +280,15 @@ describe('who may write alert rules, and what they may write', () => {
   test('updateAlertRule validates the same way and leaves the rule as it was', async () => {
     const { rule } = await createRule('oscar', { events: ['FAILED'], webhookUrl: receiver.url('/upd') });
     for (const change of [{ webhookUrl: 'gopher://x' }, { filter: { scope: '/nope' } }, { events: ['NOPE'] }]) {
-      const response = await a.gql(tokens.oscar, UPDATE_RULE, {
+      const response = await suite.server.gql(suite.tokens.oscar, UPDATE_RULE, {
         id: rule.id,
         i: { name: 'changed', events: ['FAILED'], webhookUrl: receiver.url('/upd'), ...change },
       });
       expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     }
-    const [stored] = gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, `{ alertRules { ${RULE_FIELDS} } }`)).alertRules;
+    const [stored] = gqlOk(
+      await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.oscar, `{ alertRules { ${RULE_FIELDS} } }`),
+    ).alertRules;
     expect(stored).toEqual(rule);
   });
 
@@ -299,17 +307,17 @@ describe('who may write alert rules, and what they may write', () => {
       enabled: true,
       filter: { types: ['x'], scope: 'acme/payments' },
     });
-    const { rows } = await db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id]);
+    const { rows } = await suite.db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id]);
     expect(rows[0]!.secret.toString('latin1')).not.toContain(created.secret);
     expect(rows[0]!.secret.toString('latin1')).not.toContain(created.secret.slice(6));
     // The secret is not a field of a rule: it cannot be read back.
-    const readBack = await a.gql(tokens.oscar, '{ alertRules { id secret } }');
+    const readBack = await suite.server.gql(suite.tokens.oscar, '{ alertRules { id secret } }');
     expect(readBack.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules.map((rule) => rule.id)).toEqual([
-      created.rule.id,
-    ]);
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.admin, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(
+      gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.oscar, '{ alertRules { id } }')).alertRules.map((rule) => rule.id),
+    ).toEqual([created.rule.id]);
+    expect(gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.admin, '{ alertRules { id } }')).alertRules).toEqual([]);
 
     // Someone else's rule does not exist for them, not even for an admin.
     for (const [operation, variables] of [
@@ -317,14 +325,14 @@ describe('who may write alert rules, and what they may write', () => {
       ['mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id }],
       [DELIVERIES, { r: created.rule.id }],
     ] as const) {
-      const response = await a.gql(tokens.admin, operation, variables);
+      const response = await suite.server.gql(suite.tokens.admin, operation, variables);
       expect(response.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     }
-    const badId = await a.gql(tokens.oscar, 'mutation { deleteAlertRule(id: "nope") }');
+    const badId = await suite.server.gql(suite.tokens.oscar, 'mutation { deleteAlertRule(id: "nope") }');
     expect(badId.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
     const updated = gqlOk(
-      await a.gql<{ updateAlertRule: Rule }>(tokens.oscar, UPDATE_RULE, {
+      await suite.server.gql<{ updateAlertRule: Rule }>(suite.tokens.oscar, UPDATE_RULE, {
         id: created.rule.id,
         i: { name: 'renamed', events: ['SUCCEEDED'], webhookUrl: receiver.url('/crud2'), enabled: false },
       }),
@@ -332,17 +340,19 @@ describe('who may write alert rules, and what they may write', () => {
     expect(updated).toMatchObject({ id: created.rule.id, name: 'renamed', events: ['SUCCEEDED'], enabled: false, filter: {} });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.rule.updatedAt));
     expect(
-      (await db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id])).rows[0]!.secret,
+      (await suite.db.pool.query<{ secret: Buffer }>('SELECT secret FROM alert_rules WHERE id = $1', [created.rule.id])).rows[0]!.secret,
     ).toEqual(rows[0]!.secret);
 
     expect(
       gqlOk(
-        await a.gql<{ deleteAlertRule: boolean }>(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id }),
+        await suite.server.gql<{ deleteAlertRule: boolean }>(suite.tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', {
+          id: created.rule.id,
+        }),
       ).deleteAlertRule,
     ).toBe(true);
-    const again = await a.gql(tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id });
+    const again = await suite.server.gql(suite.tokens.oscar, 'mutation($id: ID!) { deleteAlertRule(id: $id) }', { id: created.rule.id });
     expect(again.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    expect(gqlOk(await a.gql<{ alertRules: Rule[] }>(tokens.oscar, '{ alertRules { id } }')).alertRules).toEqual([]);
+    expect(gqlOk(await suite.server.gql<{ alertRules: Rule[] }>(suite.tokens.oscar, '{ alertRules { id } }')).alertRules).toEqual([]);
   });
 });
 
@@ -388,7 +398,7 @@ describe('deliveries', () => {
     expect(request!.rawBody).not.toContain('hunter2');
     expect(request!.rawBody).not.toMatch(/lease/i);
     // The outbox snapshots (written while the job still had its sealed secrets and a lease) keep neither.
-    const { rows: snapshots } = await db.pool.query(
+    const { rows: snapshots } = await suite.db.pool.query(
       `SELECT event, job ? 'secrets' AS secrets, job ? 'lease_token' AS lease FROM job_events WHERE job_id = $1 ORDER BY id`,
       [job.id],
     );
@@ -397,7 +407,9 @@ describe('deliveries', () => {
       { event: 'FAILED', secrets: false, lease: false },
     ]);
 
-    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [logged] = gqlOk(
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.oscar, DELIVERIES, { r: rule.id }),
+    ).alertDeliveries;
     expect(logged).toMatchObject({
       id: body.id,
       event: 'FAILED',
@@ -423,21 +435,23 @@ describe('deliveries', () => {
       webhookUrl: receiver.url('/retry'),
     });
     await jobThat('complete', type);
-    await a.services.alerts.dispatcher.drain();
-    expect(await a.services.alerts.deliveries.runOnce()).toBe(1);
+    await suite.server.services.alerts.dispatcher.drain();
+    expect(await suite.server.services.alerts.deliveries.runOnce()).toBe(1);
 
     let [row] = await deliveryRows(rule.id);
     expect(row).toMatchObject({ status: 'PENDING', attempts: 1, last_error: 'HTTP 500', last_status_code: 500 });
     // About ALERT_RETRY_BASE_MS (60 s, with jitter) away: not due, nothing is sent.
     expect(row!.due_in_s).toBeGreaterThan(40);
     expect(row!.due_in_s).toBeLessThan(80);
-    expect(await a.services.alerts.deliveries.runOnce()).toBe(0);
-    const [pending] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    expect(await suite.server.services.alerts.deliveries.runOnce()).toBe(0);
+    const [pending] = gqlOk(
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.oscar, DELIVERIES, { r: rule.id }),
+    ).alertDeliveries;
     expect(pending).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'HTTP 500', lastStatusCode: 500 });
     expect(pending!.nextAttemptAt).not.toBeNull();
 
     await makeDue([rule.id]);
-    expect(await a.services.alerts.deliveries.runOnce()).toBe(1);
+    expect(await suite.server.services.alerts.deliveries.runOnce()).toBe(1);
     [row] = await deliveryRows(rule.id);
     expect(row).toMatchObject({ status: 'PENDING', attempts: 2, last_error: 'HTTP 500' });
     // Doubled: about 120 s.
@@ -445,7 +459,7 @@ describe('deliveries', () => {
     expect(row!.due_in_s).toBeLessThan(150);
 
     await makeDue([rule.id]);
-    expect(await a.services.alerts.deliveries.drain()).toBe(1);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(1);
     [row] = await deliveryRows(rule.id);
     expect(row).toMatchObject({ status: 'DELIVERED', attempts: 3, last_error: null, last_status_code: 200 });
     const requests = receiver.to('/retry');
@@ -453,10 +467,12 @@ describe('deliveries', () => {
     expect(new Set(requests.map((request) => header(request, 'x-jobwatch-delivery')))).toEqual(new Set([row!.id]));
     expect(receiver.accepted('/retry')).toHaveLength(1);
     for (const request of requests) expect(verifySignature(secret, request.rawBody, header(request, 'x-jobwatch-signature'))).toBe(true);
-    const [logged] = gqlOk(await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rule.id })).alertDeliveries;
+    const [logged] = gqlOk(
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.oscar, DELIVERIES, { r: rule.id }),
+    ).alertDeliveries;
     expect(logged).toMatchObject({ status: 'DELIVERED', attempts: 3, lastError: null, nextAttemptAt: null });
     await makeDue([rule.id]);
-    expect(await a.services.alerts.deliveries.drain()).toBe(0);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(0);
   });
 
   test('receivers that hang past ALERT_TIMEOUT_MS, answer 500 or close the connection: retried with growing backoff, then FAILED; a healthy rule is delivered meanwhile', async () => {
@@ -476,12 +492,12 @@ describe('deliveries', () => {
     ).rule;
     const bad = ['/b-hang', '/b-500', '/b-destroy'].map((name) => rules[name]!.id);
     await jobThat('complete', type);
-    await a.services.alerts.dispatcher.drain();
+    await suite.server.services.alerts.dispatcher.drain();
 
     const dues: Record<string, number[]> = { '/b-hang': [], '/b-500': [], '/b-destroy': [] };
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       const started = Date.now();
-      await a.services.alerts.deliveries.drain();
+      await suite.server.services.alerts.deliveries.drain();
       // One round waits for the slowest receiver only as long as the timeout (2 s), not until
       // it answers (never): the bound leaves room for a busy machine, the hang's "timed out" is checked below.
       expect(Date.now() - started).toBeLessThan(15_000);
@@ -499,8 +515,8 @@ describe('deliveries', () => {
         // Meanwhile a new event: a job transition answers, and the healthy rule's delivery goes through.
         const job = await runningJob(later);
         await finish(job.lease, 'complete');
-        await a.services.alerts.dispatcher.drain();
-        expect(await a.services.alerts.deliveries.drain()).toBe(1);
+        await suite.server.services.alerts.dispatcher.drain();
+        expect(await suite.server.services.alerts.deliveries.drain()).toBe(1);
         expect(receiver.accepted('/b-healthy')).toHaveLength(attempt + 1);
         await makeDue(bad);
       }
@@ -522,10 +538,12 @@ describe('deliveries', () => {
     expect(destroyed!.last_error).not.toMatch(/HTTP/);
     for (const name of ['/b-hang', '/b-500', '/b-destroy']) expect(receiver.to(name)).toHaveLength(3);
     // FAILED is final: nothing is retried again.
-    await db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = ANY($1::uuid[])`, [bad]);
-    expect(await a.services.alerts.deliveries.drain()).toBe(0);
+    await suite.db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 hour' WHERE rule_id = ANY($1::uuid[])`, [
+      bad,
+    ]);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(0);
     const logged = gqlOk(
-      await a.gql<{ alertDeliveries: Delivery[] }>(tokens.oscar, DELIVERIES, { r: rules['/b-hang']!.id }),
+      await suite.server.gql<{ alertDeliveries: Delivery[] }>(suite.tokens.oscar, DELIVERIES, { r: rules['/b-hang']!.id }),
     ).alertDeliveries;
     expect(logged).toEqual([expect.objectContaining({ status: 'FAILED', attempts: 3, lastError: hang!.last_error, nextAttemptAt: null })]);
     expect(receiver.accepted('/b-healthy')).toHaveLength(3);
@@ -646,7 +664,7 @@ describe('deliveries', () => {
 
     // Enabled later: it fires for what happens from then on, nothing retroactive. Disabling F stops it.
     gqlOk(
-      await a.gql(tokens.oscar, UPDATE_RULE, {
+      await suite.server.gql(suite.tokens.oscar, UPDATE_RULE, {
         id: disabled.rule.id,
         i: {
           name: 'D',
@@ -658,7 +676,7 @@ describe('deliveries', () => {
       }),
     );
     gqlOk(
-      await a.gql(tokens.oscar, UPDATE_RULE, {
+      await suite.server.gql(suite.tokens.oscar, UPDATE_RULE, {
         id: byScope.rule.id,
         i: {
           name: 'F',
@@ -691,12 +709,15 @@ describe('deliveries', () => {
 
     // olga's rule fires while she may view the jobs, and stops once her grant is revoked.
     const granted = gqlOk(
-      await a.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "olga", role: "viewer") { id } }'),
+      await suite.server.gql<{ grantRole: { id: string } }>(
+        suite.tokens.admin,
+        'mutation { grantRole(userId: "olga", role: "viewer") { id } }',
+      ),
     ).grantRole.id;
-    gqlOk(await a.gql(tokens.admin, 'mutation { grantRole(userId: "olga", role: "operator", scope: "acme") { id } }'));
+    gqlOk(await suite.server.gql(suite.tokens.admin, 'mutation { grantRole(userId: "olga", role: "operator", scope: "acme") { id } }'));
     const olgas = await eventually(
       () =>
-        a.gql<{ createAlertRule: { rule: Rule } }>(tokens.olga, CREATE_RULE, {
+        suite.server.gql<{ createAlertRule: { rule: Rule } }>(suite.tokens.olga, CREATE_RULE, {
           i: { name: 'o', filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/vis-olga') },
         }),
       (response) => response.errors === undefined,
@@ -708,10 +729,10 @@ describe('deliveries', () => {
     await pump();
     expect((await deliveryRows(olgaRule)).map((row) => row.job_id)).toEqual([seen]);
 
-    gqlOk(await a.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    gqlOk(await suite.server.gql(suite.tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
     // Once the revocation reached this instance, olga no longer sees globex jobs ...
     await eventually(
-      () => a.gql<{ job: { id: string } | null }>(tokens.olga, 'query($id: ID!) { job(id: $id) { id } }', { id: seen }),
+      () => suite.server.gql<{ job: { id: string } | null }>(suite.tokens.olga, 'query($id: ID!) { job(id: $id) { id } }', { id: seen }),
       (response) => response.data?.job === null,
       5_000,
       'the revocation',
@@ -722,12 +743,14 @@ describe('deliveries', () => {
     // ... nor does her rule: the globex job is not delivered; the acme one is.
     expect((await deliveryRows(olgaRule)).map((row) => row.job_id)).toEqual([seen, stillSeen]);
     expect(receiver.to('/vis-olga').map((request) => bodyOf(request).job.id)).not.toContain(unseen);
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NULL`, [unseen]);
+    const { rows } = await suite.db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NULL`, [
+      unseen,
+    ]);
     expect(rows[0]).toEqual({ n: 0 });
   });
 
   test('alerts: false: the dispatcher does not run on its own (job events wait for drain())', async () => {
-    const manual = await startTestServer(db, {}, { daemon: false, alerts: false });
+    const manual = await suite.startServer({}, { daemon: false, alerts: false });
     try {
       const type = uniqueType('manual-dispatch');
       await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/manual-d') }, manual);
@@ -735,9 +758,10 @@ describe('deliveries', () => {
       // Nothing dispatches them for a while (a woken dispatcher does so within milliseconds).
       const deadline = Date.now() + 1_000;
       while (Date.now() < deadline) {
-        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NOT NULL`, [
-          job,
-        ]);
+        const { rows } = await suite.db.pool.query(
+          `SELECT count(*)::int AS n FROM job_events WHERE job_id = $1 AND processed_at IS NOT NULL`,
+          [job],
+        );
         expect(rows[0]).toEqual({ n: 0 });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -748,7 +772,7 @@ describe('deliveries', () => {
   });
 
   test('alerts: false: the delivery worker does not run on its own (deliveries wait for drain())', async () => {
-    const manual = await startTestServer(db, {}, { daemon: false, alerts: false });
+    const manual = await suite.startServer({}, { daemon: false, alerts: false });
     try {
       const type = uniqueType('manual-deliver');
       const { rule } = await createRule(
@@ -784,7 +808,7 @@ describe('deliveries', () => {
         started_at: new Date(now - 3_000_000),
         finished_at: new Date(now - 3_000_000 + (10 + i) * 1000), // 10 .. 21 s
       }));
-    await insertJobs(db.pool, [...finished(type, 12), ...finished(few, 9)]);
+    await insertJobs(suite.db.pool, [...finished(type, 12), ...finished(few, 9)]);
     const { rule } = await createRule('oscar', {
       filter: { types: [type, few] },
       events: ['SLOWER_THAN_USUAL'],
@@ -795,16 +819,16 @@ describe('deliveries', () => {
     const other = await runningJob(few);
     const slowEvents = async (id: string) =>
       (
-        await db.pool.query<{ attempt: number }>(
+        await suite.db.pool.query<{ attempt: number }>(
           `SELECT attempt FROM timeline_events WHERE job_id = $1 AND kind = 'SLOWER_THAN_USUAL' ORDER BY id`,
           [id],
         )
       ).rows.map((row) => row.attempt);
-    await a.services.daemon.tick();
+    await suite.server.services.daemon.tick();
     expect(await slowEvents(job.id)).toEqual([]); // just started
-    await db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = ANY($1::uuid[])`, [[job.id, other.id]]);
-    await a.services.daemon.tick();
-    await a.services.daemon.tick();
+    await suite.db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = ANY($1::uuid[])`, [[job.id, other.id]]);
+    await suite.server.services.daemon.tick();
+    await suite.server.services.daemon.tick();
     expect(await slowEvents(job.id)).toEqual([1]);
     expect(await slowEvents(other.id)).toEqual([]); // 9 runs say nothing about "usual"
     await pump();
@@ -817,18 +841,22 @@ describe('deliveries', () => {
 
     // A second attempt of the same job is judged again, once.
     await finish(job.lease, 'fail');
-    gqlOk(await a.gql(tokens.oscar, 'mutation($id: ID!) { restartJob(id: $id, runNow: true) { status attempt } }', { id: job.id }));
+    gqlOk(
+      await suite.server.gql(suite.tokens.oscar, 'mutation($id: ID!) { restartJob(id: $id, runNow: true) { status attempt } }', {
+        id: job.id,
+      }),
+    );
     const claim = gqlOk(
-      await a.gql<{ claimJob: { job: { id: string; attempt: number } } }>(
-        tokens.worker,
+      await suite.server.gql<{ claimJob: { job: { id: string; attempt: number } } }>(
+        suite.tokens.worker,
         'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { job { id attempt } } }',
         { t: [type] },
       ),
     ).claimJob;
     expect(claim.job).toEqual({ id: job.id, attempt: 2 });
-    await db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = $1`, [job.id]);
-    await a.services.daemon.tick();
-    await a.services.daemon.tick();
+    await suite.db.pool.query(`UPDATE jobs SET started_at = now() - interval '5 minutes' WHERE id = $1`, [job.id]);
+    await suite.server.services.daemon.tick();
+    await suite.server.services.daemon.tick();
     expect(await slowEvents(job.id)).toEqual([1, 2]);
     await pump();
     expect((await deliveryRows(rule.id)).map((row) => row.event)).toEqual(['SLOWER_THAN_USUAL', 'SLOWER_THAN_USUAL']);
@@ -840,8 +868,8 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
   let p: TestServer;
   let q: TestServer;
   beforeAll(async () => {
-    p = await startTestServer(db, {}, { daemon: false, alerts: true });
-    q = await startTestServer(db, {}, { daemon: false, alerts: true });
+    p = await suite.startServer({}, { daemon: false, alerts: true });
+    q = await suite.startServer({}, { daemon: false, alerts: true });
   });
   afterAll(async () => {
     await p?.close();
@@ -866,19 +894,24 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
       const job = await runningJob(type, {}, server);
       await finish(job.lease, i % 3 === 0 ? 'fail' : 'complete', other);
       done.push(job.id);
-      racing.push(p.services.alerts.dispatcher.drain(), q.services.alerts.dispatcher.drain(), a.services.alerts.dispatcher.drain());
+      racing.push(
+        p.services.alerts.dispatcher.drain(),
+        q.services.alerts.dispatcher.drain(),
+        suite.server.services.alerts.dispatcher.drain(),
+      );
     }
     await Promise.all(racing);
     const failed = Math.ceil(jobs / 3);
     // dup-1: STARTED + SUCCEEDED; dup-2: SUCCEEDED + FAILED.
     const expected = { '/dup-1': jobs + (jobs - failed), '/dup-2': jobs };
     const settled = async () => {
-      const { rows } = await db.pool.query<{ n: number; delivered: number }>(
+      const { rows } = await suite.db.pool.query<{ n: number; delivered: number }>(
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM alert_deliveries WHERE rule_id = ANY($1::uuid[])`,
         [rules],
       );
-      const pendingEvents = (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`))
-        .rows[0]!.n;
+      const pendingEvents = (
+        await suite.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`)
+      ).rows[0]!.n;
       return { ...rows[0]!, pendingEvents };
     };
     const total = expected['/dup-1'] + expected['/dup-2'];
@@ -887,7 +920,7 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
     // Nothing left to do for anyone: a last round on every instance sends nothing.
     expect(await p.services.alerts.deliveries.drain()).toBe(0);
     expect(await q.services.alerts.deliveries.drain()).toBe(0);
-    expect(await a.services.alerts.deliveries.drain()).toBe(0);
+    expect(await suite.server.services.alerts.deliveries.drain()).toBe(0);
     expect(await settled()).toEqual({ n: total, delivered: total, pendingEvents: 0 });
 
     for (const [name, count] of Object.entries(expected)) {
@@ -899,7 +932,7 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
       expect(new Set(keys).size).toBe(count);
     }
     // One delivery per rule and recorded event, no more, no fewer.
-    const { rows } = await db.pool.query(
+    const { rows } = await suite.db.pool.query(
       `SELECT r.id AS rule_id, e.id AS event_id, count(d.id)::int AS deliveries
          FROM job_events e CROSS JOIN unnest($1::uuid[]) AS r(id)
          JOIN alert_rules ar ON ar.id = r.id
@@ -914,7 +947,7 @@ describe('two API instances, dispatchers and delivery workers on their timers', 
 
   test("a receiver hanging on one delivery does not hold back another rule's deliveries on the same instance", async () => {
     // The hang lasts until the receiver is released in `finally` (or this timeout, far off).
-    const slow = await startTestServer(db, { ALERT_TIMEOUT_MS: '60000' }, { daemon: false, alerts: true });
+    const slow = await suite.startServer({ ALERT_TIMEOUT_MS: '60000' }, { daemon: false, alerts: true });
     // Only the instance under test delivers.
     await p.services.alerts.deliveries.stop();
     await q.services.alerts.deliveries.stop();
@@ -955,8 +988,8 @@ describe('a server killed between the commit and the delivery', () => {
     const hung = await createRule('oscar', { filter: { types: [type] }, events: ['SUCCEEDED'], webhookUrl: receiver.url('/crash-hang') });
     const late = await createRule('oscar', { filter: { types: [type] }, events: ['FAILED'], webhookUrl: receiver.url('/crash-late') });
 
-    const child = await startServerProcess(db.url, { ALERT_TIMEOUT_MS: '60000' });
-    const lockClient = new PgClient({ connectionString: db.url });
+    const child = await startServerProcess(suite.db.url, { ALERT_TIMEOUT_MS: '60000' });
+    const lockClient = new PgClient({ connectionString: suite.db.url });
     let restarted: TestServer | undefined;
     try {
       const childServer = child as unknown as TestServer;
@@ -976,7 +1009,7 @@ describe('a server killed between the commit and the delivery', () => {
       const blocked = await eventually(
         async () =>
           (
-            await db.pool.query<{ pid: number }>(
+            await suite.db.pool.query<{ pid: number }>(
               `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM alert_rules WHERE enabled%'`,
             )
           ).rows,
@@ -990,13 +1023,15 @@ describe('a server killed between the commit and the delivery', () => {
       expect((await child.exited).signal).toBe('SIGKILL');
       await lockClient.query('ROLLBACK');
       await eventually(
-        async () => (await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [blocked[0]!.pid])).rowCount,
+        async () => (await suite.db.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [blocked[0]!.pid])).rowCount,
         (count) => count === 0,
         30_000,
         "the dead child's transaction to end",
       );
       // Committed, never dispatched: the claim's STARTED (taken by the dead dispatcher) and the FAILED after it.
-      const left = await db.pool.query(`SELECT event FROM job_events WHERE job_id = $1 AND processed_at IS NULL ORDER BY id`, [second]);
+      const left = await suite.db.pool.query(`SELECT event FROM job_events WHERE job_id = $1 AND processed_at IS NULL ORDER BY id`, [
+        second,
+      ]);
       expect(left.rows).toEqual([{ event: 'STARTED' }, { event: 'FAILED' }]);
       expect(await deliveryRows(late.rule.id)).toEqual([]);
 
@@ -1004,7 +1039,7 @@ describe('a server killed between the commit and the delivery', () => {
       receiver.behave('/crash-hang', 'ok');
       restarted = await handDrivenServer({ ALERT_TIMEOUT_MS: '2000' });
       expect(await restarted.services.alerts.dispatcher.drain()).toBeGreaterThanOrEqual(2);
-      expect((await db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`)).rows[0]).toEqual({ n: 0 });
+      expect((await suite.db.pool.query(`SELECT count(*)::int AS n FROM job_events WHERE processed_at IS NULL`)).rows[0]).toEqual({ n: 0 });
       await restarted.services.alerts.deliveries.drain();
       expect((await deliveryRows(late.rule.id)).map((row) => [row.job_id, row.status, row.attempts])).toEqual([[second, 'DELIVERED', 1]]);
       expect(receiver.to('/crash-late').map((request) => bodyOf(request).job.id)).toEqual([second]);
@@ -1012,7 +1047,9 @@ describe('a server killed between the commit and the delivery', () => {
       expect(receiver.to('/crash-hang')).toHaveLength(1);
 
       // Its lock runs out (backdated rather than waited for): the delivery is made, once accepted.
-      await db.pool.query(`UPDATE alert_deliveries SET locked_until = now() - interval '1 second' WHERE rule_id = $1`, [hung.rule.id]);
+      await suite.db.pool.query(`UPDATE alert_deliveries SET locked_until = now() - interval '1 second' WHERE rule_id = $1`, [
+        hung.rule.id,
+      ]);
       expect(await restarted.services.alerts.deliveries.drain()).toBe(1);
       expect((await deliveryRows(hung.rule.id)).map((row) => [row.job_id, row.status, row.attempts])).toEqual([[first, 'DELIVERED', 2]]);
       const attempts = receiver.to('/crash-hang');

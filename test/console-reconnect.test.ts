@@ -3,11 +3,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from './support/browser';
+import { apiSuite } from './support/api-suite';
 import { buildConsole, OUTPUT_DIR } from './support/console-build';
-import { grant, insertJobs } from './support/fixtures';
+import { insertJobs } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
 
 /**
  * The console's connection to the server is cut while the page is open (every socket reset by a
@@ -17,30 +16,23 @@ import { startTestServer, token, type TestServer } from './support/test-server';
  */
 jest.setTimeout(180_000);
 
-let db: TestDatabase;
-let server: TestServer;
+const suite = apiSuite({ grants: [['ada', 'admin']], users: ['ada'] });
 let proxy: FaultProxy;
 let browser: Browser;
+suite.disposeFirst(async () => {
+  await browser?.close();
+  await proxy?.close();
+});
 
 beforeAll(async () => {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   buildConsole();
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  proxy = await startFaultProxy(`http://127.0.0.1:${server.port}`);
-  await grant(db.pool, 'ada', 'admin');
+  proxy = await startFaultProxy(`http://127.0.0.1:${suite.server.port}`);
   browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await proxy?.close();
-  await server?.close();
-  await db?.drop();
-});
-
 test('a cut connection shows the reconnect banner; after it the view is true again', async () => {
-  const [waiting, other] = await insertJobs(db.pool, [
+  const [waiting, other] = await insertJobs(suite.db.pool, [
     { name: 'Changes while offline', type: 'import', status: 'PENDING' },
     { name: 'Created before the cut', type: 'import', status: 'PENDING' },
   ]);
@@ -48,7 +40,7 @@ test('a cut connection shows the reconnect banner; after it the view is true aga
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
-    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${await token('ada')}`);
+    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${suite.tokens['ada']}`);
     const row = page.getByRole('row').filter({ hasText: 'Changes while offline' });
     await row.getByText('Pending').waitFor();
     await page.getByRole('row').filter({ hasText: other!.name! }).waitFor();
@@ -69,16 +61,16 @@ test('a cut connection shows the reconnect banner; after it the view is true aga
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'reconnecting.png') });
 
     // Meanwhile, straight to the server: one job is cancelled, another is created.
-    const cancelled = await server.gql(
-      await token('ada'),
+    const cancelled = await suite.server.gql(
+      suite.tokens['ada'],
       'mutation($id: ID!) { cancelJob(id: $id, reason: "while you were away") { status } }',
       {
         id: waiting!.id,
       },
     );
     expect(cancelled.errors).toBeUndefined();
-    const created = await server.gql(
-      await token('ada'),
+    const created = await suite.server.gql(
+      suite.tokens['ada'],
       'mutation { createJob(input: { name: "Created during the cut", type: "import", scope: "acme/ops" }) { id } }',
     );
     expect(created.errors).toBeUndefined();
@@ -97,7 +89,7 @@ test('a cut connection shows the reconnect banner; after it the view is true aga
 });
 
 test('a page whose live socket cannot connect says so while it retries, and the banner goes once it connects', async () => {
-  await insertJobs(db.pool, [{ name: 'Seen over HTTP', type: 'import', status: 'PENDING' }]);
+  await insertJobs(suite.db.pool, [{ name: 'Seen over HTTP', type: 'import', status: 'PENDING' }]);
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
   try {
     const page = await context.newPage();
@@ -113,7 +105,7 @@ test('a page whose live socket cannot connect says so while it retries, and the 
         void socket.close({ code: 1013, reason: 'try again later' });
       }
     });
-    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${await token('ada')}`);
+    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${suite.tokens['ada']}`);
     await page.getByRole('row').filter({ hasText: 'Seen over HTTP' }).waitFor();
     const banner = page.getByRole('status').filter({ hasText: 'not connected yet' });
     await banner.waitFor();
@@ -124,8 +116,8 @@ test('a page whose live socket cannot connect says so while it retries, and the 
     await page.locator('header[data-connection=connected]').waitFor();
     await banner.waitFor({ state: 'detached' });
     // Live now: a job created after it connected appears without a reload.
-    const created = await server.gql(
-      await token('ada'),
+    const created = await suite.server.gql(
+      suite.tokens['ada'],
       'mutation { createJob(input: { name: "Created once live", type: "import", scope: "acme/ops" }) { id } }',
     );
     expect(created.errors).toBeUndefined();

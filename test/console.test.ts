@@ -3,12 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { processRegistry } from '../src/metrics/registry';
+import { apiSuite } from './support/api-suite';
 import { launchBrowser } from './support/browser';
 import { buildConsole, OUTPUT_DIR } from './support/console-build';
 import { createRole, grant, insertJobs } from './support/fixtures';
 import { startSmtpReceiver, type SmtpReceiver } from './support/smtp-receiver';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { token } from './support/test-server';
 
 /**
  * The console in a real Chromium against a real server and Postgres, driven as people use it:
@@ -18,31 +18,34 @@ import { startTestServer, token, type TestServer } from './support/test-server';
  */
 jest.setTimeout(180_000);
 
-let db: TestDatabase;
-let server: TestServer;
-let browser: Browser;
-let base: string;
-let worker: string;
 let smtp: SmtpReceiver;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  mkdirSync(OUTPUT_DIR, { recursive: true });
-  buildConsole();
-  db = await createTestDatabase();
-  smtp = await startSmtpReceiver();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '100', SMTP_URL: smtp.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' });
-  base = `http://127.0.0.1:${server.port}`;
-  for (const [user, role] of [
+const suite = apiSuite({
+  env: async () => {
+    smtp = await startSmtpReceiver();
+    return { PROGRESS_FLUSH_MS: '100', SMTP_URL: smtp.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' };
+  },
+  grants: [
     ['ada', 'admin'],
     ['oscar', 'operator'],
     ['nina', 'operator'],
     ['vera', 'viewer'],
     ['wendy', 'worker'],
-  ] as const) {
-    await grant(db.pool, user, role);
-  }
-  worker = await token('wendy');
+  ],
+  users: ['wendy'],
+});
+let browser: Browser;
+let base: string;
+let worker: string;
+const contexts: BrowserContext[] = [];
+suite.disposeFirst(() => browser?.close());
+// After the suite's afterAll: the server is closed by then.
+afterAll(() => smtp?.close());
+
+beforeAll(async () => {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  buildConsole();
+  base = `http://127.0.0.1:${suite.server.port}`;
+  worker = suite.tokens['wendy']!;
   browser = await launchBrowser();
 });
 
@@ -50,13 +53,6 @@ beforeAll(async () => {
 // busy during the next tests.
 afterEach(async () => {
   for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await smtp?.close();
-  await db?.drop();
 });
 
 async function open(
@@ -104,13 +100,13 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 async function gqlAs(user: string, query: string, variables?: Record<string, unknown>) {
-  const response = await server.gql(await token(user), query, variables);
+  const response = await suite.server.gql(await token(user), query, variables);
   expect(response.errors).toBeUndefined();
   return response.data!;
 }
 
 async function claimed(type: string): Promise<{ lease: string; name: string }> {
-  const response = await server.gql<{ claimJob: { lease: string; job: { name: string } } | null }>(
+  const response = await suite.server.gql<{ claimJob: { lease: string; job: { name: string } } | null }>(
     worker,
     'mutation($t: [String!]) { claimJob(workerId: "w-1", types: $t) { lease job { name } } }',
     { t: [type] },
@@ -128,7 +124,9 @@ async function attemptReads(): Promise<number> {
 }
 
 const report = (lease: string, done: number, total: number) =>
-  server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', { r: [{ lease, done, total, unit: 'rows' }] });
+  suite.server.gql(worker, 'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }', {
+    r: [{ lease, done, total, unit: 'rows' }],
+  });
 
 describe('the console', () => {
   test('serves the page with a strict CSP and hashed assets, GraphiQL offline, nothing from elsewhere', async () => {
@@ -178,7 +176,7 @@ describe('the console', () => {
 
   test('signs in by link (the token leaves the address bar), lists jobs with live tab counts', async () => {
     const now = Date.now();
-    await insertJobs(db.pool, [
+    await insertJobs(suite.db.pool, [
       ...Array.from({ length: 30 }, (_, i) => ({
         name: `Nightly export ${i}`,
         type: 'export',
@@ -243,7 +241,7 @@ describe('the console', () => {
   });
 
   test('type, owner, scope and status pickers show their counts and filter the list and the URL; attribute filters too', async () => {
-    await insertJobs(db.pool, [
+    await insertJobs(suite.db.pool, [
       { name: 'Prod sync', type: 'sync', scope: 'acme/sync', status: 'SUCCEEDED', attributes: { env: 'prod', connector: 'oracle' } },
       { name: 'Dev sync', type: 'sync', scope: 'acme/sync', status: 'FAILED', attributes: { env: 'dev', connector: 'oracle' } },
     ]);
@@ -330,7 +328,7 @@ describe('the console', () => {
   });
 
   test('a viewer sees the job but no enabled action', async () => {
-    const [job] = await insertJobs(db.pool, [{ name: 'Viewer sees this', type: 'import', status: 'PENDING' }]);
+    const [job] = await insertJobs(suite.db.pool, [{ name: 'Viewer sees this', type: 'import', status: 'PENDING' }]);
     const page = await open('vera', `/jobs/${job!.id}`);
     await page.getByRole('heading', { name: 'Viewer sees this' }).waitFor();
     // The viewer's rules have been read (the header names them) before actions are counted.
@@ -351,7 +349,7 @@ describe('the console', () => {
   test('a failed job shows its error and stack trace', async () => {
     await gqlAs('ada', 'mutation { createJob(input: { name: "Breaks badly", type: "fragile", scope: "acme/ops" }) { id } }');
     const lease = await claim('fragile');
-    const failed = await server.gql<{ failJob: { id: string } }>(
+    const failed = await suite.server.gql<{ failJob: { id: string } }>(
       worker,
       'mutation($l: String!) { failJob(lease: $l, error: "relation \\"ledger\\" does not exist", stack: "Error: relation\\n    at importLedger (worker.js:42:7)") { id } }',
       { l: lease },
@@ -375,7 +373,7 @@ describe('the console', () => {
     )) as { createJob: { id: string } };
     const id = created.createJob.id;
     const first = await claim('flaky');
-    const failed = await server.gql(
+    const failed = await suite.server.gql(
       worker,
       'mutation($l: String!) { failJob(lease: $l, error: "socket hang up", stack: "Error: socket hang up\\n    at loadBatch (loader.js:17:3)") { id } }',
       { l: first },
@@ -396,19 +394,19 @@ describe('the console', () => {
     await screenshot(page, 'job-attempts');
     // Read once when the page opened (not twice), and again when the running attempt ends, pushed live.
     expect((await attemptReads()) - readsBefore).toBe(1);
-    const ended = await server.gql(worker, 'mutation($l: String!) { failJob(lease: $l, error: "disk full") { id } }', { l: second });
+    const ended = await suite.server.gql(worker, 'mutation($l: String!) { failJob(lease: $l, error: "disk full") { id } }', { l: second });
     expect(ended.errors).toBeUndefined();
     await attempts.locator('tr[data-attempt="2"]').getByText('disk full').first().waitFor();
     expect((await attemptReads()) - readsBefore).toBe(2);
   });
 
   test('bulk delete and restart by filter: a dry run says how many of the matching jobs the viewer may change, then changes them', async () => {
-    await createRole(db.pool, 'ops-purger', [
+    await createRole(suite.db.pool, 'ops-purger', [
       { action: 'view_monitor', subject: 'Job' },
       { action: 'delete', subject: 'Job', conditions: { scope: 'acme/ops' } },
     ]);
-    await grant(db.pool, 'pat', 'ops-purger');
-    await insertJobs(db.pool, [
+    await grant(suite.db.pool, 'pat', 'ops-purger');
+    await insertJobs(suite.db.pool, [
       { name: 'Purge me 1', type: 'purge', scope: 'acme/ops', status: 'SUCCEEDED' },
       { name: 'Purge me 2', type: 'purge', scope: 'acme/ops', status: 'SUCCEEDED' },
       { name: 'Purge me 3', type: 'purge', scope: 'acme/ops', status: 'FAILED' },
@@ -462,7 +460,7 @@ describe('the console', () => {
   });
 
   test("an admin grants a role and the grantee's view changes; revoking the last admin is refused with the reason", async () => {
-    await insertJobs(db.pool, [{ name: 'Seen after the grant', type: 'import', status: 'PENDING' }]);
+    await insertJobs(suite.db.pool, [{ name: 'Seen after the grant', type: 'import', status: 'PENDING' }]);
     const grantee = await open('gina');
     await grantee.getByText('No job matches.').waitFor();
 
@@ -515,7 +513,7 @@ describe('the console', () => {
   test('a type page charts runs, failures and p50/p95 per hour or day beside its statistics (dark mode, from the system setting)', async () => {
     const now = Date.now();
     await insertJobs(
-      db.pool,
+      suite.db.pool,
       Array.from({ length: 12 }, (_, i) => ({
         name: `Report build ${i}`,
         type: 'report-build',

@@ -5,7 +5,7 @@ import type { JobStatus } from '../src/jobs/job-status';
 import { SLOW_MIN_RUNS } from '../src/jobs/stats/job-type-stats';
 import { blockedBackend } from './support/blocked-query';
 import { insertJobs, type JobSeed } from './support/fixtures';
-import { startTestServer, type TestServer } from './support/test-server';
+import type { TestServer } from './support/test-server';
 import { apiSuite } from './support/api-suite';
 
 /**
@@ -288,7 +288,7 @@ describe('an outage does not count against heartbeats: the daemon clock', () => 
   const OUTAGE_MS = 15_000;
   let clocked: TestServer;
   beforeAll(async () => {
-    clocked = await startTestServer(suite.db, { ...ENV, DAEMON_OUTAGE_MS: String(OUTAGE_MS) }, { daemon: false });
+    clocked = await suite.startServer({ ...ENV, DAEMON_OUTAGE_MS: String(OUTAGE_MS) }, { daemon: false });
   });
   afterAll(() => clocked?.close());
   afterEach(async () => {
@@ -569,7 +569,7 @@ describe('several instances', () => {
   });
 
   test('two servers ticking at the same time never apply a rule twice', async () => {
-    const second = await startTestServer(suite.db, ENV, { daemon: false });
+    const second = await suite.startServer(ENV, { daemon: false });
     try {
       const expire = await insertJobs(
         suite.db.pool,
@@ -732,7 +732,7 @@ describe("the daemon's queries use indexes", () => {
 
 describe('the timer', () => {
   test('with the daemon on, a job past its deadline expires by itself', async () => {
-    const timed = await startTestServer(suite.db, { ...ENV, DAEMON_INTERVAL_MS: '50' }, { daemon: true });
+    const timed = await suite.startServer({ ...ENV, DAEMON_INTERVAL_MS: '50' }, { daemon: true });
     try {
       const id = await insertOne({ status: 'PENDING' });
       await backdate(id, 'max_start_at', 1 * SECOND);

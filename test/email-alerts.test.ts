@@ -1,8 +1,7 @@
 import { ConfigError, loadConfig } from '../src/config';
-import { grant } from './support/fixtures';
 import { startSilentServer, startSmtpReceiver, type SmtpReceiver } from './support/smtp-receiver';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
+import { gqlOk, type TestServer } from './support/test-server';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -11,11 +10,8 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
  * the delivery log, while the same event's webhook is delivered and the transition answered.
  * The dispatcher and the delivery worker are driven by hand; backoffs are skipped in SQL.
  */
-let db: TestDatabase;
 let smtp: SmtpReceiver;
 let receiver: WebhookReceiver;
-let server: TestServer;
-const tokens: Record<string, string> = {};
 
 /**
  * A whole SMTP conversation (connect, greeting, EHLO, MAIL, RCPT, DATA) fits in the timeout on a
@@ -24,51 +20,53 @@ const tokens: Record<string, string> = {};
 const ENV = { ALERT_TIMEOUT_MS: '15000', ALERT_RETRY_BASE_MS: '60000', ALERT_MAX_ATTEMPTS: '2', PUBLIC_URL: 'https://jobs.example.com' };
 const SILENT_TIMEOUT_MS = '3000';
 
+const suite = apiSuite({
+  env: async () => {
+    smtp = await startSmtpReceiver();
+    return { ...ENV, SMTP_URL: smtp.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' };
+  },
+  daemon: false,
+  alerts: false,
+  grants: [
+    ['oscar', 'operator'],
+    ['worker', 'worker'],
+  ],
+  users: ['oscar'],
+});
 beforeAll(async () => {
-  db = await createTestDatabase();
-  smtp = await startSmtpReceiver();
   receiver = await startWebhookReceiver();
-  server = await startTestServer(
-    db,
-    { ...ENV, SMTP_URL: smtp.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' },
-    { daemon: false, alerts: false },
-  );
-  await grant(db.pool, 'oscar', 'operator');
-  await grant(db.pool, 'worker', 'worker');
-  for (const user of ['oscar', 'worker']) tokens[user] = await token(user);
 });
 afterEach(async () => {
-  await db.pool.query('DELETE FROM alert_rules');
+  await suite.db.pool.query('DELETE FROM alert_rules');
   smtp.refuse = false;
 });
+// After the suite's afterAll: the servers are closed first.
 afterAll(async () => {
-  await server?.close();
   await smtp?.close();
   await receiver?.close();
-  await db?.drop();
 });
 
 const CREATE_RULE = 'mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { rule { id email webhookUrl } } }';
 const DELIVERIES = 'query($r: ID!) { alertDeliveries(ruleId: $r) { status attempts lastError lastStatusCode } }';
 
-async function rule(input: Record<string, unknown>, on: TestServer = server): Promise<string> {
+async function rule(input: Record<string, unknown>, on: TestServer = suite.server): Promise<string> {
   return gqlOk(
-    await on.gql<{ createAlertRule: { rule: { id: string } } }>(tokens['oscar'], CREATE_RULE, {
+    await on.gql<{ createAlertRule: { rule: { id: string } } }>(suite.tokens['oscar'], CREATE_RULE, {
       i: { name: 'mail', events: ['FAILED'], ...input },
     }),
   ).createAlertRule.rule.id;
 }
 
 /** A job of `type` that fails through the worker mutations; answers its id and how long failJob took. */
-async function failingJob(type: string, on: TestServer = server): Promise<{ id: string; failMs: number }> {
+async function failingJob(type: string, on: TestServer = suite.server): Promise<{ id: string; failMs: number }> {
   const id = gqlOk(
-    await on.gql<{ createJob: { id: string } }>(tokens['oscar'], 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
+    await on.gql<{ createJob: { id: string } }>(suite.tokens['oscar'], 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: `Nightly ${type}`, type, scope: 'acme/payments/prod' },
     }),
   ).createJob.id;
   const claim = gqlOk(
     await on.gql<{ claimJob: { lease: string } }>(
-      tokens['worker'],
+      suite.tokens['worker'],
       'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }',
       { t: [type] },
     ),
@@ -76,7 +74,7 @@ async function failingJob(type: string, on: TestServer = server): Promise<{ id: 
   const started = Date.now();
   gqlOk(
     await on.gql(
-      tokens['worker'],
+      suite.tokens['worker'],
       'mutation($l: String!) { failJob(lease: $l, error: "disk full on /var/data", stack: "Error: disk full\\n    at copy (copy.ts:12)") { id } }',
       {
         l: claim.lease,
@@ -86,22 +84,23 @@ async function failingJob(type: string, on: TestServer = server): Promise<{ id: 
   return { id, failMs: Date.now() - started };
 }
 
-async function deliveries(ruleId: string, on: TestServer = server) {
+async function deliveries(ruleId: string, on: TestServer = suite.server) {
   return gqlOk(
     await on.gql<{ alertDeliveries: Array<{ status: string; attempts: number; lastError: string | null; lastStatusCode: number | null }> }>(
-      tokens['oscar'],
+      suite.tokens['oscar'],
       DELIVERIES,
       { r: ruleId },
     ),
   ).alertDeliveries;
 }
 
-async function pump(on: TestServer = server): Promise<void> {
+async function pump(on: TestServer = suite.server): Promise<void> {
   await on.services.alerts.dispatcher.drain();
   await on.services.alerts.deliveries.drain();
 }
 
-const makeDue = () => db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE status = 'PENDING'`);
+const makeDue = () =>
+  suite.db.pool.query(`UPDATE alert_deliveries SET next_attempt_at = now() - interval '1 second' WHERE status = 'PENDING'`);
 
 test("a FAILED job's email reaches the SMTP server with the error and the job's link", async () => {
   const ruleId = await rule({ email: 'oncall@example.com', filter: { types: ['mail-ok'] } });
@@ -139,8 +138,7 @@ test('a server that refuses the recipient: retried, then FAILED with its reply; 
 
 test('a server that never answers: each attempt times out, then FAILED; transitions and webhooks never wait for it', async () => {
   const silent = await startSilentServer();
-  const hanging = await startTestServer(
-    db,
+  const hanging = await suite.startServer(
     { ...ENV, ALERT_TIMEOUT_MS: SILENT_TIMEOUT_MS, SMTP_URL: silent.url, ALERT_EMAIL_FROM: 'jobwatch@example.com' },
     { daemon: false, alerts: false },
   );
@@ -166,24 +164,24 @@ test('a server that never answers: each attempt times out, then FAILED; transiti
 });
 
 test('bad destinations: not an address, both or neither destination, email without SMTP_URL: BAD_USER_INPUT, no rule', async () => {
-  const plain = await startTestServer(db, {}, { daemon: false, alerts: false });
+  const plain = await suite.startServer({}, { daemon: false, alerts: false });
   try {
     const cases: Array<[TestServer, Record<string, unknown>, RegExp]> = [
-      [server, { email: 'not an address' }, /email is not an email address/],
-      [server, { email: 'oncall@example.com\r\nBcc: everyone@example.com' }, /email is not an email address/],
-      [server, { email: 'oncall@' }, /email is not an email address/],
-      [server, { email: 'oncall@example.com', webhookUrl: receiver.url('/both') }, /one destination/],
-      [server, {}, /one destination/],
+      [suite.server, { email: 'not an address' }, /email is not an email address/],
+      [suite.server, { email: 'oncall@example.com\r\nBcc: everyone@example.com' }, /email is not an email address/],
+      [suite.server, { email: 'oncall@' }, /email is not an email address/],
+      [suite.server, { email: 'oncall@example.com', webhookUrl: receiver.url('/both') }, /one destination/],
+      [suite.server, {}, /one destination/],
       [plain, { email: 'oncall@example.com' }, /SMTP_URL/],
     ];
     for (const [on, input, message] of cases) {
-      const refused = await on.gql(tokens['oscar'], CREATE_RULE, { i: { name: 'bad', events: ['FAILED'], ...input } });
+      const refused = await on.gql(suite.tokens['oscar'], CREATE_RULE, { i: { name: 'bad', events: ['FAILED'], ...input } });
       expect([refused.errors?.[0]?.extensions?.['code'], refused.errors?.[0]?.message]).toEqual([
         'BAD_USER_INPUT',
         expect.stringMatching(message),
       ]);
     }
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0].n).toBe(0);
+    expect((await suite.db.pool.query('SELECT count(*)::int AS n FROM alert_rules')).rows[0].n).toBe(0);
   } finally {
     await plain.close();
   }

@@ -1,28 +1,32 @@
-import type { Client } from 'graphql-ws';
 import type { PoolClient } from 'pg';
-import { grant, insertJobs } from './support/fixtures';
+import { apiSuite } from './support/api-suite';
+import { insertJobs } from './support/fixtures';
 import { killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { postGraphQL, startTestServer, token, type GraphQLResponse, type TestServer } from './support/test-server';
-import { rawSocket, subscribe, wsClient } from './support/ws-client';
+import type { TestDatabase } from './support/test-database';
+import { postGraphQL, type GraphQLResponse, type TestServer } from './support/test-server';
+import { rawSocket, subscribe } from './support/ws-client';
 
 /**
  * Faults: Postgres goes away while requests and subscriptions are live (a proxy in front of it
  * is cut, then restored), and SIGTERM arrives during traffic. Nothing may be lost or half-done.
  */
-let db: TestDatabase;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
+let proxy: FaultProxy;
+/**
+ * The in-process server reaches Postgres through the proxy; the outage tests cut it, and close
+ * the server when they are done. The SIGTERM tests start servers in processes of their own
+ * (startServerProcess): a signal to a child is what they test, which no in-process server is.
+ */
+const suite = apiSuite({
+  env: async (db) => {
+    proxy = await startFaultProxy(db.url);
+    // Flushes by hand: the test decides whether a flush meets the outage (the timer, even at its
+    // longest, would still flush once a minute).
+    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '60000' };
+  },
 });
-afterAll(async () => {
-  await Promise.all(clients.map(async (client) => client.dispose()));
-  await db?.drop();
-});
+// After the suite's afterAll: the server is closed by then.
+afterAll(() => proxy?.close());
 
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -40,36 +44,31 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 }
 
 describe('Postgres goes away and comes back', () => {
-  let proxy: FaultProxy;
   let server: TestServer;
   let admin: string;
   let worker: string;
 
   beforeAll(async () => {
-    proxy = await startFaultProxy(db.url);
-    // Flushes by hand: the test decides whether a flush meets the outage (the timer, even at its
-    // longest, would still flush once a minute).
-    server = await startTestServer(db, { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '60000' });
+    server = suite.server;
     await server.services.progress.stop();
-    admin = await token('admin');
-    worker = await token('worker');
+    admin = suite.admin;
+    worker = suite.worker;
   });
   afterAll(async () => {
     await proxy?.up().catch(() => undefined);
-    await server?.close();
-    await proxy?.close();
+    // The SIGTERM tests below run with no in-process server on the database.
+    await suite.server?.close();
   });
 
   test('clear errors while it is down; within seconds of its return everything serves again, LISTEN included, and nothing is lost', async () => {
     const base = server.url.replace(/\/graphql$/, '');
-    const [running, other] = await insertJobs(db.pool, [{ type: 'outage' }, { type: 'outage-other', status: 'RUNNING' }]);
+    const [running, other] = await insertJobs(suite.db.pool, [{ type: 'outage' }, { type: 'outage-other', status: 'RUNNING' }]);
     const claim = await server.gql<{ claimJob: { lease: string } }>(
       worker,
       'mutation { claimJob(workerId: "w", types: ["outage"]) { lease } }',
     );
     const lease = claim.data!.claimJob.lease;
-    const ws = wsClient(server.url, admin, { retry: true });
-    clients.push(ws);
+    const ws = suite.client(admin, server, { retry: true });
     const watched = subscribe<{ jobProgress: { id: string; status: string } }>(
       ws,
       'subscription($id: ID!) { jobProgress(id: $id) { id status } }',
@@ -121,7 +120,7 @@ describe('Postgres goes away and comes back', () => {
     });
     expect(JSON.stringify(duringOutage.errors)).toMatch(/database/);
     // Meanwhile another instance (here: straight SQL) finishes the watched job.
-    await db.pool.query(`UPDATE jobs SET status = 'SUCCEEDED', updated_at = now() WHERE id = $1`, [other!.id]);
+    await suite.db.pool.query(`UPDATE jobs SET status = 'SUCCEEDED', updated_at = now() WHERE id = $1`, [other!.id]);
 
     await proxy.up();
 
@@ -142,9 +141,9 @@ describe('Postgres goes away and comes back', () => {
     await watched.until((messages) => messages.at(-1)?.jobProgress.status === 'SUCCEEDED', 15_000);
     // The reports whose flush met the outage are written now, with their log line, once.
     await server.services.progress.flush();
-    const flushed = await db.pool.query<{ progress_done: number }>('SELECT progress_done FROM jobs WHERE id = $1', [running!.id]);
+    const flushed = await suite.db.pool.query<{ progress_done: number }>('SELECT progress_done FROM jobs WHERE id = $1', [running!.id]);
     expect(flushed.rows[0]?.progress_done).toBe(42);
-    const { rows: logs } = await db.pool.query(
+    const { rows: logs } = await suite.db.pool.query(
       `SELECT count(*)::int AS n FROM timeline_events WHERE job_id = $1 AND message = 'accepted just before the outage'`,
       [running!.id],
     );
@@ -161,7 +160,7 @@ describe('Postgres goes away and comes back', () => {
   }, 60_000);
 
   test('a transition during the outage either happened whole or not at all: every job matches its timeline', async () => {
-    const [job] = await insertJobs(db.pool, [{ type: 'outage-actions', status: 'PENDING' }]);
+    const [job] = await insertJobs(suite.db.pool, [{ type: 'outage-actions', status: 'PENDING' }]);
     await proxy.down();
     const refused = await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`);
     expect(refused.errors?.[0]?.extensions?.['reason']).toBe('DATABASE_UNAVAILABLE');
@@ -172,23 +171,23 @@ describe('Postgres goes away and comes back', () => {
     );
     expect(done.data?.cancelJob.status).toBe('CANCELLED');
     // Every job's status is the outcome of its last status-changing event (or its creation).
-    const { rows } = await db.pool.query<{ id: string; status: string; last: string | null }>(
+    const { rows } = await suite.db.pool.query<{ id: string; status: string; last: string | null }>(
       `SELECT j.id, j.status,
               (SELECT e.to_status FROM timeline_events e WHERE e.job_id = j.id AND e.to_status IS NOT NULL ORDER BY e.id DESC LIMIT 1) AS last
          FROM jobs j WHERE j.type LIKE 'outage%'`,
     );
     for (const row of rows) if (row.last !== null) expect([row.id, row.status]).toEqual([row.id, row.last]);
-    const { rows: events } = await db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [job!.id]);
+    const { rows: events } = await suite.db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [job!.id]);
     expect(events).toEqual([{ kind: 'CANCELLED' }]);
   }, 30_000);
   test('a mutation in flight when the connection is cut: whole or not at all, and the answer does not claim "nothing changed"', async () => {
-    const [job] = await insertJobs(db.pool, [{ type: 'outage-inflight', status: 'PENDING' }]);
+    const [job] = await insertJobs(suite.db.pool, [{ type: 'outage-inflight', status: 'PENDING' }]);
     // The cancel waits for this row lock inside Postgres: it is surely in flight when the cut comes.
-    const holder = await lockRows(db, [job!.id]);
+    const holder = await lockRows(suite.db, [job!.id]);
     let answer: GraphQLResponse | undefined;
     try {
       const pending = server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`).then((response) => (answer = response));
-      await waitingOnLock(db, 'cancel_requested_by');
+      await waitingOnLock(suite.db, 'cancel_requested_by');
       await proxy.down();
       await pending;
     } finally {
@@ -205,12 +204,12 @@ describe('Postgres goes away and comes back', () => {
     // The orphaned statement finishes (or not) on its own once the lock is gone: wait until no
     // backend runs it any more (committed or rolled back), not merely until it stopped waiting.
     await eventually(
-      () => running(db, 'cancel_requested_by'),
+      () => running(suite.db, 'cancel_requested_by'),
       (count) => count === 0,
     );
     const {
       rows: [state],
-    } = await db.pool.query<{ status: string; events: string[] }>(
+    } = await suite.db.pool.query<{ status: string; events: string[] }>(
       `SELECT j.status, coalesce((SELECT array_agg(e.kind ORDER BY e.id) FROM timeline_events e WHERE e.job_id = j.id), '{}') AS events FROM jobs j WHERE j.id = $1`,
       [job!.id],
     );
@@ -226,7 +225,7 @@ describe('Postgres goes away and comes back', () => {
     expect(read.data?.job.status).toBe(state!.status);
     if (state!.status === 'PENDING')
       expect((await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`)).errors).toBeUndefined();
-    const { rows: events } = await db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [job!.id]);
+    const { rows: events } = await suite.db.pool.query(`SELECT kind FROM timeline_events WHERE job_id = $1`, [job!.id]);
     expect(events).toEqual([{ kind: 'CANCELLED' }]);
   }, 30_000);
 });
@@ -296,7 +295,7 @@ afterEach(killServerProcesses);
 /** The server in a process of its own, logging at debug to a pipe. */
 function startChild(env: Record<string, string> = {}): Promise<ServerProcess> {
   // A long flush on purpose: the last report can only reach the database through the shutdown flush.
-  return startServerProcess(db.url, { LOG_LEVEL: 'debug', PROGRESS_FLUSH_MS: '60000', ...env });
+  return startServerProcess(suite.db.url, { LOG_LEVEL: 'debug', PROGRESS_FLUSH_MS: '60000', ...env });
 }
 
 /** 'ok', 'refused', 'reset', or what else happened. */
@@ -322,10 +321,10 @@ describe('SIGTERM', () => {
   test('during traffic: stops accepting, finishes in-flight requests and the daemon tick, closes sockets with 1001, flushes progress, exits 0', async () => {
     const child = await startChild({ DAEMON_INTERVAL_MS: '100' });
     const base = child.url.replace(/\/graphql$/, '');
-    const admin = await token('admin');
-    const worker = await token('worker');
+    const admin = suite.admin;
+    const worker = suite.worker;
 
-    const [job, slow] = await insertJobs(db.pool, [{ type: 'sigterm' }, { type: 'sigterm-slow', status: 'PENDING' }]);
+    const [job, slow] = await insertJobs(suite.db.pool, [{ type: 'sigterm' }, { type: 'sigterm-slow', status: 'PENDING' }]);
     const claim = await postGraphQL<{ claimJob: { lease: string } }>(
       child.url,
       worker,
@@ -353,10 +352,10 @@ describe('SIGTERM', () => {
     // Work that is surely in flight at the signal, held inside Postgres: timeline_events locked
     // (every state change writes there), and the slow request's job row. The daemon's next tick
     // blocks on its first rule (expire), with a job due to expire; the slow cancel blocks too.
-    const holder = await lockRows(db, [slow!.id], ['timeline_events']);
+    const holder = await lockRows(suite.db, [slow!.id], ['timeline_events']);
     let released = false;
-    const [due] = await insertJobs(db.pool, [{ type: 'sigterm-due', status: 'PENDING' }]);
-    await db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 minute' WHERE id = $1`, [due!.id]);
+    const [due] = await insertJobs(suite.db.pool, [{ type: 'sigterm-due', status: 'PENDING' }]);
+    await suite.db.pool.query(`UPDATE jobs SET max_start_at = now() - interval '1 minute' WHERE id = $1`, [due!.id]);
     let slowAnswer: GraphQLResponse<{ cancelJob: { status: string } }> | Outcome | undefined;
     const slowRequest = postGraphQL<{ cancelJob: { status: string } }>(
       child.url,
@@ -367,9 +366,9 @@ describe('SIGTERM', () => {
       (error: unknown) => (slowAnswer = failureOf(error)),
     );
     try {
-      await waitingOnLock(db, 'max_start_at');
-      await waitingOnLock(db, 'cancel_requested_by');
-      expect(await daemonLocks(db)).toBe(1);
+      await waitingOnLock(suite.db, 'max_start_at');
+      await waitingOnLock(suite.db, 'cancel_requested_by');
+      expect(await daemonLocks(suite.db)).toBe(1);
 
       // Traffic: a steady stream of list queries while the signal arrives, each with its id.
       let stop = false;
@@ -412,7 +411,7 @@ describe('SIGTERM', () => {
       );
       expect(refused).toBe('refused');
       // ...while the slow request and the daemon's tick are still in flight, the process alive.
-      expect({ slowAnswer, exitCode: child.process.exitCode, tick: await daemonLocks(db) }).toEqual({
+      expect({ slowAnswer, exitCode: child.process.exitCode, tick: await daemonLocks(suite.db) }).toEqual({
         slowAnswer: undefined,
         exitCode: null,
         tick: 1,
@@ -445,15 +444,15 @@ describe('SIGTERM', () => {
       ).toEqual([]);
       expect(answers.filter(({ outcome }) => outcome === 'ok').length).toBeGreaterThanOrEqual(8);
       // The last report, written by the shutdown flush.
-      const { rows } = await db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
+      const { rows } = await suite.db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
       expect(rows[0]).toEqual({ progress_done: 77 });
       // The tick in flight at the signal was finished, not abandoned: the due job expired, with its event.
-      const { rows: expired } = await db.pool.query(
+      const { rows: expired } = await suite.db.pool.query(
         `SELECT j.status, (SELECT array_agg(e.kind ORDER BY e.id) FROM timeline_events e WHERE e.job_id = j.id) AS events FROM jobs j WHERE j.id = $1`,
         [due!.id],
       );
       expect(expired).toEqual([{ status: 'EXPIRED', events: ['EXPIRED'] }]);
-      expect(await daemonLocks(db)).toBe(0);
+      expect(await daemonLocks(suite.db)).toBe(0);
     } finally {
       if (!released) await holder.release();
       await slowRequest;
@@ -462,9 +461,9 @@ describe('SIGTERM', () => {
 
   test(`a shutdown that cannot finish in time is cut at SHUTDOWN_TIMEOUT_MS, after writing pending progress`, async () => {
     const child = await startChild({ SHUTDOWN_TIMEOUT_MS: '1500' });
-    const admin = await token('admin');
-    const worker = await token('worker');
-    const [job, stuck] = await insertJobs(db.pool, [{ type: 'deadline' }, { type: 'deadline-stuck', status: 'PENDING' }]);
+    const admin = suite.admin;
+    const worker = suite.worker;
+    const [job, stuck] = await insertJobs(suite.db.pool, [{ type: 'deadline' }, { type: 'deadline-stuck', status: 'PENDING' }]);
     const claim = await postGraphQL<{ claimJob: { lease: string } }>(
       child.url,
       worker,
@@ -482,13 +481,13 @@ describe('SIGTERM', () => {
 
     // A request that cannot finish: its job row is locked for longer than the deadline, so the
     // HTTP drain (before progress is written in the normal order) would wait for it.
-    const holder = await lockRows(db, [stuck!.id]);
+    const holder = await lockRows(suite.db, [stuck!.id]);
     try {
       const request = postGraphQL(child.url, admin, `mutation { cancelJob(id: "${stuck!.id}") { status } }`).then(
         () => 'answered',
         (error: unknown) => failureOf(error),
       );
-      await waitingOnLock(db, 'cancel_requested_by');
+      await waitingOnLock(suite.db, 'cancel_requested_by');
       const started = Date.now();
       child.process.kill('SIGTERM');
       expect(
@@ -508,19 +507,19 @@ describe('SIGTERM', () => {
         true,
       );
       // The progress reported before the signal was written before the exit.
-      const { rows } = await db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
+      const { rows } = await suite.db.pool.query('SELECT progress_done FROM jobs WHERE id = $1', [job!.id]);
       expect(rows[0]).toEqual({ progress_done: 55 });
     } finally {
       await holder.release();
     }
     // The cut request's statement ends on its own: whole or not at all.
     await eventually(
-      () => waiting(db, 'cancel_requested_by'),
+      () => waiting(suite.db, 'cancel_requested_by'),
       (count) => count === 0,
     );
     const {
       rows: [state],
-    } = await db.pool.query<{ status: string; events: number }>(
+    } = await suite.db.pool.query<{ status: string; events: number }>(
       `SELECT j.status, (SELECT count(*)::int FROM timeline_events e WHERE e.job_id = j.id) AS events FROM jobs j WHERE j.id = $1`,
       [stuck!.id],
     );

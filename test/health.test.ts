@@ -1,20 +1,10 @@
+import { apiSuite } from './support/api-suite';
 import { startFaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
 
-let db: TestDatabase;
-let server: TestServer;
+// No grants: root-user's come from BOOTSTRAP_ADMINS alone.
+const suite = apiSuite({ env: { BOOTSTRAP_ADMINS: 'root-user' }, grants: [], users: ['root-user'] });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { BOOTSTRAP_ADMINS: 'root-user' });
-});
-afterAll(async () => {
-  await server?.close();
-  await db?.drop();
-});
-
-const base = () => server.url.replace(/\/graphql$/, '');
+const base = () => suite.server.url.replace(/\/graphql$/, '');
 
 test('healthz answers while the process lives, readyz once the database is migrated', async () => {
   const health = await fetch(`${base()}/healthz`);
@@ -35,19 +25,19 @@ test('every response carries a request id, and a sane incoming one is kept', asy
 });
 
 test('BOOTSTRAP_ADMINS grants the admin role, once, however often the server starts', async () => {
-  const again = await startTestServer(db, { BOOTSTRAP_ADMINS: 'root-user' });
+  const again = await suite.startServer({ BOOTSTRAP_ADMINS: 'root-user' });
   await again.close();
-  const { rows } = await db.pool.query(`SELECT role_name, scope FROM grants WHERE user_id = 'root-user'`);
+  const { rows } = await suite.db.pool.query(`SELECT role_name, scope FROM grants WHERE user_id = 'root-user'`);
   expect(rows).toEqual([{ role_name: 'admin', scope: null }]);
-  const me = await server.gql<{ me: { id: string; actions: string[] } }>(await token('root-user'), '{ me { id actions } }');
+  const me = await suite.server.gql<{ me: { id: string; actions: string[] } }>(suite.tokens['root-user'], '{ me { id actions } }');
   expect(me.data?.me.actions).toContain('manage_permissions');
 });
 
 test('readyz fails while the LISTEN connection is down although the database answers, and passes once it is back', async () => {
   // Through a proxy that can refuse new connections while keeping the open ones: the pool keeps
   // its connection, the listener (its backend terminated) cannot reconnect.
-  const proxy = await startFaultProxy(db.url);
-  const proxied = await startTestServer(db, { DATABASE_URL: proxy.via(db.url) });
+  const proxy = await startFaultProxy(suite.db.url);
+  const proxied = await suite.startServer({}, { databaseUrl: proxy.via(suite.db.url) });
   const readyz = async () => {
     const response = await fetch(`${proxied.url.replace(/\/graphql$/, '')}/readyz`);
     return { status: response.status, body: await response.json() };
@@ -57,7 +47,7 @@ test('readyz fails while the LISTEN connection is down although the database ans
     const lost = new Promise<void>((resolve) => proxied.services.listener.onDisconnect(resolve));
     await proxy.refuseNew();
     // Every listener of this database (the file's other server reconnects directly, at once).
-    await db.pool.query(
+    await suite.db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch-listener'`,
     );
     await lost;

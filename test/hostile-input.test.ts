@@ -20,7 +20,7 @@ import { getMetadataStorage } from 'type-graphql';
 import { workerMutations } from '../src/graphql/operation-guard';
 import { WorkerResolver } from '../src/workers/worker.resolver';
 import { apiSuite } from './support/api-suite';
-import { grant, insertJobs } from './support/fixtures';
+import { insertJobs } from './support/fixtures';
 import {
   bearer,
   http,
@@ -35,7 +35,7 @@ import {
   type Snapshot,
   type WsOptions,
 } from './support/hostile';
-import { startTestServer, TEST_JWT_SECRET, token, type TestServer } from './support/test-server';
+import { TEST_JWT_SECRET, token, type TestServer } from './support/test-server';
 import { subscribe, wsClient } from './support/ws-client';
 
 /**
@@ -64,11 +64,18 @@ let admin: string;
 let target: string;
 let before: Snapshot;
 
-const suite = apiSuite({ grants: [['admin-user', 'admin']] });
+const suite = apiSuite({
+  grants: [
+    ['admin-user', 'admin'],
+    ['rl-alias-http', 'admin'],
+    ['rl-alias-ws', 'admin'],
+    ['rl-fragment-http', 'admin'],
+    ['rl-fragment-ws', 'admin'],
+  ],
+  users: ['admin-user'],
+});
 beforeAll(async () => {
-  for (const principal of ['rl-alias-http', 'rl-alias-ws', 'rl-fragment-http', 'rl-fragment-ws'])
-    await grant(suite.db.pool, principal, 'admin');
-  admin = await token('admin-user');
+  admin = suite.tokens['admin-user']!;
   target = await createTarget();
   const day = 86_400_000;
   await insertJobs(suite.db.pool, [
@@ -305,7 +312,7 @@ describe('2. aliases of a mutation', () => {
     let strict: TestServer;
     rateLimitClockStandsStill();
     beforeAll(async () => {
-      strict = await startTestServer(suite.db, { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+      strict = await suite.startServer({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
     });
     afterAll(async () => {
       await strict?.close();
@@ -1144,7 +1151,7 @@ describe('7. transport rules', () => {
   describe('with CORS_ORIGINS=*', () => {
     let open: TestServer;
     beforeAll(async () => {
-      open = await startTestServer(suite.db, { CORS_ORIGINS: '*' });
+      open = await suite.startServer({ CORS_ORIGINS: '*' });
     });
     afterAll(async () => {
       await open?.close();
@@ -1185,7 +1192,7 @@ describe('7. transport rules', () => {
     let cors: TestServer;
     const listed = 'https://monitor.example';
     beforeAll(async () => {
-      cors = await startTestServer(suite.db, { CORS_ORIGINS: listed });
+      cors = await suite.startServer({ CORS_ORIGINS: listed });
     });
     afterAll(async () => {
       await cors?.close();
@@ -1290,7 +1297,7 @@ describe('9. rate limiting (RATE_LIMIT_PER_SECOND=1, RATE_LIMIT_BURST=3, WORKER_
   };
   const missingCancel = { query: CANCEL, variables: { id: MISSING } };
   beforeAll(async () => {
-    strict = await startTestServer(suite.db, {
+    strict = await suite.startServer({
       RATE_LIMIT_PER_SECOND: '1',
       RATE_LIMIT_BURST: '3',
       WORKER_RATE_LIMIT_PER_SECOND: '1',

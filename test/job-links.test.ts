@@ -1,39 +1,38 @@
 import { ConfigError, loadConfig } from '../src/config';
-import { grant } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
+import { gqlOk, type TestServer } from './support/test-server';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 /**
  * Job.url (PUBLIC_URL + /jobs/<id>) wherever a job is shown: the API, a webhook's payload and a
  * notification; null on a server without PUBLIC_URL. unreadCount is an Int.
  */
-let db: TestDatabase;
+const suite = apiSuite({
+  // A trailing slash in PUBLIC_URL is not doubled in the links.
+  env: { PUBLIC_URL: 'https://jobs.example.com/console/' },
+  daemon: false,
+  alerts: false,
+  grants: [
+    ['oscar', 'operator'],
+    ['worker', 'worker'],
+  ],
+  users: ['oscar'],
+});
+/** The suite's server, with PUBLIC_URL; `plain`, one without. */
 let linked: TestServer;
 let plain: TestServer;
 let receiver: WebhookReceiver;
-const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  db = await createTestDatabase();
+  linked = suite.server;
   receiver = await startWebhookReceiver();
-  // A trailing slash in PUBLIC_URL is not doubled in the links.
-  linked = await startTestServer(db, { PUBLIC_URL: 'https://jobs.example.com/console/' }, { daemon: false, alerts: false });
-  plain = await startTestServer(db, {}, { daemon: false, alerts: false });
-  await grant(db.pool, 'oscar', 'operator');
-  await grant(db.pool, 'worker', 'worker');
-  for (const user of ['oscar', 'worker']) tokens[user] = await token(user);
-});
-afterAll(async () => {
-  await linked?.close();
-  await plain?.close();
-  await receiver?.close();
-  await db?.drop();
+  suite.disposeFirst(() => receiver.close());
+  plain = await suite.startServer({}, { daemon: false, alerts: false });
 });
 
 async function createJob(type: string): Promise<string> {
   const created = await linked.gql<{ createJob: { id: string } }>(
-    tokens['oscar'],
+    suite.tokens['oscar'],
     'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }',
     {
       i: { name: 'linked job', type, scope: 'acme/payments/prod' },
@@ -45,34 +44,36 @@ async function createJob(type: string): Promise<string> {
 test('Job.url is PUBLIC_URL + /jobs/<id> in job and jobs, and null without PUBLIC_URL', async () => {
   const id = await createJob('links-api');
   const expected = `https://jobs.example.com/console/jobs/${id}`;
-  const one = gqlOk(await linked.gql<{ job: { url: string | null } }>(tokens['oscar'], 'query($id: ID!) { job(id: $id) { url } }', { id }));
+  const one = gqlOk(
+    await linked.gql<{ job: { url: string | null } }>(suite.tokens['oscar'], 'query($id: ID!) { job(id: $id) { url } }', { id }),
+  );
   expect(one.job.url).toBe(expected);
   const list = gqlOk(
     await linked.gql<{ jobs: { nodes: Array<{ id: string; url: string | null }> } }>(
-      tokens['oscar'],
+      suite.tokens['oscar'],
       '{ jobs(filter: { types: ["links-api"] }) { nodes { id url } } }',
     ),
   );
   expect(list.jobs.nodes).toEqual([{ id, url: expected }]);
   const without = gqlOk(
-    await plain.gql<{ job: { url: string | null } }>(tokens['oscar'], 'query($id: ID!) { job(id: $id) { url } }', { id }),
+    await plain.gql<{ job: { url: string | null } }>(suite.tokens['oscar'], 'query($id: ID!) { job(id: $id) { url } }', { id }),
   );
   expect(without.job.url).toBeNull();
 });
 
 test("a webhook's payload and the owner's notification link to the job's page", async () => {
-  const rule = await linked.gql(tokens['oscar'], 'mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { rule { id } } }', {
+  const rule = await linked.gql(suite.tokens['oscar'], 'mutation($i: AlertRuleInput!) { createAlertRule(input: $i) { rule { id } } }', {
     i: { name: 'failures', events: ['FAILED'], webhookUrl: receiver.url('/links'), filter: { types: ['links-hook'] } },
   });
   gqlOk(rule);
   const id = await createJob('links-hook');
   const claim = gqlOk(
     await linked.gql<{ claimJob: { lease: string } }>(
-      tokens['worker'],
+      suite.tokens['worker'],
       'mutation { claimJob(workerId: "w", types: ["links-hook"]) { lease } }',
     ),
   ).claimJob;
-  gqlOk(await linked.gql(tokens['worker'], 'mutation($l: String!) { failJob(lease: $l, error: "boom") { id } }', { l: claim.lease }));
+  gqlOk(await linked.gql(suite.tokens['worker'], 'mutation($l: String!) { failJob(lease: $l, error: "boom") { id } }', { l: claim.lease }));
   await linked.services.alerts.dispatcher.drain();
   await linked.services.alerts.deliveries.drain();
   const [request] = receiver.to('/links');
@@ -80,7 +81,7 @@ test("a webhook's payload and the owner's notification link to the job's page", 
 
   const feed = gqlOk(
     await linked.gql<{ notifications: { unreadCount: number; nodes: Array<{ jobId: string; kind: string; jobUrl: string | null }> } }>(
-      tokens['oscar'],
+      suite.tokens['oscar'],
       '{ notifications { unreadCount nodes { jobId kind jobUrl } } }',
     ),
   ).notifications;
@@ -88,7 +89,7 @@ test("a webhook's payload and the owner's notification link to the job's page", 
   expect(Number.isInteger(feed.unreadCount)).toBe(true);
   const plainFeed = gqlOk(
     await plain.gql<{ notifications: { nodes: Array<{ jobUrl: string | null }> } }>(
-      tokens['oscar'],
+      suite.tokens['oscar'],
       '{ notifications { nodes { jobUrl } } }',
     ),
   );
@@ -98,7 +99,7 @@ test("a webhook's payload and the owner's notification link to the job's page", 
 test('unreadCount is typed Int; PUBLIC_URL must be an http(s) URL without query or fragment', async () => {
   const type = gqlOk(
     await linked.gql<{ __type: { fields: Array<{ name: string; type: { ofType: { name: string } } }> } }>(
-      tokens['oscar'],
+      suite.tokens['oscar'],
       '{ __type(name: "NotificationConnection") { fields { name type { ofType { name } } } } }',
     ),
   );

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { signDevToken } from '../src/auth/dev-token';
 import { ConfigError, loadConfig } from '../src/config';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { postGraphQL, startTestServer, TEST_JWT_SECRET, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
+import { postGraphQL, TEST_JWT_SECRET, type TestServer } from './support/test-server';
 
 /**
  * JWKS_URL against a real key set served over HTTP by this test, and JWT_ISSUER / JWT_AUDIENCE
@@ -19,14 +19,12 @@ let ec: KeyPair;
 let stranger: KeyPair;
 let jwks: Server;
 let jwksRequests = 0;
-let db: TestDatabase;
-let server: TestServer;
-
 async function publicJwk(pair: KeyPair, kid: string, alg: string): Promise<JWK> {
   return { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
 }
 
-beforeAll(async () => {
+/** Generates the keys and serves their public half as a key set: answers its URL. */
+async function startJwks(): Promise<string> {
   [rsa, ec, stranger] = await Promise.all([generateKeyPair('RS256'), generateKeyPair('ES256'), generateKeyPair('RS256')]);
   const body = JSON.stringify({ keys: [await publicJwk(rsa, 'rsa-1', 'RS256'), await publicJwk(ec, 'ec-1', 'ES256')] });
   jwks = createServer((request, response) => {
@@ -39,18 +37,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const { port } = jwks.address() as AddressInfo;
-  db = await createTestDatabase();
-  // JWT_SECRET stays set (startTestServer sets it): with JWKS_URL, HS256 tokens must still fail.
-  server = await startTestServer(db, {
-    JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    JWT_ISSUER: ISSUER,
-    JWT_AUDIENCE: AUDIENCE,
-  });
-});
+  return `http://127.0.0.1:${port}/.well-known/jwks.json`;
+}
 
+const suite = apiSuite({
+  // JWT_SECRET stays set (startTestServer sets it): with JWKS_URL, HS256 tokens must still fail.
+  env: async () => ({ JWKS_URL: await startJwks(), JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE }),
+  grants: [],
+});
+// After the suite's afterAll, as the servers are closed.
 afterAll(async () => {
-  await server?.close();
-  await db?.drop();
   await new Promise((resolve) => jwks?.close(resolve));
 });
 
@@ -76,7 +72,7 @@ function build(claims: Claims = {}): SignJWT {
 const rs256 = (claims?: Claims, key = rsa.privateKey, kid = 'rsa-1') => build(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(key);
 
 async function me(bearer: string) {
-  return postGraphQL<{ me: { id: string; name: string | null } }>(server.url, bearer, '{ me { id name } }');
+  return postGraphQL<{ me: { id: string; name: string | null } }>(suite.server.url, bearer, '{ me { id name } }');
 }
 
 async function expectUnauthenticated(bearer: string, message?: RegExp) {
@@ -128,21 +124,18 @@ test('an HS256 token, signed with JWT_SECRET or with the public key, is refused 
 });
 
 test('npm run token refuses to sign when JWKS_URL is set', async () => {
-  await expect(signDevToken(server.services.config, 'ada', { ttl: '1h' })).rejects.toThrow(/JWKS_URL/);
+  await expect(signDevToken(suite.server.services.config, 'ada', { ttl: '1h' })).rejects.toThrow(/JWKS_URL/);
 });
 
 describe('JWT_ISSUER and JWT_AUDIENCE with HS256', () => {
   let hs: TestServer;
-  let hsDb: TestDatabase;
   const secret = new TextEncoder().encode(TEST_JWT_SECRET);
 
   beforeAll(async () => {
-    hsDb = await createTestDatabase();
-    hs = await startTestServer(hsDb, { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
+    hs = await suite.startServer({ JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
   });
   afterAll(async () => {
     await hs?.close();
-    await hsDb?.drop();
   });
 
   const hsMe = async (bearer: string) => postGraphQL<{ me: { id: string } }>(hs.url, bearer, '{ me { id } }');

@@ -2,7 +2,7 @@ import { apiSuite } from './support/api-suite';
 import { insertJobs } from './support/fixtures';
 import { eventually } from './support/eventually';
 import { scrape, type Scrape } from './support/prometheus';
-import { gqlOk, startTestServer } from './support/test-server';
+import { gqlOk } from './support/test-server';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 import { subscribe, wsClient } from './support/ws-client';
 
@@ -160,7 +160,7 @@ test('real traffic moves every documented figure', async () => {
 describe('who may read /metrics', () => {
   test('with METRICS_TOKEN: the bearer of that token only', async () => {
     const metricsToken = 'b7'.repeat(4) + 'c1e0f4a9d3b8e2f7a6c5d1e9b3f8a2c7d4e6f0a1b5c9d2e8f3a7b4c6d0e5f1a9';
-    const guarded = await startTestServer(suite.db, { METRICS_TOKEN: metricsToken });
+    const guarded = await suite.startServer({ METRICS_TOKEN: metricsToken });
     try {
       const refused = await fetch(new URL('/metrics', guarded.url));
       expect(refused.status).toBe(401);
@@ -175,7 +175,7 @@ describe('who may read /metrics', () => {
   });
 
   test('in production without METRICS_TOKEN there is no /metrics', async () => {
-    const production = await startTestServer(suite.db, { NODE_ENV: 'production' });
+    const production = await suite.startServer({ NODE_ENV: 'production' });
     try {
       expect((await fetch(new URL('/metrics', production.url))).status).toBe(404);
       expect((await fetch(new URL('/healthz', production.url))).status).toBe(200);

@@ -1,8 +1,8 @@
 import type { Client } from 'graphql-ws';
-import { createRole, grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { gqlOk, startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient, type Received } from './support/ws-client';
+import { apiSuite } from './support/api-suite';
+import { insertJobs } from './support/fixtures';
+import { gqlOk, type TestServer } from './support/test-server';
+import { subscribe, type Received } from './support/ws-client';
 import { eventually } from './support/webhook-receiver';
 
 /**
@@ -11,12 +11,6 @@ import { eventually } from './support/webhook-receiver';
  * subscription over real sockets on two API instances sharing one database; only ever about
  * jobs the reader may view.
  */
-let db: TestDatabase;
-let a: TestServer;
-let b: TestServer;
-const clients: Client[] = [];
-const tokens: Record<string, string> = {};
-
 const USERS = [
   'admin',
   'worker',
@@ -37,35 +31,42 @@ const USERS = [
 const DEPLOY_TYPE = 'n-deploy';
 type User = (typeof USERS)[number];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  a = await startTestServer(db, {}, { daemon: false, alerts: false });
-  b = await startTestServer(db, {}, { daemon: false, alerts: false });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  for (const user of ['alice', 'bob', 'carol', 'pager']) await grant(db.pool, user, 'operator');
-  // eve: no grant at all. limited: only their own jobs. rita: own jobs + an operator grant (revoked later).
-  await grant(db.pool, 'limited', 'own-jobs');
-  await grant(db.pool, 'rita', 'own-jobs');
-  // sam: an operator, but only in acme (a scope-limited grant).
-  await grant(db.pool, 'sam', 'operator', 'acme');
-  // Approvers of another kind. vince: a viewer (sees jobs, may approve none). acmeapp: approve_all
-  // in acme only. typeapp: approve_all over one job type only (a condition the read must honour).
-  await grant(db.pool, 'vince', 'viewer');
-  await createRole(db.pool, 'approve-anything', [{ action: ['view_monitor', 'approve_all'], subject: 'Job' }]);
-  await grant(db.pool, 'acmeapp', 'approve-anything', 'acme');
-  await createRole(db.pool, 'deploy-approver', [
-    { action: 'view_monitor', subject: 'Job' },
-    { action: 'approve_all', subject: 'Job', conditions: { type: DEPLOY_TYPE } },
-  ]);
-  await grant(db.pool, 'typeapp', 'deploy-approver');
-  for (const user of USERS) tokens[user] = await token(user, { ttlSeconds: 600 });
+const suite = apiSuite({
+  daemon: false,
+  alerts: false,
+  roles: {
+    'approve-anything': [{ action: ['view_monitor', 'approve_all'], subject: 'Job' }],
+    'deploy-approver': [
+      { action: 'view_monitor', subject: 'Job' },
+      { action: 'approve_all', subject: 'Job', conditions: { type: DEPLOY_TYPE } },
+    ],
+  },
+  grants: [
+    ['admin', 'admin'],
+    ['worker', 'worker'],
+    ['alice', 'operator'],
+    ['bob', 'operator'],
+    ['carol', 'operator'],
+    ['pager', 'operator'],
+    // eve: no grant at all. limited: only their own jobs. rita: own jobs + an operator grant (revoked later).
+    ['limited', 'own-jobs'],
+    ['rita', 'own-jobs'],
+    // sam: an operator, but only in acme (a scope-limited grant).
+    ['sam', 'operator', 'acme'],
+    // Approvers of another kind. vince: a viewer (sees jobs, may approve none). acmeapp: approve_all
+    // in acme only. typeapp: approve_all over one job type only (a condition the read must honour).
+    ['vince', 'viewer'],
+    ['acmeapp', 'approve-anything', 'acme'],
+    ['typeapp', 'deploy-approver'],
+  ],
+  users: USERS,
 });
-afterAll(async () => {
-  await Promise.all(clients.map(async (client) => client.dispose()));
-  await a?.close();
-  await b?.close();
-  await db?.drop();
+/** `a` is the suite's server; `b`, a second instance on the same database. */
+let a: TestServer;
+let b: TestServer;
+beforeAll(async () => {
+  a = suite.server;
+  b = await suite.startServer({}, { daemon: false, alerts: false });
 });
 
 interface NotificationNode {
@@ -96,7 +97,7 @@ const NOTIFICATIONS = `query($u: Boolean, $f: Int, $a: String) {
 const LIVE = 'subscription { notifications { id kind jobId jobName actor message } }';
 
 async function feed(user: User, args: { unreadOnly?: boolean; first?: number; after?: string | undefined } = {}, server: TestServer = a) {
-  return gqlOk(await server.gql<NotificationPage>(tokens[user], NOTIFICATIONS, { u: args.unreadOnly, f: args.first, a: args.after }))
+  return gqlOk(await server.gql<NotificationPage>(suite.tokens[user], NOTIFICATIONS, { u: args.unreadOnly, f: args.first, a: args.after }))
     .notifications;
 }
 
@@ -108,7 +109,7 @@ async function about(user: User, jobId: string, server: TestServer = a): Promise
 
 /** Rows in the table, whatever the reader may see (to show a hidden one was recorded). */
 async function storedFor(user: string, jobId: string): Promise<Array<{ kind: string; actor_id: string | null }>> {
-  const { rows } = await db.pool.query('SELECT kind, actor_id FROM notifications WHERE user_id = $1 AND job_id = $2 ORDER BY id', [
+  const { rows } = await suite.db.pool.query('SELECT kind, actor_id FROM notifications WHERE user_id = $1 AND job_id = $2 ORDER BY id', [
     user,
     jobId,
   ]);
@@ -120,7 +121,7 @@ const uniqueType = (label: string) => `n-${label}-${++typeCounter}`;
 
 async function createJob(user: User, input: Record<string, unknown>, server: TestServer = b): Promise<string> {
   const data = gqlOk(
-    await server.gql<{ createJob: { id: string } }>(tokens[user], 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
+    await server.gql<{ createJob: { id: string } }>(suite.tokens[user], 'mutation($i: CreateJobInput!) { createJob(input: $i) { id } }', {
       i: { name: `job of ${user}`, scope: 'acme/payments/prod', ...input },
     }),
   );
@@ -132,17 +133,17 @@ async function createJob(user: User, input: Record<string, unknown>, server: Tes
  * inserted as created with them (as one made before their grants changed) and submitted by its owner.
  */
 async function submitNaming(owner: User, type: string, approvers: string[]): Promise<string> {
-  const [created] = await insertJobs(db.pool, [
+  const [created] = await insertJobs(suite.db.pool, [
     { type, owner_id: owner, name: `job of ${owner}`, status: 'CREATED', requires_approval: true, approvers },
   ]);
-  gqlOk(await b.gql(tokens[owner], 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: created!.id }));
+  gqlOk(await b.gql(suite.tokens[owner], 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: created!.id }));
   return created!.id;
 }
 
 async function claim(type: string, server: TestServer = b): Promise<{ id: string; lease: string }> {
   const data = gqlOk(
     await server.gql<{ claimJob: { lease: string; job: { id: string } } | null }>(
-      tokens.worker,
+      suite.tokens.worker,
       'mutation($t: [String!]) { claimJob(workerId: "w1", types: $t) { lease job { id } } }',
       { t: [type] },
     ),
@@ -152,13 +153,11 @@ async function claim(type: string, server: TestServer = b): Promise<{ id: string
 }
 
 async function workerCall(mutation: string, variables: Record<string, unknown>, server: TestServer = b) {
-  return gqlOk(await server.gql<Record<string, { status: string }>>(tokens.worker, mutation, variables));
+  return gqlOk(await server.gql<Record<string, { status: string }>>(suite.tokens.worker, mutation, variables));
 }
 
 function liveClient(server: TestServer, user: User): Client {
-  const client = wsClient(server.url, tokens[user] as string);
-  clients.push(client);
-  return client;
+  return suite.client(suite.tokens[user] as string, server);
 }
 
 type Live = Received<{ notifications: NotificationNode }>;
@@ -182,7 +181,7 @@ async function registered(server: TestServer, ...users: User[]): Promise<void> {
  */
 async function ping(user: User, live: Live, owner: string = user): Promise<void> {
   for (let tries = 1; ; tries += 1) {
-    await db.pool.query(
+    await suite.db.pool.query(
       `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
        VALUES ($1, gen_random_uuid(), 'STARTED', 'ping', 'acme/payments/prod', 'ping', $2)`,
       [user, owner],
@@ -214,7 +213,7 @@ describe('every event that should notify does, through the real path', () => {
     expect(nodes.every((node) => node.readAt === null && !Number.isNaN(Date.parse(node.createdAt)))).toBe(true);
     // Not sent to anyone else.
     expect(await about('bob', jobId)).toEqual([]);
-    const { rows } = await db.pool.query('SELECT DISTINCT user_id FROM notifications WHERE job_id = $1', [jobId]);
+    const { rows } = await suite.db.pool.query('SELECT DISTINCT user_id FROM notifications WHERE job_id = $1', [jobId]);
     expect(rows).toEqual([{ user_id: 'alice' }]);
   });
 
@@ -236,7 +235,7 @@ describe('every event that should notify does, through the real path', () => {
       ['TRAPPED', 'row 7 is odd'],
     ]);
     // A trap the operator aborts ends FAILED: the owner hears that too, with who decided.
-    gqlOk(await b.gql(tokens.bob, `mutation { resolveTrap(id: "${trapping}", decision: ABORT) { status } }`));
+    gqlOk(await b.gql(suite.tokens.bob, `mutation { resolveTrap(id: "${trapping}", decision: ABORT) { status } }`));
     expect((await about('alice', trapping)).map((node) => [node.kind, node.actor])).toEqual([
       ['STARTED', 'worker'],
       ['TRAPPED', 'worker'],
@@ -253,8 +252,8 @@ describe('every event that should notify does, through the real path', () => {
       scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
       maxStartAt: new Date(Date.now() + 7_200_000).toISOString(),
     });
-    await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending]);
-    await db.pool.query(
+    await suite.db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abending]);
+    await suite.db.pool.query(
       `UPDATE jobs SET max_start_at = now() - interval '1 minute', scheduled_at = now() - interval '2 minutes' WHERE id = $1`,
       [expiring],
     );
@@ -269,7 +268,7 @@ describe('every event that should notify does, through the real path', () => {
   test('cancelJob by another user: CANCELLED to the owner, naming who; the canceller hears nothing', async () => {
     const type = uniqueType('cancel');
     const jobId = await createJob('alice', { type, scheduledAt: new Date(Date.now() + 3_600_000).toISOString() });
-    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "wrong file") { status } }', { id: jobId }));
+    gqlOk(await b.gql(suite.tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "wrong file") { status } }', { id: jobId }));
     const nodes = await about('alice', jobId);
     expect(nodes.map((node) => [node.kind, node.actor, node.message])).toEqual([['CANCELLED', 'bob', 'wrong file']]);
     expect(await storedFor('bob', jobId)).toEqual([]);
@@ -279,7 +278,9 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('selfcancel');
     const jobId = await createJob('alice', { type, scheduledAt: new Date(Date.now() + 3_600_000).toISOString() });
     const response = gqlOk(
-      await b.gql<{ cancelJob: { status: string } }>(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }),
+      await b.gql<{ cancelJob: { status: string } }>(suite.tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', {
+        id: jobId,
+      }),
     );
     expect(response.cancelJob.status).toBe('CANCELLED');
     expect(await storedFor('alice', jobId)).toEqual([]);
@@ -289,7 +290,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('cancelrunning');
     const jobId = await createJob('alice', { type });
     const { lease } = await claim(type);
-    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: jobId }));
+    gqlOk(await b.gql(suite.tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: jobId }));
     await workerCall('mutation($l: String!) { confirmCancel(lease: $l) { status } }', { l: lease });
     const cancelled = (await about('alice', jobId)).filter((node) => node.kind === 'CANCELLED');
     expect(cancelled).toHaveLength(1);
@@ -301,7 +302,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('selfcancelrunning');
     const jobId = await createJob('alice', { type });
     const { lease } = await claim(type);
-    gqlOk(await b.gql(tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }));
+    gqlOk(await b.gql(suite.tokens.alice, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: jobId }));
     await workerCall('mutation($l: String!) { confirmCancel(lease: $l) { status } }', { l: lease });
     expect((await storedFor('alice', jobId)).map((row) => row.kind)).toEqual(['STARTED']);
   });
@@ -314,7 +315,9 @@ describe('every event that should notify does, through the real path', () => {
     expect(carols.map((node) => node.kind)).toEqual(['WAITING_APPROVAL']);
     expect(await storedFor('alice', jobId)).toEqual([]);
 
-    gqlOk(await b.gql(tokens.carol, 'mutation($id: ID!) { rejectJob(id: $id, comment: "not on a Friday") { status } }', { id: jobId }));
+    gqlOk(
+      await b.gql(suite.tokens.carol, 'mutation($id: ID!) { rejectJob(id: $id, comment: "not on a Friday") { status } }', { id: jobId }),
+    );
     expect((await about('alice', jobId)).map((node) => [node.kind, node.actor, node.message])).toEqual([
       ['REJECTED', 'carol', 'not on a Friday'],
     ]);
@@ -326,7 +329,7 @@ describe('every event that should notify does, through the real path', () => {
     const type = uniqueType('startlater');
     const jobId = await createJob('alice', { type, requiresApproval: true, approvers: ['bob'], start: false });
     expect(await storedFor('bob', jobId)).toEqual([]);
-    gqlOk(await b.gql(tokens.carol, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
+    gqlOk(await b.gql(suite.tokens.carol, 'mutation($id: ID!) { startJob(id: $id) { status } }', { id: jobId }));
     expect((await about('bob', jobId)).map((node) => [node.kind, node.actor])).toEqual([['WAITING_APPROVAL', 'carol']]);
     // Waiting for approval is news for the approvers only.
     expect(await storedFor('alice', jobId)).toEqual([]);
@@ -345,7 +348,7 @@ describe('only about jobs one may view', () => {
     expect(await storedFor('limited', hidden)).toEqual([{ kind: 'WAITING_APPROVAL', actor_id: 'alice' }]);
     expect(await storedFor('eve', hidden)).toEqual([{ kind: 'WAITING_APPROVAL', actor_id: 'alice' }]);
     // ... then one limited may view (their own job, claimed by a worker), recorded after the hidden one.
-    const [own] = await insertJobs(db.pool, [{ type, owner_id: 'limited', name: 'own job' }]);
+    const [own] = await insertJobs(suite.db.pool, [{ type, owner_id: 'limited', name: 'own job' }]);
     await claim(type);
     await live.until((messages) => messages.some((message) => message.notifications.jobId === own!.id));
     expect(live.messages.map((message) => [message.notifications.jobId, message.notifications.kind])).toEqual([[own!.id, 'STARTED']]);
@@ -364,7 +367,7 @@ describe('only about jobs one may view', () => {
 
   test('a job owned by a user without any grant: the STARTED notification is recorded but never shown', async () => {
     const type = uniqueType('nogrant');
-    const [job] = await insertJobs(db.pool, [{ type, owner_id: 'nobody' }]);
+    const [job] = await insertJobs(suite.db.pool, [{ type, owner_id: 'nobody' }]);
     await claim(type);
     expect(await storedFor('nobody', job!.id)).toEqual([{ kind: 'STARTED', actor_id: 'worker' }]);
     const page = await feed('nobody');
@@ -373,9 +376,9 @@ describe('only about jobs one may view', () => {
 
   test('a user whose grant is limited to a scope reads their notifications', async () => {
     const type = uniqueType('scoped');
-    const [inside] = await insertJobs(db.pool, [{ type, owner_id: 'sam', scope: 'acme/payments/prod', name: 'in scope' }]);
+    const [inside] = await insertJobs(suite.db.pool, [{ type, owner_id: 'sam', scope: 'acme/payments/prod', name: 'in scope' }]);
     await claim(type);
-    const response = await a.gql<NotificationPage>(tokens.sam, NOTIFICATIONS, {});
+    const response = await a.gql<NotificationPage>(suite.tokens.sam, NOTIFICATIONS, {});
     expect(response.errors).toBeUndefined();
     expect(response.data?.notifications.nodes.map((node) => [node.jobId, node.kind])).toEqual([[inside!.id, 'STARTED']]);
     expect(response.data?.notifications.unreadCount).toBe(1);
@@ -385,7 +388,7 @@ describe('only about jobs one may view', () => {
     const type = uniqueType('scopedlive');
     const live = subscribe<{ notifications: NotificationNode }>(liveClient(a, 'sam'), LIVE);
     await registered(a, 'sam');
-    const [outside, inside] = await insertJobs(db.pool, [
+    const [outside, inside] = await insertJobs(suite.db.pool, [
       { type, owner_id: 'sam', scope: 'globex/shop', name: 'outside', created_at: new Date(Date.now() - 1000) },
       { type, owner_id: 'sam', scope: 'acme/payments/prod', name: 'inside' },
     ]);
@@ -400,7 +403,7 @@ describe('only about jobs one may view', () => {
   test('a revoked view permission hides existing notifications from the query and stops live ones', async () => {
     const granted = gqlOk(
       // operator: viewing and approving (an approval request is only shown to who may approve it).
-      await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "rita", role: "operator") { id } }'),
+      await b.gql<{ grantRole: { id: string } }>(suite.tokens.admin, 'mutation { grantRole(userId: "rita", role: "operator") { id } }'),
     ).grantRole.id;
     const type = uniqueType('revoke');
     const before = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
@@ -415,7 +418,7 @@ describe('only about jobs one may view', () => {
     const seenLive = await createJob('alice', { type, requiresApproval: true, approvers: ['rita'] });
     await live.until((messages) => messages.some((message) => message.notifications.jobId === seenLive));
 
-    gqlOk(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    gqlOk(await b.gql(suite.tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
     // The revocation reaches instance A through Postgres: the query there stops showing them.
     const page = await eventually(
       () => feed('rita'),
@@ -424,11 +427,11 @@ describe('only about jobs one may view', () => {
       'the revocation to hide notifications',
     );
     expect(page.unreadCount).toBe(0);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM notifications WHERE user_id = 'rita'`)).rows[0]).toEqual({ n: 2 });
+    expect((await suite.db.pool.query(`SELECT count(*)::int AS n FROM notifications WHERE user_id = 'rita'`)).rows[0]).toEqual({ n: 2 });
 
     // A new approval request for rita (hidden now), then one of her own jobs (visible): only the latter arrives.
     const after = await submitNaming('alice', type, ['rita']);
-    const [own] = await insertJobs(db.pool, [{ type, owner_id: 'rita' }]);
+    const [own] = await insertJobs(suite.db.pool, [{ type, owner_id: 'rita' }]);
     await claim(type);
     await live.until((messages) => messages.some((message) => message.notifications.jobId === own!.id));
     expect(live.messages.map((message) => message.notifications.jobId)).toEqual([seenLive, own!.id]);
@@ -472,7 +475,7 @@ describe('the subscription, live over real sockets', () => {
     expect(alice.messages.map((message) => message.notifications.id)).toEqual(queried.map((node) => node.id));
 
     // The approver rejects on A; the owner hears it live (A to A this time).
-    gqlOk(await a.gql(tokens.bob, 'mutation($id: ID!) { rejectJob(id: $id, comment: "no") { status } }', { id: waiting }));
+    gqlOk(await a.gql(suite.tokens.bob, 'mutation($id: ID!) { rejectJob(id: $id, comment: "no") { status } }', { id: waiting }));
     await alice.until((messages) => messages.some((message) => message.notifications.jobId === waiting));
     expect(alice.messages.at(-1)!.notifications).toMatchObject({ kind: 'REJECTED', actor: 'bob', message: 'no' });
     // Nothing of anyone else's leaks onto a socket.
@@ -496,8 +499,7 @@ describe('the subscription, live over real sockets', () => {
   });
 
   test('without a token the subscription is refused', async () => {
-    const client = wsClient(a.url, 'not-a-jwt');
-    clients.push(client);
+    const client = suite.client('not-a-jwt', a);
     const live = subscribe(client, LIVE);
     await eventually(
       async () => live.errors.length + (live.completed ? 1 : 0),
@@ -525,7 +527,7 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
 
     // Another user's ids (pager's) change nothing for bob, and bob cannot mark pager's.
     const foreign = gqlOk(
-      await a.gql<{ markNotificationsRead: number }>(tokens.bob, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
+      await a.gql<{ markNotificationsRead: number }>(suite.tokens.bob, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
         ids: mine.map((node) => node.id),
       }),
     );
@@ -534,7 +536,7 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
 
     // Pager marks two of theirs (and bob's, which must stay unread).
     const marked = gqlOk(
-      await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
+      await a.gql<{ markNotificationsRead: number }>(suite.tokens.pager, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', {
         ids: [mine[0]!.id, mine[1]!.id, bobsNotification!.id],
       }),
     );
@@ -554,17 +556,18 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
     expect((await about('bob', bobsJob))[0]!.readAt).toBeNull();
     // Marking the same ids again changes nothing.
     expect(
-      gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, `mutation { markNotificationsRead(ids: ["${mine[0]!.id}"]) }`))
-        .markNotificationsRead,
+      gqlOk(
+        await a.gql<{ markNotificationsRead: number }>(suite.tokens.pager, `mutation { markNotificationsRead(ids: ["${mine[0]!.id}"]) }`),
+      ).markNotificationsRead,
     ).toBe(0);
 
     const bobUnread = (await feed('bob')).unreadCount;
-    const all = gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }'));
+    const all = gqlOk(await a.gql<{ markNotificationsRead: number }>(suite.tokens.pager, 'mutation { markNotificationsRead(all: true) }'));
     expect(all.markNotificationsRead).toBe(unreadBefore - 2);
     expect((await feed('pager')).unreadCount).toBe(0);
     expect((await feed('pager', { unreadOnly: true })).nodes).toEqual([]);
     expect(
-      gqlOk(await a.gql<{ markNotificationsRead: number }>(tokens.pager, 'mutation { markNotificationsRead(all: true) }'))
+      gqlOk(await a.gql<{ markNotificationsRead: number }>(suite.tokens.pager, 'mutation { markNotificationsRead(all: true) }'))
         .markNotificationsRead,
     ).toBe(0);
     // Other users' notifications are untouched.
@@ -583,7 +586,7 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
     ['ids that are not notification ids', 'mutation { markNotificationsRead(ids: ["abc"]) }'],
     ['all: false', 'mutation { markNotificationsRead(all: false) }'],
   ])('markNotificationsRead with %s: BAD_USER_INPUT', async (_label, mutation) => {
-    const response = await a.gql(tokens.pager, mutation);
+    const response = await a.gql(suite.tokens.pager, mutation);
     expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 
@@ -624,7 +627,7 @@ describe('reading: markNotificationsRead, unreadCount, pagination', () => {
       [{ f: 501 }, 'first'],
       [{ f: -1 }, 'first'],
     ] as const) {
-      const response = await a.gql(tokens.carol, NOTIFICATIONS, args);
+      const response = await a.gql(suite.tokens.carol, NOTIFICATIONS, args);
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
   });
@@ -640,7 +643,7 @@ describe('the daemon ends held jobs: the owner hears it', () => {
     const type = uniqueType('daemon-held');
     const cancelling = await createJob('alice', { type, name: 'never confirms' });
     await claim(type);
-    gqlOk(await b.gql(tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: cancelling }));
+    gqlOk(await b.gql(suite.tokens.bob, 'mutation($id: ID!) { cancelJob(id: $id, reason: "stop it") { status } }', { id: cancelling }));
     const trapping = await createJob('alice', { type, name: 'nobody decides' });
     const trapped = await claim(type);
     expect(trapped.id).toBe(trapping);
@@ -648,8 +651,8 @@ describe('the daemon ends held jobs: the owner hears it', () => {
       l: trapped.lease,
     });
     // The grace and the trap timeout run out (backdated, not waited for).
-    await db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour' WHERE id = $1`, [cancelling]);
-    await db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second' WHERE id = $1`, [trapping]);
+    await suite.db.pool.query(`UPDATE jobs SET cancel_requested_at = now() - interval '1 hour' WHERE id = $1`, [cancelling]);
+    await suite.db.pool.query(`UPDATE jobs SET trap_timeout_at = now() - interval '1 second' WHERE id = $1`, [trapping]);
     expect(await a.services.daemon.tick()).toMatchObject({ cancelled: 1, trapTimedOut: 1 });
 
     const cancelled = await about('alice', cancelling);
@@ -694,7 +697,7 @@ describe('approval requests reach the people who can approve', () => {
 
     // Permissions of now: once vince may approve, the request he was named in shows.
     const granted = gqlOk(
-      await b.gql<{ grantRole: { id: string } }>(tokens.admin, 'mutation { grantRole(userId: "vince", role: "operator") { id } }'),
+      await b.gql<{ grantRole: { id: string } }>(suite.tokens.admin, 'mutation { grantRole(userId: "vince", role: "operator") { id } }'),
     ).grantRole.id;
     await eventually(
       () => kinds('vince', jobId),
@@ -702,7 +705,7 @@ describe('approval requests reach the people who can approve', () => {
       5_000,
       'vince to see the request once he may approve',
     );
-    gqlOk(await b.gql(tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
+    gqlOk(await b.gql(suite.tokens.admin, 'mutation($id: ID!) { revokeGrant(id: $id) }', { id: granted }));
     await eventually(
       () => kinds('vince', jobId),
       (found) => found.length === 0,
@@ -749,8 +752,8 @@ describe('approval requests reach the people who can approve', () => {
     typeLive.stop();
 
     // And each of them may act on what they were told.
-    gqlOk(await a.gql(tokens.acmeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: inAcme }));
-    gqlOk(await a.gql(tokens.typeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: deploy }));
+    gqlOk(await a.gql(suite.tokens.acmeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: inAcme }));
+    gqlOk(await a.gql(suite.tokens.typeapp, 'mutation($id: ID!) { approveJob(id: $id) { status } }', { id: deploy }));
   });
 });
 
@@ -761,12 +764,12 @@ describe('the live feed never goes silent', () => {
     await ping('limited', limitedLive);
     await ping('bob', bobLive);
     // limited may view their own jobs only: all of these are alice's.
-    await db.pool.query(
+    await suite.db.pool.query(
       `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
        SELECT 'limited', gen_random_uuid(), 'STARTED', 'hidden ' || g, 'acme/payments/prod', 'flood', 'alice' FROM generate_series(1, 10001) g`,
     );
     // Then, in one statement (so that the feed reads both users at once), one each may see.
-    const { rows } = await db.pool.query<{ user_id: string; job_id: string }>(
+    const { rows } = await suite.db.pool.query<{ user_id: string; job_id: string }>(
       `INSERT INTO notifications (user_id, job_id, kind, job_name, job_scope, job_type, job_owner_id)
        VALUES ('limited', gen_random_uuid(), 'SUCCEEDED', 'visible', 'acme/payments/prod', 'flood', 'limited'),
               ('bob', gen_random_uuid(), 'SUCCEEDED', 'visible', 'acme/payments/prod', 'flood', 'alice')

@@ -1,16 +1,25 @@
 import { createMongoAbility, type RawRuleOf, type MongoAbility, subject } from '@casl/ability';
 import { type PackRule, unpackRules } from '@casl/ability/extra';
-import { createRole, grant, insertJobs } from './support/fixtures';
+import { apiSuite } from './support/api-suite';
+import { grant, insertJobs } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { type GraphQLResponse, startTestServer, token, type TestServer } from './support/test-server';
+import { type GraphQLResponse, token, type TestServer } from './support/test-server';
 
 /**
  * Role and grant administration through the API, as an admin's client does it: every answer is
  * checked, and so is the database afterwards, so that a refused change leaves nothing behind.
  */
-let db: TestDatabase;
-let server: TestServer;
+const suite = apiSuite({
+  // Manages permissions without holding the admin role itself (for the last-admin races).
+  roles: { 'permission-admin': [{ action: 'manage_permissions', subject: 'Permission' }] },
+  grants: [
+    ['admin', 'admin'],
+    ['operator', 'operator'],
+    ['viewer', 'viewer'],
+    ['scoped-admin', 'admin', 'acme'],
+    ['root', 'permission-admin'],
+  ],
+});
 /**
  * A second instance on the same database, behind a proxy that can hold back its NOTIFY traffic:
  * it then learns of a change only from the permissions version it reads on every request.
@@ -37,31 +46,18 @@ const idsWhere = (keep: (job: Seed) => boolean) =>
     .sort();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db);
-  proxyB = await startFaultProxy(db.url);
-  serverB = await startTestServer(db, { DATABASE_URL: proxyB.via(db.url) });
+  proxyB = await startFaultProxy(suite.db.url);
+  serverB = await suite.startServer({}, { databaseUrl: proxyB.via(suite.db.url) });
+  // A held listener would keep serverB from closing.
+  suite.disposeFirst(() => proxyB.releaseListener());
   const inserted = await insertJobs(
-    db.pool,
+    suite.db.pool,
     SCOPES.flatMap((scope) => OWNERS.map((owner) => ({ scope, owner_id: owner, type: 'deployment', name: `deploy ${scope}` }))),
   );
   for (const row of inserted) jobs.push({ id: row.id, scope: row.scope!, owner: row.owner_id!, type: row.type! });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'operator', 'operator');
-  await grant(db.pool, 'viewer', 'viewer');
-  await grant(db.pool, 'scoped-admin', 'admin', 'acme');
-  // Manages permissions without holding the admin role itself (for the last-admin races).
-  await createRole(db.pool, 'permission-admin', [{ action: 'manage_permissions', subject: 'Permission' }]);
-  await grant(db.pool, 'root', 'permission-admin');
 });
-
-afterAll(async () => {
-  proxyB?.releaseListener();
-  await serverB?.close();
-  await proxyB?.close();
-  await server?.close();
-  await db?.drop();
-});
+// After the suite's afterAll: serverB is closed by then.
+afterAll(() => proxyB?.close());
 
 // ---------------------------------------------------------------------------------------------
 // Operations and helpers
@@ -98,7 +94,12 @@ interface MeAnswer {
   me: { id: string; actions: string[]; rules: unknown; grants: GrantAnswer[] };
 }
 
-async function as<T = Record<string, unknown>>(user: string, query: string, variables?: Record<string, unknown>, on: TestServer = server) {
+async function as<T = Record<string, unknown>>(
+  user: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  on: TestServer = suite.server,
+) {
   return on.gql<T>(await token(user), query, variables);
 }
 
@@ -106,7 +107,7 @@ async function createRoleAs(user: string, input: Record<string, unknown>) {
   return as<{ createRole: RoleAnswer }>(user, CREATE_ROLE, { input });
 }
 
-async function grantAs(user: string, userId: string, role: string, scope?: string | null, on: TestServer = server) {
+async function grantAs(user: string, userId: string, role: string, scope?: string | null, on: TestServer = suite.server) {
   return as<{ grantRole: GrantAnswer }>(user, GRANT_ROLE, { userId, role, scope: scope ?? null }, on);
 }
 
@@ -117,7 +118,7 @@ async function granted(userId: string, role: string, scope?: string | null, by =
   return response.data!.grantRole;
 }
 
-async function revokeAs(user: string, id: string, on: TestServer = server) {
+async function revokeAs(user: string, id: string, on: TestServer = suite.server) {
   return as<{ revokeGrant: boolean }>(user, REVOKE, { id }, on);
 }
 
@@ -135,13 +136,13 @@ function expectError(response: GraphQLResponse<unknown>, code: string, ...fragme
 
 /** Both permission tables, whole: what a refused change must leave exactly as it was. */
 async function permissionTables() {
-  const roles = await db.pool.query(`SELECT name, description, rules, built_in, created_at, updated_at FROM roles ORDER BY name`);
-  const grants = await db.pool.query(`SELECT id, user_id, role_name, scope, granted_by, created_at FROM grants ORDER BY id`);
+  const roles = await suite.db.pool.query(`SELECT name, description, rules, built_in, created_at, updated_at FROM roles ORDER BY name`);
+  const grants = await suite.db.pool.query(`SELECT id, user_id, role_name, scope, granted_by, created_at FROM grants ORDER BY id`);
   return { roles: roles.rows, grants: grants.rows };
 }
 
 async function roleRow(name: string) {
-  const { rows } = await db.pool.query<{ name: string; description: string; rules: unknown; built_in: boolean; updated_at: Date }>(
+  const { rows } = await suite.db.pool.query<{ name: string; description: string; rules: unknown; built_in: boolean; updated_at: Date }>(
     `SELECT name, description, rules, built_in, updated_at FROM roles WHERE name = $1`,
     [name],
   );
@@ -149,7 +150,7 @@ async function roleRow(name: string) {
 }
 
 async function grantRows(userId: string) {
-  const { rows } = await db.pool.query<{ id: string; role_name: string; scope: string | null; granted_by: string | null }>(
+  const { rows } = await suite.db.pool.query<{ id: string; role_name: string; scope: string | null; granted_by: string | null }>(
     `SELECT id, role_name, scope, granted_by FROM grants WHERE user_id = $1 ORDER BY created_at, id`,
     [userId],
   );
@@ -157,13 +158,13 @@ async function grantRows(userId: string) {
 }
 
 async function unscopedAdminGrants() {
-  const { rows } = await db.pool.query<{ id: string; user_id: string }>(
+  const { rows } = await suite.db.pool.query<{ id: string; user_id: string }>(
     `SELECT id, user_id FROM grants WHERE role_name = 'admin' AND scope IS NULL ORDER BY user_id`,
   );
   return rows;
 }
 
-async function visibleIds(user: string, on: TestServer = server): Promise<string[]> {
+async function visibleIds(user: string, on: TestServer = suite.server): Promise<string[]> {
   const response = await as<{ jobs: { totalCount: number; nodes: Array<{ id: string }> } }>(user, JOBS, undefined, on);
   expect(response.errors).toBeUndefined();
   const ids = response.data!.jobs.nodes.map((node) => node.id).sort();
@@ -171,7 +172,7 @@ async function visibleIds(user: string, on: TestServer = server): Promise<string
   return ids;
 }
 
-async function me(user: string, on: TestServer = server): Promise<MeAnswer['me']> {
+async function me(user: string, on: TestServer = suite.server): Promise<MeAnswer['me']> {
   const response = await as<MeAnswer>(user, ME, undefined, on);
   expect(response.errors).toBeUndefined();
   return response.data!.me;
@@ -227,7 +228,7 @@ describe('createRole', () => {
     const custom = roles.slice(BUILT_IN.length).map((role) => role.name);
     expect(custom).toEqual([...custom].sort());
     expect(custom).toEqual(expect.arrayContaining(['payments-ops', 'permission-admin']));
-    const { rows } = await db.pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM roles`);
+    const { rows } = await suite.db.pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM roles`);
     expect(roles).toHaveLength(rows[0]!.count);
   });
 
@@ -568,7 +569,7 @@ describe('grantRole', () => {
 
   test('concurrent identical grants make one row and all answer it', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => grantAs('admin', 'twins', 'operator', 'globex', i % 2 === 0 ? server : serverB)),
+      Array.from({ length: 6 }, (_, i) => grantAs('admin', 'twins', 'operator', 'globex', i % 2 === 0 ? suite.server : serverB)),
     );
     for (const answer of answers) expect(answer.errors).toBeUndefined();
     const ids = new Set(answers.map((answer) => answer.data!.grantRole.id));
@@ -669,7 +670,7 @@ describe('revokeGrant', () => {
       expect((await unscopedAdminGrants()).map((row) => row.id).sort()).toEqual([a.id, b.id].sort());
 
       // Half of the rounds race on one instance, half across both instances.
-      const [ra, rb] = await Promise.all([revokeAs('root', a.id), revokeAs('root', b.id, round % 2 === 0 ? server : serverB)]);
+      const [ra, rb] = await Promise.all([revokeAs('root', a.id), revokeAs('root', b.id, round % 2 === 0 ? suite.server : serverB)]);
       const outcomes = [ra, rb].map((response) =>
         response.errors === undefined ? 'revoked' : String(response.errors[0]?.extensions?.['code']),
       );
@@ -749,7 +750,7 @@ describe('a change of grants takes effect on the next request', () => {
   test('a grant and a revocation made on instance A hold on instance B from its very next request, NOTIFY still in flight', async () => {
     expect(serverB.services.listener.connected).toBe(true);
     const user = 'remote';
-    const [job] = await insertJobs(db.pool, [
+    const [job] = await insertJobs(suite.db.pool, [
       { scope: 'globex/remote', status: 'PENDING', name: 'remote job', owner_id: 'alice', type: 'deployment' },
     ]);
     jobs.push({ id: job!.id, scope: 'globex/remote', owner: 'alice', type: 'deployment' });
@@ -780,7 +781,7 @@ describe('a change of grants takes effect on the next request', () => {
       expect((await revokeAs('admin', grant.id)).data?.revokeGrant).toBe(true);
       const refused = await as(user, `mutation { cancelJob(id: "${job!.id}") { status } }`, undefined, serverB);
       expect(refused.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-      expect((await db.pool.query('SELECT status FROM jobs WHERE id = $1', [job!.id])).rows).toEqual([{ status: 'PENDING' }]);
+      expect((await suite.db.pool.query('SELECT status FROM jobs WHERE id = $1', [job!.id])).rows).toEqual([{ status: 'PENDING' }]);
       expect(await visibleIds(user, serverB)).toEqual([]);
       expect((await me(user, serverB)).actions).toEqual([]);
       // The NOTIFY of those changes was indeed still on its way to B.
@@ -839,11 +840,11 @@ describe('a change of grants takes effect on the next request', () => {
     expect(await visibleIds(user, serverB)).toEqual([]);
     proxyB.holdListener();
     try {
-      await grant(db.pool, user, 'viewer', 'acme/crm');
+      await grant(suite.db.pool, user, 'viewer', 'acme/crm');
       const crm = idsWhere((job) => under(job.scope, 'acme/crm'));
       expect(await visibleIds(user)).toEqual(crm);
       expect(await visibleIds(user, serverB)).toEqual(crm);
-      await db.pool.query('DELETE FROM grants WHERE user_id = $1', [user]);
+      await suite.db.pool.query('DELETE FROM grants WHERE user_id = $1', [user]);
       expect(await visibleIds(user)).toEqual([]);
       expect(await visibleIds(user, serverB)).toEqual([]);
     } finally {
@@ -852,10 +853,11 @@ describe('a change of grants takes effect on the next request', () => {
   });
 
   test('the permissions version moves with committed changes only, and not for changes that change nothing', async () => {
-    const version = async () => (await db.pool.query<{ version: string }>('SELECT version FROM permissions_version')).rows[0]!.version;
+    const version = async () =>
+      (await suite.db.pool.query<{ version: string }>('SELECT version FROM permissions_version')).rows[0]!.version;
     const start = await version();
     // A rolled-back grant leaves no trace; an idempotent grant (as at every start) bumps nothing.
-    const client = await db.pool.connect();
+    const client = await suite.db.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO grants (user_id, role_name) VALUES ('rolled-back', 'viewer')`);
@@ -863,7 +865,7 @@ describe('a change of grants takes effect on the next request', () => {
     } finally {
       client.release();
     }
-    await db.pool.query(
+    await suite.db.pool.query(
       `INSERT INTO grants (user_id, role_name) VALUES ('admin', 'admin') ON CONFLICT (user_id, role_name, (coalesce(scope, ''))) DO NOTHING`,
     );
     expect(await version()).toBe(start);
@@ -990,7 +992,7 @@ describe('roles and grants queries', () => {
 
     const all = await as<{ grants: GrantAnswer[] }>('root', GRANTS);
     expect(all.errors).toBeUndefined();
-    const { rows } = await db.pool.query<{ id: string }>('SELECT id FROM grants');
+    const { rows } = await suite.db.pool.query<{ id: string }>('SELECT id FROM grants');
     expect(all.data!.grants.map((g) => g.id).sort()).toEqual(rows.map((row) => row.id).sort());
     const one = await as<{ grants: GrantAnswer[] }>('admin', GRANTS, { userId: 'asker' });
     expect(one.data!.grants).toEqual(own.data!.grants);

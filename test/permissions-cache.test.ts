@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
+import { apiSuite } from './support/api-suite';
 import { eventually } from './support/eventually';
 import { createRole, grant, insertJobs } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, type TestServer, token } from './support/test-server';
+import { token } from './support/test-server';
 
 /**
  * The hot reads (`jobs`, `job`) trust the instance's cached ability only as far as their own
@@ -12,19 +12,26 @@ import { startTestServer, type TestServer, token } from './support/test-server';
  * change of grants or roles counts from the next request whether or not its NOTIFY arrives, and
  * while the LISTEN connection is down the instance reads the version on every request.
  */
-let db: TestDatabase;
 let proxy: FaultProxy;
-let server: TestServer;
 const ids: Record<'acme' | 'globex', string> = { acme: '', globex: '' };
 
 const VERSION_READ = 'SELECT version FROM permissions_version WHERE id';
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  proxy = await startFaultProxy(db.url);
+const suite = apiSuite({
+  env: async (db) => {
+    proxy = await startFaultProxy(db.url);
+    return { DATABASE_URL: proxy.via(db.url) };
+  },
   // No alert delivery polling: every statement through the pool is then a request's.
-  server = await startTestServer(db, { DATABASE_URL: proxy.via(db.url) }, { alerts: false });
-  const [acme, globex] = await insertJobs(db.pool, [
+  alerts: false,
+  // Every user here is granted by the test that uses them.
+  grants: [],
+});
+// After the suite's afterAll: the server is closed by then.
+afterAll(() => proxy?.close());
+
+beforeAll(async () => {
+  const [acme, globex] = await insertJobs(suite.db.pool, [
     { name: 'Mask customers', scope: 'acme/payments/prod', status: 'PENDING' },
     { name: 'Deploy shop', scope: 'globex/shop/prod', status: 'PENDING' },
   ]);
@@ -32,15 +39,9 @@ beforeAll(async () => {
   ids.globex = globex!.id;
 });
 
-afterAll(async () => {
-  await server?.close();
-  await proxy?.close();
-  await db?.drop();
-});
-
 /** The statements the server sends through its pool while `run` runs (observed, passed through). */
 async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
-  const pool = server.services.pool as Pool & { query: (...args: unknown[]) => unknown };
+  const pool = suite.server.services.pool as Pool & { query: (...args: unknown[]) => unknown };
   const original = pool.query;
   const seen: string[] = [];
   pool.query = function (this: Pool, ...args: unknown[]) {
@@ -58,13 +59,15 @@ async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
 }
 
 async function visible(user: string): Promise<string[]> {
-  const answer = await server.gql<{ jobs: { nodes: Array<{ id: string }> } }>(await token(user), '{ jobs { nodes { id } } }');
+  const answer = await suite.server.gql<{ jobs: { nodes: Array<{ id: string }> } }>(await token(user), '{ jobs { nodes { id } } }');
   expect(answer.errors).toBeUndefined();
   return answer.data!.jobs.nodes.map((node) => node.id).sort();
 }
 
 async function jobById(user: string, id: string): Promise<string | null> {
-  const answer = await server.gql<{ job: { id: string } | null }>(await token(user), 'query($id: ID!) { job(id: $id) { id } }', { id });
+  const answer = await suite.server.gql<{ job: { id: string } | null }>(await token(user), 'query($id: ID!) { job(id: $id) { id } }', {
+    id,
+  });
   expect(answer.errors).toBeUndefined();
   return answer.data!.job?.id ?? null;
 }
@@ -79,11 +82,11 @@ const sorted = (...values: string[]) => [...values].sort();
 async function grantHeard(user: string, role: string, scope: string | null): Promise<void> {
   let heard = false;
   // Handlers run in the order they were added: the permission store's first, then this one.
-  const stop = server.services.listener.on('jobwatch_permissions', (payload) => {
+  const stop = suite.server.services.listener.on('jobwatch_permissions', (payload) => {
     if (payload === user) heard = true;
   });
   try {
-    await grant(db.pool, user, role, scope);
+    await grant(suite.db.pool, user, role, scope);
     await eventually(
       () => heard,
       (done) => done,
@@ -98,11 +101,11 @@ async function grantHeard(user: string, role: string, scope: string | null): Pro
 /** Changes made with a trigger off never send their NOTIFY: as if it were lost on the way. */
 async function withoutNotify(table: 'grants' | 'roles', run: () => Promise<void>): Promise<void> {
   const trigger = table === 'grants' ? 'grants_notify' : 'roles_notify';
-  await db.pool.query(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);
+  await suite.db.pool.query(`ALTER TABLE ${table} DISABLE TRIGGER ${trigger}`);
   try {
     await run();
   } finally {
-    await db.pool.query(`ALTER TABLE ${table} ENABLE TRIGGER ${trigger}`);
+    await suite.db.pool.query(`ALTER TABLE ${table} ENABLE TRIGGER ${trigger}`);
   }
 }
 
@@ -124,10 +127,10 @@ test('any other operation reads the permissions version before it runs', async (
   expect(await visible('other-ops')).toEqual([ids.acme]);
   const bearer = await token('other-ops');
   const statements = await statementsDuring(async () => {
-    const me = await server.gql<{ me: { id: string } }>(bearer, '{ me { id } }');
+    const me = await suite.server.gql<{ me: { id: string } }>(bearer, '{ me { id } }');
     expect(me.errors).toBeUndefined();
     // Two root fields: each would act on the other's ability, so the version is read first.
-    const both = await server.gql(bearer, '{ jobs { nodes { id } } jobCounts { status count } }');
+    const both = await suite.server.gql(bearer, '{ jobs { nodes { id } } jobCounts { status count } }');
     expect(both.errors).toBeUndefined();
   });
   expect(statements.filter((text) => text === VERSION_READ)).toHaveLength(2);
@@ -135,41 +138,41 @@ test('any other operation reads the permissions version before it runs', async (
 });
 
 test('a grant, a revocation and a role change whose NOTIFY never arrives count from the next request', async () => {
-  await createRole(db.pool, 'watch-acme', [
+  await createRole(suite.db.pool, 'watch-acme', [
     { action: ['view_monitor', 'cancel'], subject: ['Job'], conditions: { scope: 'acme/payments/prod' } },
   ]);
-  await grant(db.pool, 'unheard', 'watch-acme');
+  await grant(suite.db.pool, 'unheard', 'watch-acme');
   expect(await visible('unheard')).toEqual([ids.acme]);
   expect(await jobById('unheard', ids.globex)).toBeNull();
 
   await withoutNotify('grants', async () => {
-    await grant(db.pool, 'unheard', 'viewer', 'globex');
+    await grant(suite.db.pool, 'unheard', 'viewer', 'globex');
     expect(await visible('unheard')).toEqual(sorted(ids.acme, ids.globex));
     expect(await jobById('unheard', ids.globex)).toBe(ids.globex);
-    await db.pool.query(`DELETE FROM grants WHERE user_id = 'unheard' AND role_name = 'viewer'`);
+    await suite.db.pool.query(`DELETE FROM grants WHERE user_id = 'unheard' AND role_name = 'viewer'`);
     expect(await jobById('unheard', ids.globex)).toBeNull();
     expect(await visible('unheard')).toEqual([ids.acme]);
   });
 
   await withoutNotify('roles', async () => {
-    await db.pool.query(`UPDATE roles SET rules = $1 WHERE name = 'watch-acme'`, [
+    await suite.db.pool.query(`UPDATE roles SET rules = $1 WHERE name = 'watch-acme'`, [
       JSON.stringify([{ action: ['view_monitor'], subject: ['Job'], conditions: { scope: 'globex/shop/prod' } }]),
     ]);
     expect(await visible('unheard')).toEqual([ids.globex]);
     // A mutation checks the version before it runs: the cancel permission went with the change.
-    const cancel = await server.gql(await token('unheard'), `mutation { cancelJob(id: "${ids.acme}") { status } }`);
+    const cancel = await suite.server.gql(await token('unheard'), `mutation { cancelJob(id: "${ids.acme}") { status } }`);
     expect(cancel.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
   });
-  expect((await db.pool.query('SELECT status FROM jobs WHERE id = $1', [ids.acme])).rows).toEqual([{ status: 'PENDING' }]);
+  expect((await suite.db.pool.query('SELECT status FROM jobs WHERE id = $1', [ids.acme])).rows).toEqual([{ status: 'PENDING' }]);
 });
 
 test('while the LISTEN connection is down every request reads the version, and a change made meanwhile counts; once it is back the cache serves again', async () => {
-  await grant(db.pool, 'through-outage', 'viewer', 'acme');
+  await grant(suite.db.pool, 'through-outage', 'viewer', 'acme');
   expect(await visible('through-outage')).toEqual([ids.acme]);
-  const listener = server.services.listener;
+  const listener = suite.server.services.listener;
   await proxy.refuseNew();
   try {
-    await db.pool.query(
+    await suite.db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch-listener'`,
     );
     await eventually(
@@ -179,7 +182,7 @@ test('while the LISTEN connection is down every request reads the version, and a
       'the LISTEN connection to be lost',
     );
     // The grant's NOTIFY goes nowhere: no connection listens.
-    await grant(db.pool, 'through-outage', 'viewer', 'globex');
+    await grant(suite.db.pool, 'through-outage', 'viewer', 'globex');
     const statements = await statementsDuring(async () => {
       expect(await visible('through-outage')).toEqual(sorted(ids.acme, ids.globex));
       expect(await jobById('through-outage', ids.globex)).toBe(ids.globex);
@@ -194,7 +197,7 @@ test('while the LISTEN connection is down every request reads the version, and a
     15_000,
     'the LISTEN connection to be back',
   );
-  await db.pool.query(`DELETE FROM grants WHERE user_id = 'through-outage' AND scope = 'globex'`);
+  await suite.db.pool.query(`DELETE FROM grants WHERE user_id = 'through-outage' AND scope = 'globex'`);
   expect(await visible('through-outage')).toEqual([ids.acme]);
   await eventually(
     () => statementsDuring(async () => void (await visible('through-outage'))),
@@ -207,14 +210,14 @@ test('while the LISTEN connection is down every request reads the version, and a
 test('a hot read that cannot reach the database (LISTEN still up) is refused as retryable, HTTP 503, as one whose version read fails', async () => {
   await grantHeard('away', 'viewer', 'acme');
   expect(await visible('away')).toEqual([ids.acme]);
-  expect(server.services.listener.connected).toBe(true);
+  expect(suite.server.services.listener.connected).toBe(true);
   await proxy.refuseNew();
   try {
     // The pool's connections go; the LISTEN connection stays: the cached ability is still trusted.
-    await db.pool.query(
+    await suite.db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch'`,
     );
-    const answer = await server.gql(await token('away'), '{ jobs { nodes { id } } }');
+    const answer = await suite.server.gql(await token('away'), '{ jobs { nodes { id } } }');
     expect({ status: answer.status, extensions: answer.errors?.[0]?.extensions }).toMatchObject({
       status: 503,
       extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE', retryable: true },

@@ -1,7 +1,7 @@
 import { LEASES_CHANNEL } from '../src/workers/progress/lease-cache';
 import { apiSuite, claimedJob } from './support/api-suite';
 import { blockedBackend } from './support/blocked-query';
-import { startTestServer, type TestServer } from './support/test-server';
+import type { TestServer } from './support/test-server';
 
 /**
  * Progress and leases with two API instances on one database, as in production behind a load
@@ -116,7 +116,7 @@ describe('job figures come from the database, not from one instance', () => {
       ],
     });
     await suite.server.services.progress.flush();
-    const restarted = await startTestServer(suite.db, { PROGRESS_FLUSH_MS: '60000' }, { alerts: false });
+    const restarted = await suite.startServer({ PROGRESS_FLUSH_MS: '60000' }, { alerts: false });
     try {
       await report(restarted, { lease, tasks: [{ name: 'two', done: 20 }] });
       await restarted.services.progress.flush();

@@ -1,11 +1,8 @@
-import type { Client } from 'graphql-ws';
-import { claimedJob } from './support/api-suite';
+import { apiSuite, claimedJob } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { grant } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { subscribe, wsClient, type Received } from './support/ws-client';
+import type { TestServer } from './support/test-server';
+import { subscribe, type Received } from './support/ws-client';
 
 /**
  * Catch-up after the LISTEN connection is lost. Instance A reaches Postgres through a proxy
@@ -13,44 +10,39 @@ import { subscribe, wsClient, type Received } from './support/ws-client';
  * again until the test lets it, so everything written through instance B meanwhile can only
  * reach A's subscribers by the resync after the reconnect, never live.
  */
-let db: TestDatabase;
 let proxy: FaultProxy;
+/** Instance A, the suite's server, reaches Postgres through the proxy. */
+const suite = apiSuite({
+  env: async (db) => {
+    proxy = await startFaultProxy(db.url);
+    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '20' };
+  },
+});
+// After the suite's afterAll: the servers are closed by then.
+afterAll(() => proxy?.close());
 let a: TestServer;
+/** Instance B, straight to Postgres. */
 let b: TestServer;
 let admin: string;
 let worker: string;
-const clients: Client[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  proxy = await startFaultProxy(db.url);
-  a = await startTestServer({ ...db, url: proxy.via(db.url) }, { PROGRESS_FLUSH_MS: '20' });
-  b = await startTestServer(db, { PROGRESS_FLUSH_MS: '20' });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-});
-afterAll(async () => {
-  await Promise.all(clients.map(async (client) => client.dispose()));
-  await a?.close();
-  await b?.close();
-  await proxy?.close();
-  await db?.drop();
+  a = suite.server;
+  b = await suite.startServer({ PROGRESS_FLUSH_MS: '20' });
+  admin = suite.admin;
+  worker = suite.worker;
 });
 
 function subscribeOnA<T>(query: string, variables: Record<string, unknown>): Received<T> {
-  const socket = wsClient(a.url, admin);
-  clients.push(socket);
-  return subscribe<T>(socket, query, variables);
+  return subscribe<T>(suite.client(admin, a), query, variables);
 }
 
-const claimed = (type: string) => claimedJob({ db, server: b, worker }, type);
+const claimed = (type: string) => claimedJob(suite, type, { on: b });
 
 /** Terminates A's LISTEN backend while A may not connect again; resolves once A knows it lost it. */
 async function cutListenerOfA(): Promise<void> {
   await proxy.refuseNew();
-  const { rowCount } = await db.pool.query(
+  const { rowCount } = await suite.db.pool.query(
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE application_name = 'jobwatch-listener' AND datname = current_database() AND client_port = ANY($1::int[])`,
     [proxy.upstreamPorts()],
@@ -108,7 +100,7 @@ test('jobProgress, jobUpdated and jobTimeline get what was written while the lis
   // From the job's last event so far: what is written after it arrives, however late the subscription goes live.
   const {
     rows: [last],
-  } = await db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM timeline_events WHERE job_id = $1', [job.id]);
+  } = await suite.db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM timeline_events WHERE job_id = $1', [job.id]);
   const timeline = subscribeOnA<{ jobTimeline: { kind: string; message: string | null } }>(
     'subscription($id: ID!, $after: ID) { jobTimeline(id: $id, after: $after) { kind message } }',
     { id: job.id, after: last?.id ?? null },
@@ -128,7 +120,7 @@ test('jobProgress, jobUpdated and jobTimeline get what was written while the lis
     r: [{ lease: job.lease, done: 5, log: ['during the cut'] }],
   });
   await eventually(
-    async () => (await db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount,
+    async () => (await suite.db.pool.query('SELECT 1 FROM jobs WHERE id = $1 AND progress_done = 5', [job.id])).rowCount,
     (count) => count === 1,
     15_000,
     'the flush',
@@ -171,7 +163,7 @@ test('a resync reads every change since the loss, however many: the newest (the 
 
   await cutListenerOfA();
   // More changed rows than the resync once read at most (50,000), then the watched job finishes last.
-  await db.pool.query(
+  await suite.db.pool.query(
     `INSERT INTO jobs (id, name, type, scope, owner_id, status, step, config, approvers, requires_approval, attempt, progress_done)
      SELECT gen_random_uuid(), 'filler', 'resync-filler', 'acme/filler', 'alice', 'PENDING', 'PRE', '{}', '{}', false, 1, 0
        FROM generate_series(1, 50500)`,

@@ -3,11 +3,10 @@ import path from 'node:path';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
 import { findFreePort } from '../src/util/free-port';
+import { apiSuite } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { grant } from './support/fixtures';
 import { killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import type { TestServer } from './support/test-server';
 import { wsUrl } from './support/ws-client';
 
 /**
@@ -18,26 +17,20 @@ import { wsUrl } from './support/ws-client';
  * its list, a job created meanwhile joins it, and live changes flow again. Another instance on
  * the same database takes the workers' and the admin's calls while this one is down.
  */
-let db: TestDatabase;
+const suite = apiSuite();
+/** The other instance: the suite's server. */
 let other: TestServer;
 let admin: string;
 let worker: string;
 const clients: Client[] = [];
+suite.disposeFirst(() => Promise.all(clients.map(async (client) => client.dispose())));
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
-  other = await startTestServer(db);
+beforeAll(() => {
+  other = suite.server;
+  admin = suite.admin;
+  worker = suite.worker;
 });
 afterEach(killServerProcesses);
-afterAll(async () => {
-  await Promise.all(clients.map(async (client) => client.dispose()));
-  await other?.close();
-  await db?.drop();
-});
 
 /** The README's first js block under "Subscriptions", without its import. */
 function readmeSnippet(): string {
@@ -58,7 +51,7 @@ const ACTIVE = ['WAITING_APPROVAL', 'PENDING', 'RUNNING', 'TRAPPED', 'TRAP_PAUSE
 
 test('the README client survives a restart longer than 2 s and ends with the truth', async () => {
   const port = await findFreePort();
-  let server: ServerProcess = await startServerProcess(db.url, { PORT: String(port) });
+  let server: ServerProcess = await startServerProcess(suite.db.url, { PORT: String(port) });
   const gql = <T = Record<string, unknown>>(bearer: string, query: string, variables: Record<string, unknown> = {}) =>
     other.gql<T>(bearer, query, variables);
   const create = async (name: string) =>
@@ -125,7 +118,7 @@ test('the README client survives a restart longer than 2 s and ends with the tru
     30_000,
     'refused reconnects',
   );
-  server = await startServerProcess(db.url, { PORT: String(port) });
+  server = await startServerProcess(suite.db.url, { PORT: String(port) });
 
   const truth = [keepsRunning, idle, joined].sort().join();
   await eventually(

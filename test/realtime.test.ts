@@ -2,8 +2,8 @@ import type { Client } from 'graphql-ws';
 import { apiSuite, claimedJob } from './support/api-suite';
 import { eventually } from './support/eventually';
 import { grant, insertJobs } from './support/fixtures';
-import { startTestServer, token, type TestServer } from './support/test-server';
-import { rawSocket, subscribe, wsClient } from './support/ws-client';
+import { token, type TestServer } from './support/test-server';
+import { rawSocket, subscribe } from './support/ws-client';
 
 /**
  * Subscriptions over real sockets, with two API instances on one database: what a worker
@@ -21,17 +21,11 @@ const suite = apiSuite({
 });
 /** A second instance on the same database. */
 let b: TestServer;
-const clients: Client[] = [];
-suite.disposeFirst(() => Promise.all(clients.map(async (client) => client.dispose())));
 beforeAll(async () => {
   b = await suite.startServer(ENV);
 });
 
-function client(server: TestServer, bearer: string, options: { retry?: boolean } = {}): Client {
-  const created = wsClient(server.url, bearer, options);
-  clients.push(created);
-  return created;
-}
+const client = (server: TestServer, bearer: string): Client => suite.client(bearer, server);
 
 const claimed = (server: TestServer, type: string, scope = 'acme/payments/prod') =>
   claimedJob(suite, type, { on: server, seed: { scope } });
@@ -210,7 +204,7 @@ test('only the graphql-transport-ws subprotocol is spoken', async () => {
 });
 
 test('a client that never sends connection_init is closed (4408)', async () => {
-  const slow = await startTestServer(suite.db, {}, {});
+  const slow = await suite.startServer();
   try {
     const socket = rawSocket(slow.url);
     await socket.opened;

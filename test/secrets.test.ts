@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startTestServer, TEST_SECRETS_KEY, token, type GraphQLResponse, type TestServer } from './support/test-server';
+import { TEST_SECRETS_KEY, token, type GraphQLResponse, type TestServer } from './support/test-server';
 import { apiSuite } from './support/api-suite';
 
 /**
@@ -481,7 +481,7 @@ describe('another SECRETS_KEY', () => {
     const password = unique('rekeyed');
     const id = await create({ type: 'rekey', secrets: { password } });
     const readable = await create({ type: 'rekey-fine', secrets: { password: 'fine' } });
-    const other = await startTestServer(suite.db, { SECRETS_KEY: otherKey });
+    const other = await suite.startServer({ SECRETS_KEY: otherKey });
     try {
       const response = await claim('rekey', suite.worker, other);
       expect(response.errors).toBeUndefined();

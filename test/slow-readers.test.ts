@@ -1,10 +1,9 @@
 import { SLOW_READER_CLOSE_CODE } from '../src/realtime/slow-readers';
+import { apiSuite } from './support/api-suite';
 import { deafWebSocket, type DeafWebSocket, type Frame } from './support/deaf-websocket';
 import { eventually } from './support/eventually';
-import { grant, insertJobs } from './support/fixtures';
+import { insertJobs } from './support/fixtures';
 import { scrape } from './support/prometheus';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
 import { rawSocket } from './support/ws-client';
 
 /**
@@ -17,27 +16,19 @@ const SLOW_READERS = 200;
 const ENV = { WS_SLOW_READER_BYTES: String(64 * 1024), WS_SLOW_READER_MS: '1000' };
 const CLOSED = 'jobwatch_ws_slow_readers_closed_total';
 
-let db: TestDatabase;
-let server: TestServer;
-let admin: string;
+const suite = apiSuite({ env: ENV, grants: [['admin', 'admin']] });
 const sockets: DeafWebSocket[] = [];
+suite.disposeFirst(() => {
+  for (const socket of sockets) socket.destroy();
+});
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await grant(db.pool, 'admin', 'admin');
-  server = await startTestServer(db, ENV);
-  admin = await token('admin');
   // 50 jobs of about 4 KB each: every snapshot is some 200 KB, over the limit.
   const jobs = await insertJobs(
-    db.pool,
+    suite.db.pool,
     Array.from({ length: 50 }, (_, i) => ({ type: 'slow-reader', name: `job ${i}`, status: 'PENDING' as const })),
   );
-  await db.pool.query(`UPDATE jobs SET message = repeat('m', 4000) WHERE id = ANY($1::uuid[])`, [jobs.map((job) => job.id)]);
-});
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await server?.close();
-  await db?.drop();
+  await suite.db.pool.query(`UPDATE jobs SET message = repeat('m', 4000) WHERE id = ANY($1::uuid[])`, [jobs.map((job) => job.id)]);
 });
 
 const SUBSCRIBE = JSON.stringify({
@@ -48,9 +39,9 @@ const SUBSCRIBE = JSON.stringify({
 
 /** A socket that subscribes, then stops reading. */
 async function nonReader(): Promise<DeafWebSocket> {
-  const socket = await deafWebSocket(server.url);
+  const socket = await deafWebSocket(suite.server.url);
   sockets.push(socket);
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${suite.admin}` } }));
   await socket.until((frame) => frame.opcode === 0x1 && frame.payload.toString().includes('connection_ack'));
   socket.send(SUBSCRIBE);
   socket.pause();
@@ -60,20 +51,20 @@ async function nonReader(): Promise<DeafWebSocket> {
 const closeCode = (frame: Frame) => frame.payload.readUInt16BE(0);
 
 test(`${SLOW_READERS} sockets that stop reading are closed with ${SLOW_READER_CLOSE_CODE}; other clients are served throughout`, async () => {
-  const base = server.url.replace(/\/graphql$/, '');
+  const base = suite.server.url.replace(/\/graphql$/, '');
   const closedBefore = (await scrape(base)).sum(CLOSED);
 
   // Another client: queries in a loop, and a subscriber that reads.
-  const reader = rawSocket(server.url);
+  const reader = rawSocket(suite.server.url);
   await reader.opened;
-  reader.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }));
+  reader.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${suite.admin}` } }));
   await eventually(() => reader.messages.some((message) => message['type'] === 'connection_ack'), Boolean);
   reader.socket.send(SUBSCRIBE);
   let stop = false;
   const outcomes: string[] = [];
   const traffic = (async () => {
     while (!stop) {
-      const answer = await server.gql<{ jobs: { nodes: unknown[] } }>(admin, '{ jobs(first: 5) { nodes { id status } } }');
+      const answer = await suite.server.gql<{ jobs: { nodes: unknown[] } }>(suite.admin, '{ jobs(first: 5) { nodes { id status } } }');
       outcomes.push(
         answer.status === 200 && answer.errors === undefined && answer.data?.jobs.nodes.length === 5
           ? 'ok'

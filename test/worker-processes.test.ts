@@ -2,33 +2,23 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { grant, insertJobs } from './support/fixtures';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
+import { apiSuite } from './support/api-suite';
+import { insertJobs } from './support/fixtures';
 
 /**
  * Real worker processes (the SDK in a child process), crashing and finishing for real. Time is
  * never waited out: heartbeats are backdated and the daemon's tick() is called.
  */
-let db: TestDatabase;
-let server: TestServer;
+const suite = apiSuite({ env: { PROGRESS_FLUSH_MS: '50' } });
 let relay: Relay;
-let workerToken: string;
 const children: ChildProcessWithoutNullStreams[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  server = await startTestServer(db, { PROGRESS_FLUSH_MS: '50' });
-  relay = await startRelay(server.url);
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  workerToken = await token('worker', { ttlSeconds: 600 });
-});
-afterAll(async () => {
+suite.disposeFirst(async () => {
   for (const child of children) child.kill('SIGKILL');
   await relay?.close();
-  await server?.close();
-  await db?.drop();
+});
+
+beforeAll(async () => {
+  relay = await startRelay(suite.server.url);
 });
 
 /**
@@ -118,7 +108,7 @@ function startWorker(types: string, mode: 'hang' | 'complete') {
   const root = path.resolve(__dirname, '..');
   const child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'test/support/worker-process.ts'], {
     cwd: root,
-    env: { ...process.env, JOBWATCH_URL: relay.url, JOBWATCH_TOKEN: workerToken, WORKER_TYPES: types, WORKER_MODE: mode },
+    env: { ...process.env, JOBWATCH_URL: relay.url, JOBWATCH_TOKEN: suite.worker, WORKER_TYPES: types, WORKER_MODE: mode },
   });
   children.push(child);
   const events: WorkerEvent[] = [];
@@ -148,7 +138,7 @@ function startWorker(types: string, mode: 'hang' | 'complete') {
 }
 
 async function jobRow(id: string) {
-  const { rows } = await db.pool.query('SELECT status, progress_done, error_message, lease_token FROM jobs WHERE id = $1', [id]);
+  const { rows } = await suite.db.pool.query('SELECT status, progress_done, error_message, lease_token FROM jobs WHERE id = $1', [id]);
   return rows[0] as { status: string; progress_done: number; error_message: string | null; lease_token: string | null };
 }
 
@@ -162,7 +152,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 }
 
 test('a worker killed with SIGKILL mid-job ends ABENDED once its heartbeat is too old, and its late report is refused', async () => {
-  const [job] = await insertJobs(db.pool, [{ type: 'crashy' }]);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'crashy' }]);
   const worker = startWorker('crashy', 'hang');
   const claimed = await worker.next('claimed');
   expect(claimed.jobId).toBe(job!.id);
@@ -171,7 +161,7 @@ test('a worker killed with SIGKILL mid-job ends ABENDED once its heartbeat is to
   // state to compare the late report with is the one at the abend, below).
   const before = await until(
     async () => {
-      await server.services.progress.flush();
+      await suite.server.services.progress.flush();
       return jobRow(job!.id);
     },
     (value) => value.progress_done > 0,
@@ -184,34 +174,36 @@ test('a worker killed with SIGKILL mid-job ends ABENDED once its heartbeat is to
   expect((await jobRow(job!.id)).status).toBe('RUNNING');
 
   // A fresh heartbeat is not lost: nothing happens.
-  expect(await server.services.daemon.tick()).toMatchObject({ abended: 0 });
-  await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [job!.id]);
-  expect(await server.services.daemon.tick()).toMatchObject({ abended: 1 });
-  await server.services.progress.flush();
+  expect(await suite.server.services.daemon.tick()).toMatchObject({ abended: 0 });
+  await suite.db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [job!.id]);
+  expect(await suite.server.services.daemon.tick()).toMatchObject({ abended: 1 });
+  await suite.server.services.progress.flush();
   const after = await jobRow(job!.id);
   expect(after).toMatchObject({ status: 'ABENDED', lease_token: null });
   expect(after.error_message).toMatch(/stopped heartbeating/);
   expect(after.progress_done).toBeGreaterThanOrEqual(before.progress_done);
 
   // The dead worker's last words, arriving late, change nothing.
-  const late = await server.gql<{ reportProgress: number }>(
-    workerToken,
+  const late = await suite.server.gql<{ reportProgress: number }>(
+    suite.worker,
     'mutation($r: [ProgressReport!]!) { reportProgress(reports: $r) }',
     {
       r: [{ lease: claimed.lease, done: 999_999, message: 'late' }],
     },
   );
   expect(late.data?.reportProgress).toBe(0);
-  const complete = await server.gql(workerToken, 'mutation($l: String!) { completeJob(lease: $l) { status } }', { l: claimed.lease });
+  const complete = await suite.server.gql(suite.worker, 'mutation($l: String!) { completeJob(lease: $l) { status } }', {
+    l: claimed.lease,
+  });
   expect(complete.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'LEASE_LOST', status: 'ABENDED' });
-  await server.services.progress.flush();
+  await suite.server.services.progress.flush();
   expect(await jobRow(job!.id)).toMatchObject({ status: 'ABENDED', progress_done: after.progress_done });
-  const { rows } = await db.pool.query(`SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 ORDER BY id`, [job!.id]);
+  const { rows } = await suite.db.pool.query(`SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 ORDER BY id`, [job!.id]);
   expect(rows.at(-1)).toEqual({ kind: 'ABENDED', actor_kind: 'SYSTEM' });
 });
 
 test('a worker process runs a job to the end', async () => {
-  const [job] = await insertJobs(db.pool, [{ type: 'finishing' }]);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'finishing' }]);
   const worker = startWorker('finishing', 'complete');
   await worker.next('claimed');
   const row = await until(
@@ -225,11 +217,11 @@ test('a worker process runs a job to the end', async () => {
 });
 
 test('a cancel reaches the worker process through its heartbeat; it stops and confirms', async () => {
-  const [job] = await insertJobs(db.pool, [{ type: 'cancellable' }]);
+  const [job] = await insertJobs(suite.db.pool, [{ type: 'cancellable' }]);
   const worker = startWorker('cancellable', 'hang');
   await worker.next('reported');
-  const response = await server.gql<{ cancelJob: { status: string } }>(
-    await token('admin'),
+  const response = await suite.server.gql<{ cancelJob: { status: string } }>(
+    suite.admin,
     `mutation { cancelJob(id: "${job!.id}") { status } }`,
   );
   expect(response.data?.cancelJob.status).toBe('CANCELLING');
@@ -238,7 +230,7 @@ test('a cancel reaches the worker process through its heartbeat; it stops and co
     (value) => value.status === 'CANCELLED',
   );
   expect(row.status).toBe('CANCELLED');
-  const { rows } = await db.pool.query(
+  const { rows } = await suite.db.pool.query(
     `SELECT kind, actor_kind FROM timeline_events WHERE job_id = $1 AND kind LIKE 'CANCEL%' ORDER BY id`,
     [job!.id],
   );

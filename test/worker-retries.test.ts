@@ -1,42 +1,32 @@
 import { JobwatchWorker, type ClaimedJob, type JobContext } from '../src/sdk';
+import { apiSuite } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { grant } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestServer, token, type TestServer } from './support/test-server';
 
 /**
  * Ending an attempt survives faults: the server answers a worker's repeated completeJob,
  * failJob or confirmCancel (its answer was lost) as the first time, and the SDK keeps trying
  * (heartbeats going on) through a real database outage until the job has ended.
  */
-let db: TestDatabase;
 let proxy: FaultProxy;
-let server: TestServer;
-let admin: string;
-let worker: string;
-const workers: JobwatchWorker[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  proxy = await startFaultProxy(db.url);
-  server = await startTestServer({ ...db, url: proxy.via(db.url) }, { PROGRESS_FLUSH_MS: '50' }, { alerts: false });
-  await grant(db.pool, 'admin', 'admin');
-  await grant(db.pool, 'worker', 'worker');
-  admin = await token('admin');
-  worker = await token('worker');
+const suite = apiSuite({
+  env: async (db) => {
+    proxy = await startFaultProxy(db.url);
+    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '50' };
+  },
+  alerts: false,
 });
-afterAll(async () => {
+const workers: JobwatchWorker[] = [];
+suite.disposeFirst(async () => {
   await Promise.all(workers.map((one) => one.stop({ abort: true })));
   await proxy?.up();
-  await server?.close();
-  await proxy?.close();
-  await db?.drop();
 });
+// After the suite's afterAll: the server is closed by then.
+afterAll(() => proxy?.close());
 
 async function createJob(type: string): Promise<string> {
-  const response = await server.gql<{ createJob: { id: string } }>(
-    admin,
+  const response = await suite.server.gql<{ createJob: { id: string } }>(
+    suite.admin,
     `mutation { createJob(input: { name: "${type}", type: "${type}", scope: "acme" }) { id } }`,
   );
   expect(response.errors).toBeUndefined();
@@ -45,8 +35,8 @@ async function createJob(type: string): Promise<string> {
 
 async function claim(type: string): Promise<{ id: string; lease: string }> {
   const id = await createJob(type);
-  const response = await server.gql<{ claimJob: { lease: string } }>(
-    worker,
+  const response = await suite.server.gql<{ claimJob: { lease: string } }>(
+    suite.worker,
     'mutation($t: [String!]) { claimJob(workerId: "w", types: $t) { lease } }',
     { t: [type] },
   );
@@ -54,7 +44,7 @@ async function claim(type: string): Promise<{ id: string; lease: string }> {
 }
 
 async function events(id: string): Promise<string[]> {
-  const { rows } = await db.pool.query<{ kind: string }>(`SELECT kind FROM timeline_events WHERE job_id = $1 ORDER BY id`, [id]);
+  const { rows } = await suite.db.pool.query<{ kind: string }>(`SELECT kind FROM timeline_events WHERE job_id = $1 ORDER BY id`, [id]);
   return rows.map((row) => row.kind);
 }
 
@@ -65,11 +55,11 @@ describe('the same end sent again (the answer was lost) gets the same answer', (
 
   test('completeJob twice: SUCCEEDED both times, one event; another end with that lease is LEASE_LOST', async () => {
     const { id, lease } = await claim('again-complete');
-    const first = await server.gql(worker, COMPLETE, { l: lease });
-    const second = await server.gql(worker, COMPLETE, { l: lease });
+    const first = await suite.server.gql(suite.worker, COMPLETE, { l: lease });
+    const second = await suite.server.gql(suite.worker, COMPLETE, { l: lease });
     expect(first).toMatchObject({ data: { completeJob: { status: 'SUCCEEDED', message: 'done' } } });
     expect(second).toEqual(first);
-    const other = await server.gql(worker, FAIL, { l: lease });
+    const other = await suite.server.gql(suite.worker, FAIL, { l: lease });
     expect(other.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'LEASE_LOST', status: 'SUCCEEDED' });
     expect(await events(id)).toEqual(['CREATED', 'CLAIMED', 'SUCCEEDED']);
   });
@@ -77,28 +67,36 @@ describe('the same end sent again (the answer was lost) gets the same answer', (
   test('failJob and confirmCancel twice alike; a job the daemon or a person ended is LEASE_LOST, not their answer', async () => {
     const failed = await claim('again-fail');
     for (let i = 0; i < 2; i += 1)
-      expect(await server.gql(worker, FAIL, { l: failed.lease })).toMatchObject({ data: { failJob: { status: 'FAILED' } } });
+      expect(await suite.server.gql(suite.worker, FAIL, { l: failed.lease })).toMatchObject({ data: { failJob: { status: 'FAILED' } } });
     expect(await events(failed.id)).toEqual(['CREATED', 'CLAIMED', 'FAILED']);
 
     const cancelled = await claim('again-cancel');
-    await server.gql(admin, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: cancelled.id });
+    await suite.server.gql(suite.admin, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: cancelled.id });
     for (let i = 0; i < 2; i += 1)
-      expect(await server.gql(worker, CONFIRM, { l: cancelled.lease })).toMatchObject({ data: { confirmCancel: { status: 'CANCELLED' } } });
+      expect(await suite.server.gql(suite.worker, CONFIRM, { l: cancelled.lease })).toMatchObject({
+        data: { confirmCancel: { status: 'CANCELLED' } },
+      });
 
     // Ended by the daemon (heartbeat lost), not by this lease: its worker is told the lease is lost.
     const abended = await claim('again-abend');
-    await db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abended.id]);
-    await server.services.daemon.tick();
-    expect((await server.gql(worker, FAIL, { l: abended.lease })).errors?.[0]?.extensions).toMatchObject({ reason: 'LEASE_LOST' });
+    await suite.db.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [abended.id]);
+    await suite.server.services.daemon.tick();
+    expect((await suite.server.gql(suite.worker, FAIL, { l: abended.lease })).errors?.[0]?.extensions).toMatchObject({
+      reason: 'LEASE_LOST',
+    });
 
     // A restarted job's old lease does not answer for the new attempt's end.
-    await server.gql(admin, 'mutation($id: ID!) { restartJob(id: $id) { status } }', { id: failed.id });
-    const again = await server.gql<{ claimJob: { lease: string } }>(
-      worker,
+    await suite.server.gql(suite.admin, 'mutation($id: ID!) { restartJob(id: $id) { status } }', { id: failed.id });
+    const again = await suite.server.gql<{ claimJob: { lease: string } }>(
+      suite.worker,
       'mutation { claimJob(workerId: "w", types: ["again-fail"]) { lease } }',
     );
-    expect(await server.gql(worker, FAIL, { l: again.data!.claimJob.lease })).toMatchObject({ data: { failJob: { status: 'FAILED' } } });
-    expect((await server.gql(worker, FAIL, { l: failed.lease })).errors?.[0]?.extensions).toMatchObject({ reason: 'LEASE_LOST' });
+    expect(await suite.server.gql(suite.worker, FAIL, { l: again.data!.claimJob.lease })).toMatchObject({
+      data: { failJob: { status: 'FAILED' } },
+    });
+    expect((await suite.server.gql(suite.worker, FAIL, { l: failed.lease })).errors?.[0]?.extensions).toMatchObject({
+      reason: 'LEASE_LOST',
+    });
   });
 });
 
@@ -111,8 +109,8 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
   const outageStarted = new Promise<void>((resolve) => (goOn = resolve));
   let heartbeatsDuringOutage = 0;
   const one = new JobwatchWorker({
-    url: server.url,
-    token: worker,
+    url: suite.server.url,
+    token: suite.worker,
     workerId: 'outage',
     types: ['outage'],
     pollIntervalMs: 20,
@@ -156,8 +154,8 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
   await proxy.up();
   const job = await eventually(
     () =>
-      server.gql<{ job: { status: string; message: string; progress: { done: number } } }>(
-        admin,
+      suite.server.gql<{ job: { status: string; message: string; progress: { done: number } } }>(
+        suite.admin,
         'query($id: ID!) { job(id: $id) { status message progress { done } } }',
         { id },
       ),
@@ -166,7 +164,7 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
     'the job to succeed',
   );
   expect(job.data!.job).toEqual({ status: 'SUCCEEDED', message: 'done despite the outage', progress: { done: LINES } });
-  const { rows } = await db.pool.query<{ message: string }>(
+  const { rows } = await suite.db.pool.query<{ message: string }>(
     `SELECT message FROM timeline_events WHERE job_id = $1 AND kind = 'LOG' ORDER BY id`,
     [id],
   );

@@ -1,7 +1,7 @@
 import { atExpiry, closeAtExpiry, DEFAULT_WS_LIMITS } from '../src/realtime/ws-server';
 import { deafWebSocket } from './support/deaf-websocket';
 import { insertJobs } from './support/fixtures';
-import { startTestServer, token } from './support/test-server';
+import { token } from './support/test-server';
 import { rawSocket } from './support/ws-client';
 import { WebSocket } from 'ws';
 import { apiSuite } from './support/api-suite';
@@ -155,7 +155,7 @@ describe('token expiry', () => {
 });
 
 test('shutdown: a client that ignores the close frame gets 1001, then is cut after the grace, not after the close timeout', async () => {
-  const own = await startTestServer(suite.db);
+  const own = await suite.startServer();
   const deaf = await deafWebSocket(own.url);
   let closed = false;
   try {

@@ -8,8 +8,12 @@ import { wsClient } from './ws-client';
 export type SuiteGrant = readonly [user: string, role: string, scope?: string | null];
 
 export interface ApiSuiteOptions {
-  /** The server's environment on top of startTestServer's test defaults. */
-  readonly env?: Record<string, string>;
+  /**
+   * The server's environment on top of startTestServer's test defaults. A function is called in
+   * beforeAll once the database exists, for what is known only then: the address of a receiver or
+   * of a fault proxy in front of the database (`DATABASE_URL: proxy.via(db.url)`) started there.
+   */
+  readonly env?: Record<string, string> | ((db: TestDatabase) => Record<string, string> | Promise<Record<string, string>>);
   /** The daemon's timer (off: tests call `server.services.daemon.tick()`). */
   readonly daemon?: boolean;
   /** Alert delivery (on unless false). */
@@ -36,7 +40,8 @@ export interface ApiSuite {
   readonly worker: string;
   /** Signed tokens of `admin`, `worker` and the `users` option. */
   readonly tokens: Readonly<Record<string, string>>;
-  client(bearer: string, on?: TestServer): Client;
+  /** With `retry`, the client reconnects when its socket is lost (wsClient's retry). */
+  client(bearer: string, on?: TestServer, options?: { retry?: boolean }): Client;
   /** Runs `dispose` in afterAll, before the servers close (workers, receivers a test started). */
   disposeFirst(dispose: () => unknown): void;
   /**
@@ -63,8 +68,8 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
     disposeFirst(dispose: () => unknown) {
       leftovers.push(dispose);
     },
-    client(bearer: string, on?: TestServer): Client {
-      const created = wsClient((on ?? suite.server).url, bearer);
+    client(bearer: string, on?: TestServer, clientOptions: { retry?: boolean } = {}): Client {
+      const created = wsClient((on ?? suite.server).url, bearer, clientOptions);
       clients.push(created);
       return created;
     },
@@ -78,7 +83,8 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
 
   beforeAll(async () => {
     suite.db = await createTestDatabase();
-    suite.server = await suite.startServer(options.env, {
+    const env = typeof options.env === 'function' ? await options.env(suite.db) : options.env;
+    suite.server = await suite.startServer(env, {
       ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     });
