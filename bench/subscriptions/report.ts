@@ -104,12 +104,15 @@ export function report(runs: readonly Run[], options: Options): void {
     ),
   );
   print();
-  print('V8 heap spaces with N subscribed after the window (MB used / MB physical)');
-  for (const run of runs) {
-    const spaces = Object.entries(run.after.probe.spaces)
+  print('V8 heap spaces: fresh, then with N subscribed after the window (MB used / MB physical)');
+  const spaces = (memory: Memory) =>
+    Object.entries(memory.probe.spaces)
       .filter(([, space]) => space.physical >= 0.5)
-      .map(([name, space]) => `${name.replace(/_space$/, '')} ${space.used}/${space.physical}`);
-    print(`  N=${run.n} ${run.target}: ${spaces.join(', ')}`);
+      .map(([name, space]) => `${name.replace(/_space$/, '')} ${space.used}/${space.physical}`)
+      .join(', ');
+  for (const run of runs) {
+    print(`  N=${run.n} ${run.target} fresh: ${spaces(run.before)}`);
+    print(`  N=${run.n} ${run.target} after: ${spaces(run.after)}`);
   }
   const troubles = runs.filter((run) => run.open.failed > 0 || run.held < run.n || run.errors.length > 0 || run.window.undated > 0);
   if (troubles.length > 0) {

@@ -98,7 +98,13 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** The source's events mapped to results, in order; ending or failing the mapped stream ends the source. */
+/**
+ * The source's events mapped to results, in order; ending or failing the mapped stream ends the
+ * source. No async function: each of the thousands of subscribers waits here for hours, and a
+ * suspended async function holds a frame, its registers and its await callbacks, made again for
+ * every event and promoted to the old generation while it waits (bench:subscriptions). Waiting
+ * costs this one promise reaction instead, its callbacks made once per stream.
+ */
 function mapStream<T>(source: AsyncIterable<unknown>, map: (payload: unknown) => T | Promise<T>): AsyncIterableIterator<T> {
   const iterator = source[Symbol.asyncIterator]();
   const close = async () => {
@@ -108,16 +114,24 @@ function mapStream<T>(source: AsyncIterable<unknown>, map: (payload: unknown) =>
       // The source's own failure to close does not hide the reason it was closed.
     }
   };
+  const failed = async (error: unknown): Promise<never> => {
+    await close();
+    throw error;
+  };
+  const mapped = (value: T): IteratorResult<T> => ({ value, done: false });
+  const step = (result: IteratorResult<unknown>): IteratorResult<T> | Promise<IteratorResult<T>> => {
+    if (result.done === true) return { value: undefined, done: true };
+    let value: T | Promise<T>;
+    try {
+      value = map(result.value);
+    } catch (error) {
+      return failed(error);
+    }
+    return isPromise(value) ? value.then(mapped, failed) : mapped(value);
+  };
   return {
-    async next(): Promise<IteratorResult<T>> {
-      const step = await iterator.next();
-      if (step.done === true) return { value: undefined, done: true };
-      try {
-        return { value: await map(step.value), done: false };
-      } catch (error) {
-        await close();
-        throw error;
-      }
+    next(): Promise<IteratorResult<T>> {
+      return iterator.next().then(step);
     },
     async return(): Promise<IteratorResult<T>> {
       await close();
@@ -131,4 +145,8 @@ function mapStream<T>(source: AsyncIterable<unknown>, map: (payload: unknown) =>
       return this;
     },
   };
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
