@@ -48,13 +48,21 @@ export function sharedSubscriptions(): {
     const document = documentKey(args.schema, args.document);
     const base = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document.text}`;
     const ctx = args.contextValue as Context;
+    // The sharing key of the ability it was made for: made again only when the viewer's ability
+    // changes, not for every event (a few hundred characters, copied and hashed each time).
+    let keyAbility: Context['ability'] | undefined;
+    let key = '';
     return mapStream(source, (payload) => {
       if (typeof payload !== 'object' || payload === null) {
         stats.executions += 1;
         return execute({ ...args, rootValue: payload });
       }
       // The ability is the one the stream checked this event with, just before yielding it.
-      const key = `${rulesKey(ctx.ability)}\u0000${document.perViewer ? ctx.principal.id : ''}\u0000${base}`;
+      if (ctx.ability !== keyAbility) {
+        keyAbility = ctx.ability;
+        key = `${rulesKey(ctx.ability)}\u0000${document.perViewer ? ctx.principal.id : ''}\u0000${base}`;
+        key.charCodeAt(0); // one flat string, its hash computed once (see pg-timestamps.ts)
+      }
       let answers = results.get(payload);
       if (answers === undefined) {
         answers = new Map();
