@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { apiSuite } from './support/api-suite';
 import { blockedBackend } from './support/blocked-query';
 import { eventually } from './support/eventually';
-import { grant, insertJobs } from './support/fixtures';
+import { insertJobs } from './support/fixtures';
 import { postGraphQL } from './support/test-server';
 import { subscribe, type Received } from './support/ws-client';
 
@@ -39,21 +39,23 @@ async function touch(id: string, done: number): Promise<void> {
 }
 
 /**
- * Leaves the watcher's ability out of the instance's cache and the joiner's in it (a grant to
- * someone else moves the permissions version, then the joiner reads once), then takes the grants
- * table and changes `jobId`: the hub reads the changed row and waits for the watcher's ability.
- * Answers the connection holding the lock once the hub is seen waiting behind it. The watcher
- * must have seen everything before (its caller waits for a change of its own): a batch still on its way would load its ability
- * after the grant, and the hub would then have nothing to wait for.
+ * Takes the grants table, drops the watcher's ability from the instance's cache and changes
+ * `jobId`: the hub reads the changed row and waits behind the lock for the watcher's ability.
+ * The joiner's ability is cached first (one read of theirs), so that their own subscription does
+ * not wait behind the lock too. The watcher's is dropped only once the lock is held: anything
+ * that loads it from then on waits, the hub's batch included, whatever else runs meanwhile (a
+ * version moved by a grant left a window in which another load could cache it again, and the
+ * hub then had nothing to wait for: seen once in a full CI run). Answers the connection holding
+ * the lock once the hub is seen waiting behind it.
  */
-async function holdTheHubMidBatch(jobId: string, joiner: string): Promise<PoolClient> {
-  await grant(suite.db.pool, `someone-${joiner}`, 'viewer');
+async function holdTheHubMidBatch(jobId: string, watcher: string, joiner: string): Promise<PoolClient> {
   const read = await postGraphQL(suite.server.url, suite.tokens[joiner], '{ jobs(first: 1) { totalCount } }');
   expect(read.errors).toBeUndefined();
   const locker = await suite.db.pool.connect();
   try {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE grants IN ACCESS EXCLUSIVE MODE');
+    suite.server.services.permissions.invalidate(watcher);
     await touch(jobId, 2);
     // The hub's load of the watcher's grants (PermissionStore.load).
     await blockedBackend(suite.db.pool, 'FROM grants g JOIN roles r');
@@ -94,8 +96,8 @@ async function watchedJob(type: string, watcherUser: string) {
 }
 
 /** Subscribes the joiner (`join`) while the hub is held mid-batch, and lets the batch go once it has joined. */
-async function joinMidBatch<T>(jobId: string, joinerUser: string, join: () => Received<T>): Promise<Received<T>> {
-  const locker = await holdTheHubMidBatch(jobId, joinerUser);
+async function joinMidBatch<T>(jobId: string, watcherUser: string, joinerUser: string, join: () => Received<T>): Promise<Received<T>> {
+  const locker = await holdTheHubMidBatch(jobId, watcherUser, joinerUser);
   const before = suite.server.services.hub.subscriberCount;
   const joiner = join();
   try {
@@ -113,7 +115,9 @@ async function joinMidBatch<T>(jobId: string, joinerUser: string, join: () => Re
 
 test('a jobUpdated subscriber that joins while a batch is decided keeps its snapshot', async () => {
   const { id, filter, watcher } = await watchedJob('join-race-list', 'watcher-list');
-  const joiner = await joinMidBatch(id, 'joiner-list', () => subscribe<Update>(suite.client(suite.tokens['joiner-list']!), filter));
+  const joiner = await joinMidBatch(id, 'watcher-list', 'joiner-list', () =>
+    subscribe<Update>(suite.client(suite.tokens['joiner-list']!), filter),
+  );
   await watcher.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 2));
   await touch(id, 3);
   await joiner.until((messages) => messages.some((message) => message.jobUpdated.progress.done === 3));
@@ -126,7 +130,7 @@ test('a jobUpdated subscriber that joins while a batch is decided keeps its snap
 
 test('a jobProgress subscriber that joins while a batch is decided is not ended', async () => {
   const { id, watcher } = await watchedJob('join-race-one', 'watcher-one');
-  const joiner = await joinMidBatch(id, 'joiner-one', () =>
+  const joiner = await joinMidBatch(id, 'watcher-one', 'joiner-one', () =>
     subscribe<Progress>(
       suite.client(suite.tokens['joiner-one']!),
       'subscription($id: ID!) { jobProgress(id: $id) { id progress { done } } }',
