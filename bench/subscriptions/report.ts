@@ -94,9 +94,11 @@ export function report(runs: readonly Run[], options: Options): void {
     ),
   );
   print();
-  print('Server memory (no message in flight, after a full GC; RSS = median of 7 samples over 2 s). MB: RSS / heap used / heap total');
+  print(
+    'Server memory (no message in flight, after a full GC; RSS = median of 7 samples over 2 s). MB: RSS / heap used / heap total / external (memory outside the heap that V8 knows of: buffers)',
+  );
   print();
-  const triple = (m: Memory) => `${mb(m.rss)} / ${mb(m.probe.heapUsed)} / ${mb(m.probe.heapTotal)}`;
+  const triple = (m: Memory) => `${mb(m.rss)} / ${mb(m.probe.heapUsed)} / ${mb(m.probe.heapTotal)} / ${mb(m.probe.external)}`;
   print(
     formatTable(
       ['N', 'server', 'fresh, warmed, no subscriber', 'N subscribed, idle', 'N subscribed, after the window'],
