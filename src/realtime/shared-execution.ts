@@ -46,10 +46,10 @@ export function sharedSubscriptions(): {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
     const document = documentKey(args.schema, args.document);
-    const base = `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document.text}`;
     const ctx = args.contextValue as Context;
     // The sharing key of the ability it was made for: made again only when the viewer's ability
-    // changes, not for every event (a few hundred characters, copied and hashed each time).
+    // changes, not for every event (a few hundred characters, copied and hashed each time), and
+    // held once for all the subscriptions that share it, not once by each.
     let keyAbility: Context['ability'] | undefined;
     let key = '';
     return mapStream(source, (payload) => {
@@ -60,8 +60,9 @@ export function sharedSubscriptions(): {
       // The ability is the one the stream checked this event with, just before yielding it.
       if (ctx.ability !== keyAbility) {
         keyAbility = ctx.ability;
-        key = `${rulesKey(ctx.ability)}\u0000${document.perViewer ? ctx.principal.id : ''}\u0000${base}`;
-        key.charCodeAt(0); // one flat string, its hash computed once (see pg-timestamps.ts)
+        key = interned(
+          `${rulesKey(ctx.ability)}\u0000${document.perViewer ? ctx.principal.id : ''}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document.text}`,
+        );
       }
       let answers = results.get(payload);
       if (answers === undefined) {
@@ -80,6 +81,23 @@ export function sharedSubscriptions(): {
     });
   };
   return { subscribe, stats };
+}
+
+/** Distinct sharing keys at most: past that the table starts again (keys held stay valid, only unshared). */
+const MAX_INTERNED = 10_000;
+const internTable = new Map<string, string>();
+
+/**
+ * One string for equal keys: thousands of subscriptions on a few jobs share a few keys. Also
+ * flattens it (the key is built from five pieces; the first lookup would copy them into one
+ * string anyway), so its hash is computed once.
+ */
+function interned(key: string): string {
+  const known = internTable.get(key);
+  if (known !== undefined) return known;
+  if (internTable.size >= MAX_INTERNED) internTable.clear();
+  internTable.set(key, key);
+  return key;
 }
 
 /** A document's text, and whether it asks a field marked viewer-specific (src/graphql/viewer-specific.ts). */
