@@ -5,11 +5,13 @@ import { findVisibleJob } from '../src/jobs/sql/find-job';
 import { JobFeed } from '../src/realtime/job-feed';
 import { apiSuite } from './support/api-suite';
 import { insertJobs } from './support/fixtures';
+import { subscribe } from './support/ws-client';
 
 /**
- * A jobProgress subscriber holds nothing of its snapshot's row once it is sent. Thousands are
- * held at once on jobs that may not change for hours; the row (its strings and six dates) was
- * most of what each of them held idle (bench:subscriptions, heap snapshots).
+ * What a subscriber does not hold once it is set up. Thousands are held at once, for hours, on
+ * jobs that may not change: a jobProgress subscriber kept its snapshot's row (its strings and
+ * six dates), and every connection its upgrade request and its token (bench:subscriptions,
+ * heap snapshots).
  */
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -48,6 +50,30 @@ async function sendSnapshot(feed: JobFeed, ctx: Context, id: string): Promise<We
   expect(first.done).toBe(false);
   expect(first.value?.row).toBe(row);
   return new WeakRef(row!);
+}
+
+test('a WebSocket connection lets its upgrade request go once it is accepted', async () => {
+  const [job] = await insertJobs(suite.db.pool, [{ status: 'RUNNING' }]);
+  const upgrade = await upgradeOfOneSubscriber(job!.id);
+  await eventuallyCollected(upgrade.request);
+  upgrade.stop();
+});
+
+/** Subscribes one client, waits for its first message, and answers a weak reference to the request its socket was upgraded from. */
+async function upgradeOfOneSubscriber(jobId: string): Promise<{ request: WeakRef<object>; stop: () => void }> {
+  let request: WeakRef<object> | undefined;
+  const seen = (req: object) => {
+    request = new WeakRef(req);
+  };
+  suite.server.httpServer.once('upgrade', seen);
+  const subscriber = subscribe<{ jobProgress: { id: string } }>(
+    suite.client(suite.admin),
+    'subscription($id: ID!) { jobProgress(id: $id) { id } }',
+    { id: jobId },
+  );
+  await subscriber.until((messages) => messages.length >= 1);
+  expect(request).toBeDefined();
+  return { request: request!, stop: () => subscriber.stop() };
 }
 
 /** Collects until `ref` is cleared; a few rounds, as V8 may need more than one collection to free an object. */
