@@ -2,7 +2,6 @@ import type { PoolClient } from 'pg';
 import { apiSuite } from './support/api-suite';
 import { insertJobs } from './support/fixtures';
 import { killServerProcesses, startServerProcess, type ServerProcess } from './support/server-process';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import type { TestDatabase } from './support/test-database';
 import { postGraphQL, type GraphQLResponse, type TestServer } from './support/test-server';
 import { rawSocket, subscribe } from './support/ws-client';
@@ -11,22 +10,17 @@ import { rawSocket, subscribe } from './support/ws-client';
  * Faults: Postgres goes away while requests and subscriptions are live (a proxy in front of it
  * is cut, then restored), and SIGTERM arrives during traffic. Nothing may be lost or half-done.
  */
-let proxy: FaultProxy;
 /**
  * The in-process server reaches Postgres through the proxy; the outage tests cut it, and close
  * the server when they are done. The SIGTERM tests start servers in processes of their own
  * (startServerProcess): a signal to a child is what they test, which no in-process server is.
  */
 const suite = apiSuite({
-  env: async (db) => {
-    proxy = await startFaultProxy(db.url);
-    // Flushes by hand: the test decides whether a flush meets the outage (the timer, even at its
-    // longest, would still flush once a minute).
-    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '60000' };
-  },
+  faultProxy: true,
+  // Flushes by hand: the test decides whether a flush meets the outage (the timer, even at its
+  // longest, would still flush once a minute).
+  env: { PROGRESS_FLUSH_MS: '60000' },
 });
-// After the suite's afterAll: the server is closed by then.
-afterAll(() => proxy?.close());
 
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -55,7 +49,7 @@ describe('Postgres goes away and comes back', () => {
     worker = suite.worker;
   });
   afterAll(async () => {
-    await proxy?.up().catch(() => undefined);
+    await suite.proxy.up().catch(() => undefined);
     // The SIGTERM tests below run with no in-process server on the database.
     await suite.server?.close();
   });
@@ -85,7 +79,7 @@ describe('Postgres goes away and comes back', () => {
     );
     expect(accepted.data?.reportProgress).toBe(1);
 
-    await proxy.down();
+    await suite.proxy.down();
     await expect(server.services.progress.flush()).rejects.toThrow();
 
     // A clear, retryable answer, fast; readiness fails, liveness does not.
@@ -122,7 +116,7 @@ describe('Postgres goes away and comes back', () => {
     // Meanwhile another instance (here: straight SQL) finishes the watched job.
     await suite.db.pool.query(`UPDATE jobs SET status = 'SUCCEEDED', updated_at = now() WHERE id = $1`, [other!.id]);
 
-    await proxy.up();
+    await suite.proxy.up();
 
     const back = await eventually(
       () => server.gql<{ jobs: { nodes: Array<{ id: string }> } }>(admin, '{ jobs { nodes { id } } }'),
@@ -161,10 +155,10 @@ describe('Postgres goes away and comes back', () => {
 
   test('a transition during the outage either happened whole or not at all: every job matches its timeline', async () => {
     const [job] = await insertJobs(suite.db.pool, [{ type: 'outage-actions', status: 'PENDING' }]);
-    await proxy.down();
+    await suite.proxy.down();
     const refused = await server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`);
     expect(refused.errors?.[0]?.extensions?.['reason']).toBe('DATABASE_UNAVAILABLE');
-    await proxy.up();
+    await suite.proxy.up();
     const done = await eventually(
       () => server.gql<{ cancelJob: { status: string } }>(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`),
       (response) => response.errors === undefined,
@@ -188,7 +182,7 @@ describe('Postgres goes away and comes back', () => {
     try {
       const pending = server.gql(admin, `mutation { cancelJob(id: "${job!.id}") { status } }`).then((response) => (answer = response));
       await waitingOnLock(suite.db, 'cancel_requested_by');
-      await proxy.down();
+      await suite.proxy.down();
       await pending;
     } finally {
       await holder.release();
@@ -200,7 +194,7 @@ describe('Postgres goes away and comes back', () => {
     });
     expect(answer?.errors?.[0]?.message).toMatch(/whole or not at all/);
     expect(answer?.errors?.[0]?.message).not.toMatch(/nothing was changed/);
-    await proxy.up();
+    await suite.proxy.up();
     // The orphaned statement finishes (or not) on its own once the lock is gone: wait until no
     // backend runs it any more (committed or rolled back), not merely until it stopped waiting.
     await eventually(

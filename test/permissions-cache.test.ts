@@ -2,7 +2,6 @@ import type { Pool } from 'pg';
 import { apiSuite } from './support/api-suite';
 import { eventually } from './support/eventually';
 import { createRole, grant, insertJobs } from './support/fixtures';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { token } from './support/test-server';
 
 /**
@@ -12,23 +11,17 @@ import { token } from './support/test-server';
  * change of grants or roles counts from the next request whether or not its NOTIFY arrives, and
  * while the LISTEN connection is down the instance reads the version on every request.
  */
-let proxy: FaultProxy;
 const ids: Record<'acme' | 'globex', string> = { acme: '', globex: '' };
 
 const VERSION_READ = 'SELECT version FROM permissions_version WHERE id';
 
 const suite = apiSuite({
-  env: async (db) => {
-    proxy = await startFaultProxy(db.url);
-    return { DATABASE_URL: proxy.via(db.url) };
-  },
+  faultProxy: true,
   // No alert delivery polling: every statement through the pool is then a request's.
   alerts: false,
   // Every user here is granted by the test that uses them.
   grants: [],
 });
-// After the suite's afterAll: the server is closed by then.
-afterAll(() => proxy?.close());
 
 beforeAll(async () => {
   const [acme, globex] = await insertJobs(suite.db.pool, [
@@ -170,7 +163,7 @@ test('while the LISTEN connection is down every request reads the version, and a
   await grant(suite.db.pool, 'through-outage', 'viewer', 'acme');
   expect(await visible('through-outage')).toEqual([ids.acme]);
   const listener = suite.server.services.listener;
-  await proxy.refuseNew();
+  await suite.proxy.refuseNew();
   try {
     await suite.db.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobwatch-listener'`,
@@ -189,7 +182,7 @@ test('while the LISTEN connection is down every request reads the version, and a
     });
     expect(statements.filter((text) => text === VERSION_READ)).toHaveLength(2);
   } finally {
-    await proxy.up();
+    await suite.proxy.up();
   }
   await eventually(
     () => listener.connected,
@@ -211,7 +204,7 @@ test('a hot read that cannot reach the database (LISTEN still up) is refused as 
   await grantHeard('away', 'viewer', 'acme');
   expect(await visible('away')).toEqual([ids.acme]);
   expect(suite.server.services.listener.connected).toBe(true);
-  await proxy.refuseNew();
+  await suite.proxy.refuseNew();
   try {
     // The pool's connections go; the LISTEN connection stays: the cached ability is still trusted.
     await suite.db.pool.query(
@@ -224,7 +217,7 @@ test('a hot read that cannot reach the database (LISTEN still up) is refused as 
     });
     expect(answer.errors?.[0]?.extensions?.['outcome']).toBeUndefined();
   } finally {
-    await proxy.up();
+    await suite.proxy.up();
   }
   await eventually(
     () => visible('away').catch(() => []),

@@ -1,6 +1,5 @@
 import { apiSuite, claimedJob } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import type { TestServer } from './support/test-server';
 import { subscribe, type Received } from './support/ws-client';
 
@@ -10,16 +9,8 @@ import { subscribe, type Received } from './support/ws-client';
  * again until the test lets it, so everything written through instance B meanwhile can only
  * reach A's subscribers by the resync after the reconnect, never live.
  */
-let proxy: FaultProxy;
 /** Instance A, the suite's server, reaches Postgres through the proxy. */
-const suite = apiSuite({
-  env: async (db) => {
-    proxy = await startFaultProxy(db.url);
-    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '20' };
-  },
-});
-// After the suite's afterAll: the servers are closed by then.
-afterAll(() => proxy?.close());
+const suite = apiSuite({ faultProxy: true, env: { PROGRESS_FLUSH_MS: '20' } });
 let a: TestServer;
 /** Instance B, straight to Postgres. */
 let b: TestServer;
@@ -41,11 +32,11 @@ const claimed = (type: string) => claimedJob(suite, type, { on: b });
 
 /** Terminates A's LISTEN backend while A may not connect again; resolves once A knows it lost it. */
 async function cutListenerOfA(): Promise<void> {
-  await proxy.refuseNew();
+  await suite.proxy.refuseNew();
   const { rowCount } = await suite.db.pool.query(
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE application_name = 'jobwatch-listener' AND datname = current_database() AND client_port = ANY($1::int[])`,
-    [proxy.upstreamPorts()],
+    [suite.proxy.upstreamPorts()],
   );
   expect(rowCount).toBe(1);
   await eventually(
@@ -59,7 +50,7 @@ async function cutListenerOfA(): Promise<void> {
 /** `timeoutMs`: a resync's work grows with what changed meanwhile (tens of thousands of rows take a while on a busy machine). */
 async function letAListenAgain(timeoutMs = 15_000): Promise<void> {
   const resyncs = a.services.hub.stats.resyncs;
-  await proxy.up();
+  await suite.proxy.up();
   await eventually(
     () => a.services.hub.stats.resyncs,
     (count) => count > resyncs,

@@ -1,28 +1,18 @@
 import { JobwatchWorker, type ClaimedJob, type JobContext } from '../src/sdk';
 import { apiSuite } from './support/api-suite';
 import { eventually } from './support/eventually';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 
 /**
  * Ending an attempt survives faults: the server answers a worker's repeated completeJob,
  * failJob or confirmCancel (its answer was lost) as the first time, and the SDK keeps trying
  * (heartbeats going on) through a real database outage until the job has ended.
  */
-let proxy: FaultProxy;
-const suite = apiSuite({
-  env: async (db) => {
-    proxy = await startFaultProxy(db.url);
-    return { DATABASE_URL: proxy.via(db.url), PROGRESS_FLUSH_MS: '50' };
-  },
-  alerts: false,
-});
+const suite = apiSuite({ faultProxy: true, env: { PROGRESS_FLUSH_MS: '50' }, alerts: false });
 const workers: JobwatchWorker[] = [];
 suite.disposeFirst(async () => {
   await Promise.all(workers.map((one) => one.stop({ abort: true })));
-  await proxy?.up();
+  await suite.proxy.up();
 });
-// After the suite's afterAll: the server is closed by then.
-afterAll(() => proxy?.close());
 
 async function createJob(type: string): Promise<string> {
   const response = await suite.server.gql<{ createJob: { id: string } }>(
@@ -139,7 +129,7 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
   await handlerDone;
   // Every connection to Postgres is reset, and new ones refused, as the job ends. Heartbeats
   // count from then on (one sent just before could still have been written).
-  await proxy.reset();
+  await suite.proxy.reset();
   outage = true;
   goOn();
   await eventually(
@@ -151,7 +141,7 @@ test('a database outage as the job ends: the SDK keeps its progress and keeps tr
     'the SDK to fail a few times and heartbeat meanwhile',
   );
   outage = false;
-  await proxy.up();
+  await suite.proxy.up();
   const job = await eventually(
     () =>
       suite.server.gql<{ job: { status: string; message: string; progress: { done: number } } }>(

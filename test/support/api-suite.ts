@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { createRole, grant, insertJobs, type JobSeed } from './fixtures';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { gqlOk, startTestServer, token, type TestServer } from './test-server';
@@ -14,6 +15,11 @@ export interface ApiSuiteOptions {
    * of a fault proxy in front of the database (`DATABASE_URL: proxy.via(db.url)`) started there.
    */
   readonly env?: Record<string, string> | ((db: TestDatabase) => Record<string, string> | Promise<Record<string, string>>);
+  /**
+   * The suite's server reaches its database through a fault proxy (`suite.proxy`), which the
+   * file's tests cut and restore; closed after the servers.
+   */
+  readonly faultProxy?: boolean;
   /** The daemon's timer (off: tests call `server.services.daemon.tick()`). */
   readonly daemon?: boolean;
   /** Alert delivery (on unless false). */
@@ -34,6 +40,8 @@ export interface ApiSuiteOptions {
 export interface ApiSuite {
   readonly db: TestDatabase;
   readonly server: TestServer;
+  /** With the `faultProxy` option: the proxy between the suite's server and its database. */
+  readonly proxy: FaultProxy;
   /** The token of `admin`. */
   readonly admin: string;
   /** The token of `worker`. */
@@ -64,6 +72,7 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
   const clients: Client[] = [];
   const servers: TestServer[] = [];
   const leftovers: Array<() => unknown> = [];
+  let proxy: FaultProxy | undefined;
   const suite = {
     disposeFirst(dispose: () => unknown) {
       leftovers.push(dispose);
@@ -84,9 +93,11 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
   beforeAll(async () => {
     suite.db = await createTestDatabase();
     const env = typeof options.env === 'function' ? await options.env(suite.db) : options.env;
+    if (options.faultProxy === true) proxy = suite.proxy = await startFaultProxy(suite.db.url);
     suite.server = await suite.startServer(env, {
       ...(options.daemon === undefined ? {} : { daemon: options.daemon }),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+      ...(options.faultProxy === true ? { databaseUrl: suite.proxy.via(suite.db.url) } : {}),
     });
     for (const [name, rules] of Object.entries(options.roles ?? {})) await createRole(suite.db.pool, name, rules);
     for (const [user, role, scope] of options.grants ?? DEFAULT_GRANTS) await grant(suite.db.pool, user, role, scope ?? null);
@@ -101,6 +112,7 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
     await Promise.all(clients.map(async (client) => client.dispose()));
     // close() of a server already closed by its test is a no-op.
     await Promise.all(servers.map(async (server) => server.close()));
+    await proxy?.close();
     await suite.db?.drop();
   });
   return suite;
