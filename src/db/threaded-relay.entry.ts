@@ -39,7 +39,7 @@ const listener = new PgListener({
   log: { info: listenerLog('info'), warn: listenerLog('warn'), error: listenerLog('error') },
 });
 void listener.start();
-const log: RelayLog = { warn: (fields, msg) => send({ kind: 'log', level: 'warn', msg, ...errorOf(fields) }) };
+const log: RelayLog = { warn: listenerLog('warn') };
 const relay = new ChangeRelay(sqlOf(pool), listener, log, data.options);
 relay.start();
 

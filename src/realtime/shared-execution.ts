@@ -42,6 +42,7 @@ export function sharedSubscriptions(): {
   // Per event object (the hub hands one object to every subscriber of a batch): each sharing key's result.
   const results = new WeakMap<object, Results>();
   const stats: SharedExecutionStats = { executions: 0, shared: 0 };
+  const interned = interning();
   const subscribe = async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
     if (!isAsyncIterable(source)) return source;
@@ -83,21 +84,23 @@ export function sharedSubscriptions(): {
   return { subscribe, stats };
 }
 
-/** Distinct sharing keys at most: past that the table starts again (keys held stay valid, only unshared). */
+/** Distinct sharing keys a server keeps at most: past that its table starts again (keys held stay valid, only unshared). */
 const MAX_INTERNED = 10_000;
-const internTable = new Map<string, string>();
 
 /**
  * One string for equal keys: thousands of subscriptions on a few jobs share a few keys. Also
  * flattens it (the key is built from five pieces; the first lookup would copy them into one
  * string anyway), so its hash is computed once.
  */
-function interned(key: string): string {
-  const known = internTable.get(key);
-  if (known !== undefined) return known;
-  if (internTable.size >= MAX_INTERNED) internTable.clear();
-  internTable.set(key, key);
-  return key;
+function interning(): (key: string) => string {
+  const table = new Map<string, string>();
+  return (key) => {
+    const known = table.get(key);
+    if (known !== undefined) return known;
+    if (table.size >= MAX_INTERNED) table.clear();
+    table.set(key, key);
+    return key;
+  };
 }
 
 /** A document's text, and whether it asks a field marked viewer-specific (src/graphql/viewer-specific.ts). */
