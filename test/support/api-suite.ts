@@ -1,8 +1,8 @@
 import type { Client } from 'graphql-ws';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { createRole, grant, insertJobs, type JobSeed } from './fixtures';
-import { createTestDatabase, type TestDatabase } from './test-database';
-import { gqlOk, startTestServer, token, type TestServer } from './test-server';
+import { beginTestDatabase, type TestDatabase } from './test-database';
+import { gqlOk, loadServerModules, startTestServer, token, type TestServer } from './test-server';
 import { wsClient } from './ws-client';
 
 /** A grant given before the file's tests run: user, role, and a scope (none: everywhere). */
@@ -91,7 +91,9 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
   } as { -readonly [K in keyof ApiSuite]: ApiSuite[K] };
 
   beforeAll(async () => {
-    suite.db = await createTestDatabase();
+    const cloning = await beginTestDatabase();
+    loadServerModules(); // while Postgres clones the database
+    suite.db = await cloning.ready;
     const env = typeof options.env === 'function' ? await options.env(suite.db) : options.env;
     if (options.faultProxy === true) proxy = suite.proxy = await startFaultProxy(suite.db.url);
     suite.server = await suite.startServer(env, {

@@ -28,8 +28,23 @@ async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 /** A database of this test file's own, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  return (await beginTestDatabase()).ready;
+}
+
+/**
+ * Starts cloning the test file's database and returns once Postgres has the statement: the caller
+ * may block the event loop meanwhile (loading modules), and then awaits `ready`.
+ */
+export async function beginTestDatabase(): Promise<{ readonly ready: Promise<TestDatabase> }> {
   const name = `jw_t_${env('JOBWATCH_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${env('JOBWATCH_TEST_TEMPLATE')}`));
+  const client = new Client({ connectionString: env('JOBWATCH_TEST_ADMIN_URL') });
+  await client.connect();
+  // pg writes the query to the socket at once (the client is idle): Postgres works from here on.
+  const created = client.query(`CREATE DATABASE ${name} TEMPLATE ${env('JOBWATCH_TEST_TEMPLATE')}`).finally(() => client.end());
+  return { ready: created.then(() => openTestDatabase(name)) };
+}
+
+function openTestDatabase(name: string): TestDatabase {
   const url = withDatabase(env('JOBWATCH_TEST_ADMIN_URL'), name);
   const pool = new Pool({ connectionString: url, max: 4 });
   // An idle connection can be terminated (tests that kill backends, DROP ... WITH (FORCE));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../src/config';
-import { startServer, type RunningServer } from '../../src/app/start-server';
+import type * as StartServerModule from '../../src/app/start-server';
+import type { RunningServer } from '../../src/app/start-server';
 import type { TestDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'df0dd10cf2f6b5e0b07b3afecd96db5ebb1588905d82d8b30629fa62be1f547a';
@@ -56,6 +57,18 @@ export async function postGraphQL<T>(
   return { status: response.status, ...body };
 }
 
+let serverModule: typeof StartServerModule | undefined;
+
+/**
+ * The server's modules (some 1,800 of them: Apollo, TypeORM, type-graphql, the app), loaded on
+ * first use rather than when this file is imported. apiSuite loads them while Postgres clones the
+ * file's database: the two took about 0.5 s each, one after the other, in every test file.
+ */
+export function loadServerModules(): typeof StartServerModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when asked for, see above
+  return (serverModule ??= require('../../src/app/start-server') as typeof StartServerModule);
+}
+
 /** A real server on a free port over the test file's own database. */
 export async function startTestServer(
   db: TestDatabase,
@@ -85,7 +98,7 @@ export async function startTestServer(
       ...env,
     });
     // The daemon's timer is off unless asked for: tests backdate rows and call daemon.tick().
-    return startServer(config, {
+    return loadServerModules().startServer(config, {
       host: '127.0.0.1',
       poolSize: 5,
       daemon: options.daemon ?? false,
