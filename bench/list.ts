@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { OpenDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
 import { findFreePort } from '../src/util/free-port';
@@ -25,8 +24,8 @@ import { InspectorProfiler } from './list/inspector-profile';
 import { runLoad } from './support/load';
 import { apiEnv, inheritedEnv, signToken, startServer } from './support/api-process';
 import { onInterrupt } from './support/interrupt';
-import { integerOption } from './support/options';
-import { loadAverage, print } from './support/output';
+import { benchOptions, integerOption, UsageError } from './support/options';
+import { failure, loadAverage, print } from './support/output';
 import { type Child, stopAll } from './support/processes';
 import { RunMeter, withApplicationName } from './list/run-meter';
 import { buildScenarios, prepareInputs } from './list/scenario-sets';
@@ -39,16 +38,14 @@ const FLOOR_APP = 'jw-bench-floor';
 const PROFILE_DIR = path.resolve('.data/bench-profiles');
 
 function parseOptions() {
-  const { values } = parseArgs({
-    options: {
-      jobs: { type: 'string', default: '1000000' },
-      duration: { type: 'string', default: '10' },
-      connections: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '2' },
-      repetitions: { type: 'string', default: '2' },
-      only: { type: 'string' },
-      'cpu-prof': { type: 'boolean', default: false },
-    },
+  const values = benchOptions({
+    jobs: { type: 'string', default: '1000000' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    repetitions: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
   });
   return {
     jobs: integerOption('jobs', values.jobs, 1_000),
@@ -175,7 +172,7 @@ async function main(): Promise<void> {
     await grantBenchUsers(database, BENCH_GRANTS);
     const inputs = await prepareInputs(database.pool, print);
     const scenarios = buildScenarios(inputs).filter((scenario) => options.only?.has(scenario.id) ?? true);
-    if (scenarios.length === 0) throw new Error(`--only ${[...(options.only ?? [])].join(',')} names no scenario`);
+    if (scenarios.length === 0) throw new UsageError(`--only ${[...(options.only ?? [])].join(',')} names no scenario`);
 
     // The seed and the setup above wrote changes that nobody was listening to: a new API would relay them
     // (a million ids after a fresh seed) during the measured runs.
@@ -237,6 +234,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:list failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  void stopAll().finally(() => process.exit(1));
+  process.stderr.write(failure('bench:list', error));
+  void stopAll().finally(() => process.exit(error instanceof UsageError ? 2 : 1));
 });

@@ -11,14 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { graphqlMetricsPlugin } from '../src/metrics/graphql-metrics';
 import { recordFanOut } from '../src/metrics/hooks';
 import { apiEnv, signToken, startServer } from './support/api-process';
 import { openBenchDatabase } from './support/bench-db';
 import { runLoad } from './support/load';
-import { integerOption } from './support/options';
+import { benchOptions, integerOption } from './support/options';
 import { print, runBench } from './support/output';
 import { stopAll } from './support/processes';
 import { cpuSeconds, median } from './support/proc-stats';
@@ -98,12 +97,10 @@ async function apiCpuPerRequest(main: string, seconds: number): Promise<{ reques
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      iterations: { type: 'string', default: '200000' },
-      duration: { type: 'string', default: '10' },
-      baseline: { type: 'string' },
-    },
+  const values = benchOptions({
+    iterations: { type: 'string', default: '200000' },
+    duration: { type: 'string', default: '10' },
+    baseline: { type: 'string' },
   });
   const iterations = integerOption('iterations', values.iterations, 100);
   const duration = integerOption('duration', values.duration, 1);

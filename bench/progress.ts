@@ -12,13 +12,12 @@
  * never assertions; the targets are printed beside them.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { apiEnv, signToken, startServer, UNTHROTTLED_WORKERS_ENV } from './support/api-process';
 import { grantBenchUsers, insertPendingJobs, openBenchDatabase } from './support/bench-db';
 import { claimJobs, postGraphql } from './support/graphql-client';
-import { integerOption } from './support/options';
+import { benchOptions, integerOption } from './support/options';
 import { check, print, runBench } from './support/output';
 import { stopAll } from './support/processes';
 
@@ -26,13 +25,11 @@ const SECRET = randomBytes(32).toString('hex');
 const TARGETS = { reportsPerSecond: 20_000, reportsPerCommit: 20, hotRatio: 0.95 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      jobs: { type: 'string', default: '2000' },
-      duration: { type: 'string', default: '20' },
-      connections: { type: 'string', default: '8' },
-      sequenced: { type: 'boolean', default: false },
-    },
+  const values = benchOptions({
+    jobs: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '8' },
+    sequenced: { type: 'boolean', default: false },
   });
   const jobCount = integerOption('jobs', values.jobs, 1);
   const seconds = integerOption('duration', values.duration, 1);

@@ -11,13 +11,12 @@
  * Target (issue 11): the list's p99 within 2x of the quiet figure.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { apiEnv, signToken, startServer } from './support/api-process';
 import { grantBenchUsers, insertPendingJobs, openBenchDatabase } from './support/bench-db';
 import { claimJobs, postGraphql } from './support/graphql-client';
 import { runLoad, type LoadResult } from './support/load';
-import { integerOption } from './support/options';
+import { benchOptions, integerOption } from './support/options';
 import { check, loadAverage, print, runBench } from './support/output';
 import { stopAll } from './support/processes';
 import { formatTable } from './support/table';
@@ -36,12 +35,10 @@ async function closedSoFar(base: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      stalled: { type: 'string', default: '200' },
-      duration: { type: 'string', default: '30' },
-      connections: { type: 'string', default: '4' },
-    },
+  const values = benchOptions({
+    stalled: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '4' },
   });
   const stalled = integerOption('stalled', values.stalled, 1);
   const seconds = integerOption('duration', values.duration, 1);

@@ -18,8 +18,7 @@
  * Postgres commits. DATABASE_URL must name a server where databases can be created. Figures,
  * never assertions: targets are printed beside them.
  */
-import { parseArgs } from 'node:util';
-import { integerListOption, integerOption } from './support/options';
+import { benchOptions, integerListOption, integerOption, UsageError } from './support/options';
 import { loadAverage, print, runBench } from './support/output';
 import { INSTANCES, measure, type Window } from './transitions/measure';
 import { report } from './transitions/report';
@@ -34,14 +33,12 @@ interface Options {
 }
 
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      concurrency: { type: 'string', default: '2,4,8,16' },
-      duration: { type: 'string', default: '8' },
-      jobs: { type: 'string', default: '100000' },
-      variants: { type: 'string', default: VARIANTS.join(',') },
-      repetitions: { type: 'string', default: '1' },
-    },
+  const values = benchOptions({
+    concurrency: { type: 'string', default: '2,4,8,16' },
+    duration: { type: 'string', default: '8' },
+    jobs: { type: 'string', default: '100000' },
+    variants: { type: 'string', default: VARIANTS.join(',') },
+    repetitions: { type: 'string', default: '1' },
   });
   return {
     concurrency: integerListOption('concurrency', values.concurrency, 1),
@@ -49,7 +46,7 @@ function parseOptions(): Options {
     jobs: integerOption('jobs', values.jobs, 1),
     variants: (values.variants ?? '').split(',').map((name) => {
       const variant = VARIANTS.find((v) => v === name.trim());
-      if (variant === undefined) throw new Error(`--variants takes ${VARIANTS.join(', ')}; got "${name}"`);
+      if (variant === undefined) throw new UsageError(`--variants takes ${VARIANTS.join(', ')}; got "${name}"`);
       return variant;
     }),
     repetitions: integerOption('repetitions', values.repetitions, 1),

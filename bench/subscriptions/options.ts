@@ -1,7 +1,6 @@
 /** bench:subscriptions' options (see bench/subscriptions.ts for what they measure). */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { integerListOption, integerOption } from '../support/options';
+import { benchOptions, integerListOption, integerOption, UsageError } from '../support/options';
 
 export interface Options {
   readonly sizes: readonly number[];
@@ -23,21 +22,19 @@ export interface Options {
 }
 
 export function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '1000,2000,5000' },
-      jobs: { type: 'string', default: '100' },
-      duration: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '5' },
-      interval: { type: 'string', default: '200' },
-      batch: { type: 'string', default: '200' },
-      'client-procs': { type: 'string', default: '2' },
-      profile: { type: 'boolean', default: false },
-      'heap-snapshots': { type: 'boolean', default: false },
-      servers: { type: 'string', default: 'api,floor' },
-      settle: { type: 'string', default: '2' },
-      'api-main': { type: 'string', default: path.resolve(__dirname, '../../src/main.js') },
-    },
+  const values = benchOptions({
+    sizes: { type: 'string', default: '1000,2000,5000' },
+    jobs: { type: 'string', default: '100' },
+    duration: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    interval: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '200' },
+    'client-procs': { type: 'string', default: '2' },
+    profile: { type: 'boolean', default: false },
+    'heap-snapshots': { type: 'boolean', default: false },
+    servers: { type: 'string', default: 'api,floor' },
+    settle: { type: 'string', default: '2' },
+    'api-main': { type: 'string', default: path.resolve(__dirname, '../../src/main.js') },
   });
   return {
     sizes: integerListOption('sizes', values.sizes, 1),
@@ -51,7 +48,7 @@ export function parseOptions(): Options {
     heapSnapshots: values['heap-snapshots'] === true,
     servers: (values.servers ?? '').split(',').map((name) => {
       const server = name.trim().toLowerCase();
-      if (server !== 'api' && server !== 'floor') throw new Error(`--servers takes api and/or floor, got "${name}"`);
+      if (server !== 'api' && server !== 'floor') throw new UsageError(`--servers takes api and/or floor, got "${name}"`);
       return server === 'api' ? ('API' as const) : ('floor' as const);
     }),
     settle: integerOption('settle', values.settle, 0),

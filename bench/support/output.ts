@@ -1,5 +1,6 @@
 /** How every bench prints: lines on stdout, PASS/MISS beside a target, the load average, a failure. */
 import { loadavg } from 'node:os';
+import { UsageError } from './options';
 
 export const print = (line = ''): void => {
   process.stdout.write(`${line}\n`);
@@ -18,8 +19,14 @@ export const loadAverage = (): string =>
 export function runBench(name: string, main: () => Promise<void>, after?: () => Promise<void>): void {
   main()
     .catch((error: unknown) => {
-      process.stderr.write(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
+      process.stderr.write(failure(name, error));
+      process.exitCode = error instanceof UsageError ? 2 : 1;
     })
     .finally(() => void after?.());
+}
+
+/** What a bench prints when it fails: the stack of an error, one line and the usage for a mistake on the command line. */
+export function failure(name: string, error: unknown): string {
+  if (error instanceof UsageError) return `${name}: ${error.message}\n`;
+  return `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`;
 }
