@@ -85,7 +85,7 @@ export function hotQueries(parts: HotQueryParts): HotQueries {
   // mutation's CPU.
   const seenOnce = new Set<string>();
   const firstSight = (text: string): boolean => {
-    if (documents.has(text) || seenOnce.delete(text)) return false;
+    if (seenOnce.delete(text)) return false;
     if (seenOnce.size >= MAX_SEEN_ONCE) seenOnce.delete(seenOnce.values().next().value as string);
     seenOnce.add(text);
     return true;
@@ -94,6 +94,7 @@ export function hotQueries(parts: HotQueryParts): HotQueries {
   /** The text's document with what this path keeps of it; null when Apollo must answer it (it does not parse or validate). */
   const prepare = (text: string): Prepared | null => {
     const document = documents.get(text, (): DocumentNode | null => {
+      if (firstSight(text)) return null;
       try {
         const parsed = parse(text, { maxTokens: LIMITS.maxTokens });
         return validate(parts.schema, parsed, rules).length === 0 ? parsed : null;
@@ -122,7 +123,7 @@ export function hotQueries(parts: HotQueryParts): HotQueries {
     const started = performance.now();
     const request = hotRequest(req.method ?? '', body);
     const contentType = request === undefined ? undefined : responseType(req.headers.accept);
-    if (request === undefined || contentType === undefined || firstSight(request.query)) {
+    if (request === undefined || contentType === undefined) {
       fallback();
       return;
     }

@@ -33,11 +33,6 @@ export class DocumentCache {
     return prepared;
   }
 
-  /** Whether `source` is cached (without making it the most recently used). */
-  has(source: string): boolean {
-    return this.entries.has(source);
-  }
-
   get size(): number {
     return this.entries.size;
   }

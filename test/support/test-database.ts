@@ -16,9 +16,14 @@ function env(name: string): string {
   return value;
 }
 
-async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+async function connectedAdmin(): Promise<Client> {
   const client = new Client({ connectionString: env('JOBWATCH_TEST_ADMIN_URL') });
   await client.connect();
+  return client;
+}
+
+async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connectedAdmin();
   try {
     return await work(client);
   } finally {
@@ -37,8 +42,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  */
 export async function beginTestDatabase(): Promise<{ readonly ready: Promise<TestDatabase> }> {
   const name = `jw_t_${env('JOBWATCH_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
-  const client = new Client({ connectionString: env('JOBWATCH_TEST_ADMIN_URL') });
-  await client.connect();
+  const client = await connectedAdmin();
   // pg writes the query to the socket at once (the client is idle): Postgres works from here on.
   const created = client.query(`CREATE DATABASE ${name} TEMPLATE ${env('JOBWATCH_TEST_TEMPLATE')}`).finally(() => client.end());
   return { ready: created.then(() => openTestDatabase(name)) };
