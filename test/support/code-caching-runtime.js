@@ -15,6 +15,15 @@ const Runtime = require('jest-runtime').default;
  */
 const codeCache = new Map();
 
+/**
+ * The transformed text of each dependency (a file under node_modules), kept across the test files
+ * of a worker. Jest already keeps the transform's result for the worker, but finds it again for
+ * every module of every file by reading the file from disk, stat-ing it and building its options:
+ * some 1,800 files a test file, about 150 ms. Dependencies do not change during a run; our own
+ * sources and tests still go through jest each time.
+ */
+const dependencyTransforms = new Map();
+
 class CodeCachingRuntime extends Runtime {
   constructor(...args) {
     super(...args);
@@ -22,6 +31,7 @@ class CodeCachingRuntime extends Runtime {
     if (executor === undefined || typeof executor.compile !== 'function') {
       throw new Error('jest-runtime changed: ModuleExecutor.compile is gone; update test/support/code-caching-runtime.js');
     }
+    shareDependencyTransforms(this.transformCache);
     const compile = executor.compile.bind(executor);
     // Whatever compileCached cannot compile, jest's own compile reports (its syntax error messages).
     executor.compile = (scriptSource, filename) => {
@@ -32,6 +42,34 @@ class CodeCachingRuntime extends Runtime {
       }
     };
   }
+}
+
+/** TransformCache.transform of jest-runtime 30, answering a dependency from the worker's map. */
+function shareDependencyTransforms(transformCache) {
+  if (
+    transformCache === undefined ||
+    typeof transformCache.transform !== 'function' ||
+    !(transformCache.transforms instanceof Map) ||
+    !(transformCache.sourceMaps instanceof Map)
+  ) {
+    throw new Error('jest-runtime changed: TransformCache is not as it was; update test/support/code-caching-runtime.js');
+  }
+  const transform = transformCache.transform.bind(transformCache);
+  transformCache.transform = (filename, options) => {
+    if (options?.isInternalModule === true || !filename.includes('/node_modules/')) return transform(filename, options);
+    const key = options === undefined ? filename : `${filename}\0${JSON.stringify(options)}`;
+    let transformed = dependencyTransforms.get(key);
+    if (transformed === undefined) {
+      const code = transform(filename, options);
+      transformed = transformCache.transforms.get(filename);
+      if (transformed === undefined || transformed.code !== code) return code;
+      dependencyTransforms.set(key, transformed);
+      return code;
+    }
+    transformCache.transforms.set(filename, transformed);
+    if (transformed.sourceMapPath) transformCache.sourceMaps.set(filename, transformed.sourceMapPath);
+    return transformed.code;
+  };
 }
 
 /** ModuleExecutor.compile of jest-runtime 30, with `cachedData`. */
