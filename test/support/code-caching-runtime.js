@@ -87,7 +87,7 @@ function compileCached(executor, scriptSource, filename) {
     ...(cachedData === undefined ? { produceCachedData: true } : { cachedData }),
   });
   if (cachedData === undefined && compiled.cachedDataProduced === true) {
-    codeCache.set(scriptFilename, { source: scriptSource, data: compiled.cachedData });
+    codeCache.set(scriptFilename, { source: scriptSource, data: Buffer.from(compiled.cachedData) });
   } else if (compiled.cachedDataRejected === true) {
     codeCache.delete(scriptFilename);
   }
