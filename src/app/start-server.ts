@@ -26,6 +26,7 @@ import { consoleRoutes } from '../server/console-routes';
 import { countRefusedRequest } from '../metrics/graphql-metrics';
 import { instanceRegistry } from '../metrics/instance-metrics';
 import { metricsRoute } from '../metrics/metrics-route';
+import { useRuntimeMetrics } from '../metrics/runtime-metrics';
 import { createServices } from './create-services';
 import { createApolloServer } from './apollo-server';
 import { hotQueries } from './hot-queries';
@@ -69,6 +70,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     const { services, admins } = await createServices(config, log, database, cleanups);
     const { listener, hub, progress, daemon, alerts } = services;
+    // Node's figures run while a server does: the last server of the process to stop stops them.
+    const releaseRuntimeMetrics = useRuntimeMetrics();
+    cleanups.push(async () => releaseRuntimeMetrics());
 
     const app = express();
     app.disable('x-powered-by');

@@ -1,12 +1,12 @@
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 
 /**
- * The process's metrics: Node's own (CPU, memory, event-loop delay, GC) and the events that
- * domains record through hooks.ts. A process runs one server, so per process is per instance;
- * each server adds the state it reads at scrape time (instance-metrics.ts) in a registry of its own.
+ * The process's metrics: Node's own (CPU, memory, event-loop delay, GC: runtime-metrics.ts, while
+ * a server runs) and the events that domains record through hooks.ts. A process runs one server,
+ * so per process is per instance; each server adds the state it reads at scrape time
+ * (instance-metrics.ts) in a registry of its own.
  */
 export const processRegistry = new Registry();
-collectDefaultMetrics({ register: processRegistry });
 
 /** Bucket bounds, in seconds, for work that normally takes milliseconds. */
 export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
