@@ -212,6 +212,9 @@ function keepOnlyOurSignalHandlers(): void {
 }
 
 main().catch(async (error: unknown) => {
+  // Once a signal is stopping the demo, a step of the start that the stop cut short (a request to
+  // the closing server) is not a failure: the stop ends the process, with its own exit code.
+  if (stopping !== undefined) return;
   process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   await fleet?.stop().catch(() => undefined);
   await server?.close().catch(() => undefined);

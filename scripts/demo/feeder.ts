@@ -93,7 +93,11 @@ export class Feeder {
       plan('asset-discovery', 'success'),
       plan('masking', 'failure'),
     ];
-    for (const job of batch) await this.create(job);
+    for (const job of batch) {
+      // Stopped while the first jobs were being made (a Ctrl-C right after the start): make no more.
+      if (this.stopping.signal.aborted) return;
+      await this.create(job);
+    }
   }
 
   private async createOne(): Promise<void> {
