@@ -118,13 +118,21 @@ async function npmRun(script: string) {
   return { npm, pid: npm.pid!, port, dataDir, exited, closed, output: () => output };
 }
 
+/** Exit code 0, or a failure that shows what the process printed last (once its pipes are read). */
+async function exitedCleanly(run: Awaited<ReturnType<typeof npmRun>>): Promise<void> {
+  const code = await run.exited;
+  if (code === 0) return;
+  await run.closed;
+  throw new Error(`npm exited with ${String(code)} after SIGTERM; its output ended with:\n${run.output().slice(-3000)}`);
+}
+
 test('npm start, then SIGTERM to the npm process: the server and its embedded Postgres stop, the port is free', async () => {
   const run = await npmRun('start');
   expect(processesMentioning(run.dataDir).length).toBeGreaterThan(0); // the embedded Postgres
 
   const beforeSignal = run.output().length;
   process.kill(run.pid, 'SIGTERM');
-  expect(await run.exited).toBe(0);
+  await exitedCleanly(run);
   await eventually(
     () => portTaken(run.port),
     (taken) => !taken,
@@ -156,7 +164,7 @@ test('npm run demo, then SIGTERM to the npm process: the workers, the server and
   );
 
   process.kill(run.pid, 'SIGTERM');
-  expect(await run.exited).toBe(0);
+  await exitedCleanly(run);
   await eventually(
     () => workers.filter(alive),
     (pids) => pids.length === 0,
