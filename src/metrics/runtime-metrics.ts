@@ -38,10 +38,14 @@ const GC_KINDS: Readonly<Record<number, string>> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
 
+/** A collector that runs all the time: the metrics it registered, and what stops it. */
+interface Running {
+  readonly names: readonly string[];
+  stop(): void;
+}
+
 let users = 0;
 let stop: (() => void) | undefined;
-/** What stops the running collectors (the event-loop histogram, the GC observer). */
-const stoppers: Array<() => void> = [];
 
 /** Starts Node's figures in the process's registry for one more server; the function returned ends its share. */
 export function useRuntimeMetrics(): () => void {
@@ -65,18 +69,18 @@ function startRuntimeMetrics(registry: Registry): () => void {
     metric(registry);
     names.push(...metric.metricNames);
   }
-  names.push(...eventLoopDelay(registry), gcDurations(registry));
+  const running = [eventLoopDelay(registry), gcDurations(registry)];
+  for (const collector of running) names.push(...collector.names);
   return () => {
-    for (const stopOne of stoppers.splice(0)) stopOne();
+    for (const collector of running) collector.stop();
     for (const name of names) registry.removeSingleMetric(name);
   };
 }
 
 /** The event loop's delay: the histogram Node samples every 10 ms, read and reset at each scrape. */
-function eventLoopDelay(registry: Registry): string[] {
+function eventLoopDelay(registry: Registry): Running {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
-  stoppers.push(() => histogram.disable());
   const statistics: ReadonlyArray<readonly [string, string, (h: IntervalHistogram) => number]> = [
     ['min', 'The minimum recorded event loop delay.', (h) => h.min],
     ['max', 'The maximum recorded event loop delay.', (h) => h.max],
@@ -102,11 +106,14 @@ function eventLoopDelay(registry: Registry): string[] {
       histogram.reset();
     },
   });
-  return ['nodejs_eventloop_lag_seconds', ...statistics.map(([statistic]) => `nodejs_eventloop_lag_${statistic}_seconds`)];
+  return {
+    names: ['nodejs_eventloop_lag_seconds', ...statistics.map(([statistic]) => `nodejs_eventloop_lag_${statistic}_seconds`)],
+    stop: () => histogram.disable(),
+  };
 }
 
 /** Garbage collections by kind and duration, as Node reports them. */
-function gcDurations(registry: Registry): string {
+function gcDurations(registry: Registry): Running {
   const name = 'nodejs_gc_duration_seconds';
   const histogram = new Histogram({
     name,
@@ -123,6 +130,5 @@ function gcDurations(registry: Registry): string {
     }
   });
   observer.observe({ entryTypes: ['gc'] });
-  stoppers.push(() => observer.disconnect());
-  return name;
+  return { names: [name], stop: () => observer.disconnect() };
 }
