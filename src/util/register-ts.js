@@ -1,5 +1,5 @@
 // Lets Node load TypeScript sources (tests, and the worker threads and child processes they start),
-// compiled by swc exactly as jest compiles them. Only runs from source need it: built code is JavaScript.
+// compiled by swc as jest compiles them (swc-options.js). Only runs from source need it: built code is JavaScript.
 //
 // What swc made is kept in node_modules/.cache, keyed by the source, its path and the options: a
 // test run starts hundreds of relay threads and dozens of server processes from the same sources,
@@ -10,15 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { threadId } = require('node:worker_threads');
 
-const OPTIONS = {
-  swcrc: false,
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-};
+const OPTIONS = require('./swc-options.js');
 const CACHE_DIR = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'jobwatch-register-ts');
 const SALT = `${require('@swc/core/package.json').version}\0${JSON.stringify(OPTIONS)}`;
 let swc;
