@@ -56,6 +56,8 @@ export interface StartOptions {
   readonly daemon?: boolean;
   /** Run the alert dispatcher and webhook delivery (default). Tests may drive them by hand. */
   readonly alerts?: boolean;
+  /** How long a socket may wait before connection_init (5 s by default). Tests of the 4408 close shorten it. */
+  readonly connectionInitTimeoutMs?: number;
 }
 
 /** Starts everything a Jobwatch instance runs, in order, and answers how to stop it. */
@@ -94,7 +96,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       validationRules: allValidationRules(validationRules),
       limiters,
       verifyOrigin: (origin, host) => originAllowed(origin, host, config.corsOrigins),
-      limits: { ...DEFAULT_WS_LIMITS, slowReader: { ...DEFAULT_WS_LIMITS.slowReader, ...config.wsSlowReader } },
+      limits: {
+        ...DEFAULT_WS_LIMITS,
+        connectionInitTimeoutMs: options.connectionInitTimeoutMs ?? DEFAULT_WS_LIMITS.connectionInitTimeoutMs,
+        slowReader: { ...DEFAULT_WS_LIMITS.slowReader, ...config.wsSlowReader },
+      },
     });
     // Hot query documents run compiled (graphql-jit); Apollo's gateway hook swaps only the executor.
     const execution = new CompiledExecution(schema);

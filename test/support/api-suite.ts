@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { createRole, grant, insertJobs, type JobSeed } from './fixtures';
 import { beginTestDatabase, type TestDatabase } from './test-database';
-import { gqlOk, loadServerModules, startTestServer, token, type TestServer } from './test-server';
+import { gqlOk, loadServerModules, type ServerOptions, startTestServer, token, type TestServer } from './test-server';
 import { wsClient } from './ws-client';
 
 /** A grant given before the file's tests run: user, role, and a scope (none: everywhere). */
@@ -56,7 +56,7 @@ export interface ApiSuite {
    * Another server (a second instance) on the suite's database, or on `databaseUrl` (through a
    * fault proxy, say); closed in afterAll unless the test closes it first.
    */
-  startServer(env?: Record<string, string>, options?: { daemon?: boolean; alerts?: boolean; databaseUrl?: string }): Promise<TestServer>;
+  startServer(env?: Record<string, string>, options?: ServerOptions & { databaseUrl?: string }): Promise<TestServer>;
 }
 
 const DEFAULT_GRANTS: readonly SuiteGrant[] = [
@@ -82,7 +82,7 @@ export function apiSuite(options: ApiSuiteOptions = {}): ApiSuite {
       clients.push(created);
       return created;
     },
-    async startServer(env: Record<string, string> = {}, serverOptions: { daemon?: boolean; alerts?: boolean; databaseUrl?: string } = {}) {
+    async startServer(env: Record<string, string> = {}, serverOptions: ServerOptions & { databaseUrl?: string } = {}) {
       const { databaseUrl, ...rest } = serverOptions;
       const started = await startTestServer(databaseUrl === undefined ? suite.db : { ...suite.db, url: databaseUrl }, env, rest);
       servers.push(started);

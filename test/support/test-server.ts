@@ -70,10 +70,18 @@ export function loadServerModules(): typeof StartServerModule {
 }
 
 /** A real server on a free port over the test file's own database. */
+/** What a test may set on a server beyond its environment. */
+export interface ServerOptions {
+  readonly daemon?: boolean;
+  readonly alerts?: boolean;
+  /** How long a socket may wait before connection_init (5 s unless set). */
+  readonly connectionInitTimeoutMs?: number;
+}
+
 export async function startTestServer(
   db: TestDatabase,
   env: Record<string, string> = {},
-  options: { daemon?: boolean; alerts?: boolean } = {},
+  options: ServerOptions = {},
 ): Promise<TestServer> {
   // Keys a development start would write; removed on close (a test run starts hundreds of servers).
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jobwatch-data-'));
@@ -103,6 +111,7 @@ export async function startTestServer(
       poolSize: 5,
       daemon: options.daemon ?? false,
       alerts: options.alerts ?? true,
+      ...(options.connectionInitTimeoutMs === undefined ? {} : { connectionInitTimeoutMs: options.connectionInitTimeoutMs }),
     });
   };
   let server: RunningServer;
