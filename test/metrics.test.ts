@@ -67,8 +67,17 @@ test('real traffic moves every documented figure', async () => {
     { id: job.id },
   );
   await progress.until((messages) => messages.length >= 1);
-  const open = await scrape(suite.server.url);
-  expect(open.sum('jobwatch_subscriptions', { field: 'jobProgress' })).toBe(1);
+  // A second subscription on the same socket, then the client completes it: counted, then not.
+  const second = subscribe(client, 'subscription Also($id: ID!) { jobProgress(id: $id) { progress { done } } }', { id: job.id });
+  await second.until((messages) => messages.length >= 1);
+  expect((await scrape(suite.server.url)).sum('jobwatch_subscriptions', { field: 'jobProgress' })).toBe(2);
+  second.stop();
+  const open = await eventually(
+    () => scrape(suite.server.url),
+    (now) => now.sum('jobwatch_subscriptions', { field: 'jobProgress' }) === 1,
+    10_000,
+    'the completed subscription to be counted down',
+  );
   expect(open.sum('jobwatch_websocket_connections')).toBe(1);
   // An operation over the WebSocket that fails: counted with its code, the socket stays.
   const refused = subscribe(client, 'subscription Nope { nope }');

@@ -120,7 +120,34 @@ function describeText(query: string | undefined, operationName: string | null | 
   return { type: match?.[1] ?? 'unknown', name: operationLabel(operationName ?? match?.[2], '(anonymous)') };
 }
 
-const open = new WeakMap<object, Map<string, () => void>>();
+/** An open subscription's count: its field, whether it ended, and the iterator's own return(). */
+interface OpenCount {
+  readonly field: string;
+  ended: boolean;
+  readonly return: (value?: unknown) => Promise<unknown>;
+}
+
+const OPEN_COUNT = Symbol('jobwatch.openSubscriptionCount');
+
+type CountedIterator = { return: (value?: unknown) => Promise<unknown>; [OPEN_COUNT]?: OpenCount };
+
+/** Counts a subscription down once, whichever way it ends. */
+function endCount(count: OpenCount | undefined): void {
+  if (count === undefined || count.ended) return;
+  count.ended = true;
+  subscriptions.dec({ field: count.field });
+}
+
+/**
+ * Put in place of a counted iterator's return(); one function for all of them (a closure, a
+ * bound function and prom-client's labelled child per subscription were about 700 bytes each,
+ * thousands of subscriptions at once).
+ */
+function countedReturn(this: CountedIterator, value?: unknown): Promise<unknown> {
+  const count = this[OPEN_COUNT] as OpenCount;
+  endCount(count);
+  return count.return.call(this, value);
+}
 
 /**
  * graphql-ws hooks (spread into useServer's options, and `errors` called where errors are
@@ -130,6 +157,8 @@ const open = new WeakMap<object, Map<string, () => void>>();
 export const wsMetrics = {
   /** For useServer's options. */
   hooks: { onOperation, onComplete },
+  /** From useServer's onError: an error ends its operation (graphql-ws removes it before onComplete). */
+  ended: onComplete,
   /** Errors of a WebSocket operation, before it ran (its payload) or in its result (its arguments): counted, and handed back. */
   errors<E extends GraphQLFormattedError>(
     operation:
@@ -146,31 +175,22 @@ export const wsMetrics = {
   },
 };
 
-function onOperation(ctx: object, id: string, _payload: unknown, args: ExecutionArgs, result: unknown): undefined {
+function onOperation(_ctx: object, _id: string, _payload: unknown, args: ExecutionArgs, result: unknown): undefined {
   const { type, name, field } = describe(args.document, args.operationName);
   child('ws', type, name).requests.inc();
   if (type !== 'subscription' || typeof (result as { return?: unknown }).return !== 'function') return undefined;
-  const iterator = result as { return: (value?: unknown) => Promise<unknown> };
-  const gauge = subscriptions.labels(field);
-  gauge.inc();
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    gauge.dec();
-    open.get(ctx)?.delete(id);
-  };
-  let ids = open.get(ctx);
-  if (ids === undefined) open.set(ctx, (ids = new Map<string, () => void>()));
-  ids.set(id, end);
-  const close = iterator.return.bind(iterator);
-  iterator.return = (value?: unknown) => {
-    end();
-    return close(value);
-  };
+  const iterator = result as CountedIterator;
+  subscriptions.inc({ field });
+  iterator[OPEN_COUNT] = { field, ended: false, return: iterator.return };
+  iterator.return = countedReturn;
   return undefined;
 }
 
+/**
+ * A stream that ended by itself, or with an error (its return() is not called then): graphql-ws
+ * still holds it in ctx.subscriptions when it calls onComplete and onError.
+ */
 function onComplete(ctx: object, id: string): void {
-  open.get(ctx)?.get(id)?.();
+  const open = (ctx as { subscriptions?: Record<string, unknown> }).subscriptions?.[id] as CountedIterator | null | undefined;
+  endCount(open?.[OPEN_COUNT]);
 }
