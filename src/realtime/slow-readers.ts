@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, type WebSocketServer } from 'ws';
 import { processRegistry } from '../metrics/registry';
 
 /** The close code of a socket closed for not reading: retryable (graphql-ws clients reconnect). */
@@ -34,6 +34,37 @@ interface Reading {
   blockedSince: number | undefined;
 }
 
+const READING = Symbol('jobwatch.slowReaderReading');
+
+type Watched = WebSocket & { [READING]?: Reading };
+
+/**
+ * Each socket's send: counts what it sends and what waits unwritten, then sends. One function
+ * for every socket, as onPong (a closure and a bound send per socket were about 250 bytes each,
+ * thousands of sockets at once).
+ */
+function countingSend(this: Watched, data: unknown, ...rest: unknown[]): void {
+  const reading = this[READING] as Reading;
+  reading.sent += typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
+  // ws calls a send's callback once its bytes are with the operating system: until then it waits behind the client.
+  const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as (error?: Error) => void) : undefined;
+  reading.unwritten += 1;
+  reading.blockedSince ??= Date.now();
+  (WebSocket.prototype.send as (data: unknown, ...rest: unknown[]) => void).call(this, data, ...rest, (error?: Error) => {
+    reading.unwritten -= 1;
+    reading.blockedSince = reading.unwritten > 0 ? Date.now() : undefined;
+    callback?.(error);
+  });
+}
+
+/** Our pings carry the count they were sent at: graphql-ws's keep-alive pongs do not count. */
+function onPong(this: Watched, data: Buffer): void {
+  const reading = this[READING];
+  if (reading?.ping === undefined || data.toString() !== String(reading.ping.sent)) return;
+  reading.read = reading.ping.sent;
+  reading.ping = undefined;
+}
+
 /**
  * Closes the sockets of clients that stopped reading. What a server has sent but the client has
  * not read sits mostly in the operating systems' buffers (megabytes per connection), out of the
@@ -47,37 +78,18 @@ interface Reading {
  * (graphql-ws's keep-alive looks after them). Answers how to stop.
  */
 export function closeSlowReaders(wss: WebSocketServer, limits: SlowReaderLimits, log: Logger): () => void {
-  const readings = new WeakMap<WebSocket, Reading>();
-  const onConnection = (socket: WebSocket) => {
-    const reading: Reading = { sent: 0, read: 0, ping: undefined, unwritten: 0, blockedSince: undefined };
-    readings.set(socket, reading);
-    const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
-    socket.send = ((data: unknown, ...rest: unknown[]) => {
-      reading.sent += typeof data === 'string' ? Buffer.byteLength(data) : ((data as { byteLength?: number }).byteLength ?? 0);
-      // ws calls a send's callback once its bytes are with the operating system: until then it waits behind the client.
-      const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as (error?: Error) => void) : undefined;
-      reading.unwritten += 1;
-      reading.blockedSince ??= Date.now();
-      send(data, ...rest, (error?: Error) => {
-        reading.unwritten -= 1;
-        reading.blockedSince = reading.unwritten > 0 ? Date.now() : undefined;
-        callback?.(error);
-      });
-    }) as typeof socket.send;
-    // Our pings carry the count they were sent at: graphql-ws's keep-alive pongs do not count.
-    socket.on('pong', (data: Buffer) => {
-      if (reading.ping === undefined || data.toString() !== String(reading.ping.sent)) return;
-      reading.read = reading.ping.sent;
-      reading.ping = undefined;
-    });
+  const onConnection = (socket: Watched) => {
+    socket[READING] = { sent: 0, read: 0, ping: undefined, unwritten: 0, blockedSince: undefined };
+    socket.send = countingSend as typeof socket.send;
+    socket.on('pong', onPong);
   };
   wss.on('connection', onConnection);
 
   const checkEveryMs = Math.max(10, Math.min(1_000, Math.floor(limits.stalledMs / 4)));
   const timer = setInterval(() => {
     const now = Date.now();
-    for (const socket of wss.clients) {
-      const reading = readings.get(socket);
+    for (const socket of wss.clients as Set<Watched>) {
+      const reading = socket[READING];
       if (reading === undefined || socket.readyState !== socket.OPEN) continue;
       // Behind: more than the limit unread, or a message waiting for the client's buffers (full: the server sends no
       // more until they drain, so their size, not the limit, bounds what is unread).
