@@ -125,7 +125,7 @@ describe('token expiry', () => {
       const closes: string[] = [];
       const socket = (readyState: typeof WebSocket.CLOSED | typeof WebSocket.OPEN) => ({
         readyState,
-        once: () => undefined as never,
+        on: () => undefined as never,
         close: () => void closes.push('closed'),
       });
       expect(closeAtExpiry(socket(WebSocket.CLOSED), Date.now() + 3_600_000)).toBe(false);

@@ -1,4 +1,5 @@
 import { types } from 'pg';
+import { flattened } from '../util/flattened';
 
 const TIMESTAMPTZ = 1184;
 /** pg's own parser (postgres-date): the reference, and what any text but the common case goes to. */
@@ -52,11 +53,10 @@ export function parseTimestamptz(text: string): Date | number | null {
   // Date.UTC truncates the milliseconds, and so does this text: the two always say the same instant.
   const millis = Math.trunc(ms);
   const iso = `${text.slice(0, 10)}T${text.slice(11, 19)}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
-  // V8 builds that text as a tree of five pieces joined by four links (about 160 bytes); reading
-  // a character flattens it into one 24-character string (about 40 bytes) that the next GC keeps
-  // alone. Measured: 150 bytes less per timestamp held, and 15 % less time to make them.
-  iso.charCodeAt(0);
-  date[ISO_TEXT] = iso;
+  // V8 builds that text as a tree of five pieces joined by four links (about 160 bytes); flat, it
+  // is one 24-character string (about 40 bytes). Measured: 150 bytes less per timestamp held,
+  // and 15 % less time to make them.
+  date[ISO_TEXT] = flattened(iso);
   return date;
 }
 

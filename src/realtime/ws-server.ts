@@ -13,7 +13,6 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { WebSocketServer, WebSocket } from 'ws';
-import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal';
 import { contextFor, type Context } from '../app/context';
 import { logRequestErrors } from '../graphql/format-error';
@@ -26,6 +25,8 @@ import { sharedSubscriptions } from './shared-execution';
 import { wsMetrics } from '../metrics/graphql-metrics';
 import { guardOperation, type RateLimiters } from '../graphql/operation-guard';
 import { closeSlowReaders, type SlowReaderLimits } from './slow-readers';
+import { flattened } from '../util/flattened';
+import { quietEmitter } from './quiet-emitter';
 
 export interface WebSocketLimits {
   /** Largest message a client may send; larger ones close the socket (1009). */
@@ -85,10 +86,11 @@ export function atExpiry(expiresAtMs: number, expired: () => void, maxTimerMs = 
  * shutting down) gets no timer: its 'close' has fired already, nothing would cancel the timer, and
  * it would hold the socket and keep the process alive until the token's expiry (an hour, a day).
  */
-export function closeAtExpiry(socket: Pick<WebSocket, 'readyState' | 'once' | 'close'>, expiresAtMs: number): boolean {
+export function closeAtExpiry(socket: Pick<WebSocket, 'readyState' | 'on' | 'close'>, expiresAtMs: number): boolean {
   if (socket.readyState === WebSocket.CLOSED) return false;
   const cancel = atExpiry(expiresAtMs, () => socket.close(CloseCode.Forbidden, 'Forbidden: the token expired'));
-  socket.once('close', cancel);
+  // 'close' comes once: a plain listener (once() wraps each in two more objects, per socket).
+  socket.on('close', cancel);
   return true;
 }
 
@@ -133,8 +135,11 @@ export function attachWebSocketServer(
         }),
   });
   const format = (error: GraphQLError): GraphQLFormattedError => options.formatError(error.toJSON(), error);
-  // Registered before graphql-ws's own: see quietClientErrors.
-  wss.on('connection', (socket) => quietClientErrors(socket, log));
+  // Registered before graphql-ws's own: see quietEmitter.
+  const quietEmit = quietEmitter(log);
+  wss.on('connection', (socket) => {
+    socket.emit = quietEmit;
+  });
   const stopClosingSlowReaders = closeSlowReaders(wss, limits.slowReader, log);
 
   const sharing = sharedSubscriptions();
@@ -152,7 +157,7 @@ export function attachWebSocketServer(
           const principal = await services.tokens.fromAuthorization(params['authorization'] ?? params['Authorization']);
           ctx.extra.principal = principal;
           // The upgrade's X-Request-Id, when sane, names the connection in every log line.
-          ctx.extra.connectionId = requestIdOf(ctx.extra.request);
+          ctx.extra.connectionId = flattened(requestIdOf(ctx.extra.request));
           forgetHandshake(ctx);
           return closeAtExpiry(socket, principal.expiresAt * 1000);
         } catch (error) {
@@ -202,6 +207,7 @@ export function attachWebSocketServer(
         }
       },
       onError: (ctx, id, payload, errors) => {
+        wsMetrics.ended(ctx, id);
         // Refusals before the operation ran (a context may not exist): the connection's logger.
         logRequestErrors(errors, { log, requestId: operationId(ctx.extra, id) });
         return wsMetrics.errors(payload, errors.map(format));
@@ -248,27 +254,6 @@ export function attachWebSocketServer(
 }
 
 /**
- * A frame the client got wrong (too large, malformed, bad UTF-8) makes ws close the socket
- * itself with the protocol's code (1009, 1002, 1007) and emit 'error'; graphql-ws would then
- * print the error with its stack to stderr (console.error), for any client that sends one.
- * Such errors are logged here, structured and without a stack, and not passed on.
- */
-function quietClientErrors(socket: WebSocket, log: Logger): void {
-  const emit = socket.emit.bind(socket);
-  socket.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-    const error = args[0] as { code?: unknown; message?: unknown } | undefined;
-    if (event === 'error' && typeof error?.code === 'string' && error.code.startsWith('WS_ERR_')) {
-      log.info(
-        { code: error.code, reason: String(error.message).slice(0, 200) },
-        'a WebSocket client sent a frame the protocol refuses; closed',
-      );
-      return true;
-    }
-    return emit(event, ...args);
-  }) as typeof socket.emit;
-}
-
-/**
  * graphql-ws keeps a connection's upgrade request (its headers and their strings, about a
  * kilobyte) and its connection_init payload (the bearer token) for as long as the socket lives,
  * for hours, thousands of sockets at once; nothing reads them once the connection is accepted.
@@ -281,7 +266,7 @@ function forgetHandshake(ctx: { connectionParams?: Readonly<Record<string, unkno
 
 /** An operation's request id in the logs: its connection's id and the client's operation id. */
 function operationId(extra: { readonly connectionId?: string }, id: string): string {
-  return `ws-${extra.connectionId ?? 'unauthenticated'}-${id.slice(0, 100)}`;
+  return flattened(`ws-${extra.connectionId ?? 'unauthenticated'}-${id.slice(0, 100)}`);
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
