@@ -3,6 +3,8 @@ import { runInNewContext } from 'node:vm';
 import { contextFor, type Context } from '../src/app/context';
 import { findVisibleJob } from '../src/jobs/sql/find-job';
 import { JobFeed } from '../src/realtime/job-feed';
+import { quietEmitter } from '../src/realtime/quiet-emitter';
+import { WebSocket } from 'ws';
 import { apiSuite } from './support/api-suite';
 import { insertJobs } from './support/fixtures';
 import { subscribe } from './support/ws-client';
@@ -57,6 +59,15 @@ test('a WebSocket connection lets its upgrade request go once it is accepted', a
   const upgrade = await upgradeOfOneSubscriber(job!.id);
   await eventuallyCollected(upgrade.request);
   upgrade.stop();
+});
+
+test("a socket's messages reach graphql-ws as text: its handler of a subscribe message, which waits for the whole subscription, holds no Buffer", () => {
+  const socket = new WebSocket(null as unknown as string, undefined, {}); // a server's side of a socket, before ws gives it a connection
+  socket.emit = quietEmitter(suite.server.services.log);
+  const received: unknown[] = [];
+  socket.on('message', (data) => received.push(data));
+  socket.emit('message', Buffer.from('{"id":"1","type":"subscribe"}'), false);
+  expect(received).toEqual(['{"id":"1","type":"subscribe"}']);
 });
 
 /** Subscribes one client, waits for its first message, and answers a weak reference to the request its socket was upgraded from. */
