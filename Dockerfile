@@ -35,5 +35,6 @@ EXPOSE 4000
 # probe counts.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:4000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The same start command CI runs (.ci/run: "the image's start command").
-CMD ["node", "dist/src/main.js"]
+# The same start command CI runs (.ci/run: "the image's start command"), with npm start's flags
+# (bench/support/api-process.ts says why; test/start-command.test.ts keeps them in step).
+CMD ["node", "--no-allocation-site-pretenuring", "dist/src/main.js"]

@@ -22,7 +22,7 @@ import { loadAbility } from './list/list-sql';
 import { type Measured, printReport, type Run } from './list/list-report';
 import { InspectorProfiler } from './list/inspector-profile';
 import { runLoad } from './support/load';
-import { apiEnv, inheritedEnv, signToken, startServer } from './support/api-process';
+import { API_NODE_FLAGS, apiEnv, inheritedEnv, signToken, startServer } from './support/api-process';
 import { onInterrupt } from './support/interrupt';
 import { benchOptions, integerOption, UsageError } from './support/options';
 import { failure, loadAverage, print } from './support/output';
@@ -122,16 +122,20 @@ async function startTargets(database: OpenDatabase, inputs: Record<string, unkno
   const inspect = inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${inspectPort}`];
   // Both targets sum their collector's pauses, for the report's "gc ms/req".
   const gcMeter = ['--require', path.resolve(__dirname, 'support/gc-meter.js')];
-  const { child: api, port: apiPort } = await startServer('api', [...gcMeter, ...inspect, path.resolve(__dirname, '../src/main.js')], {
-    ...inherited,
-    ...apiEnv(withApplicationName(database.url, API_APP), jwtSecret),
-    // The seeded history spans days and no worker heartbeats: keep the daemon (retention, lost
-    // heartbeats, cancel grace) from rewriting the data set, and from ticking while it is measured.
-    RETENTION_DAYS: '36500',
-    HEARTBEAT_TIMEOUT_MS: '86400000',
-    CANCEL_GRACE_MS: '86400000',
-    DAEMON_INTERVAL_MS: '3600000',
-  });
+  const { child: api, port: apiPort } = await startServer(
+    'api',
+    [...API_NODE_FLAGS, ...gcMeter, ...inspect, path.resolve(__dirname, '../src/main.js')],
+    {
+      ...inherited,
+      ...apiEnv(withApplicationName(database.url, API_APP), jwtSecret),
+      // The seeded history spans days and no worker heartbeats: keep the daemon (retention, lost
+      // heartbeats, cancel grace) from rewriting the data set, and from ticking while it is measured.
+      RETENTION_DAYS: '36500',
+      HEARTBEAT_TIMEOUT_MS: '86400000',
+      CANCEL_GRACE_MS: '86400000',
+      DAEMON_INTERVAL_MS: '3600000',
+    },
+  );
   const { child: floor, port: floorPort } = await startServer(
     'floor',
     [...gcMeter, path.resolve(__dirname, 'list/floor-server.js')],

@@ -14,7 +14,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { graphqlMetricsPlugin } from '../src/metrics/graphql-metrics';
 import { recordFanOut } from '../src/metrics/hooks';
-import { apiEnv, signToken, startServer } from './support/api-process';
+import { API_NODE_FLAGS, apiEnv, signToken, startServer } from './support/api-process';
 import { openBenchDatabase } from './support/bench-db';
 import { runLoad } from './support/load';
 import { benchOptions, integerOption } from './support/options';
@@ -72,7 +72,7 @@ async function apiCpuPerRequest(main: string, seconds: number): Promise<{ reques
   const url = database.url;
   await database.close();
   const secret = randomBytes(32).toString('hex');
-  const { child: api, base } = await startServer('api', [main], {
+  const { child: api, base } = await startServer('api', [...API_NODE_FLAGS, main], {
     ...process.env,
     ...apiEnv(url, secret),
     METRICS_TOKEN: randomBytes(32).toString('hex'),

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { apiEnv, signToken, startServer, UNTHROTTLED_WORKERS_ENV } from './support/api-process';
+import { API_NODE_FLAGS, apiEnv, signToken, startServer, UNTHROTTLED_WORKERS_ENV } from './support/api-process';
 import { grantBenchUsers, insertPendingJobs, openBenchDatabase } from './support/bench-db';
 import { claimJobs, postGraphql } from './support/graphql-client';
 import { benchOptions, integerOption } from './support/options';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   await insertPendingJobs(pool, jobCount, { name: 'Bench job', type: 'bench', scope: 'bench/progress' });
   await pool.query('VACUUM (ANALYZE) jobs');
 
-  const { child: api, base } = await startServer('api', ['dist/src/main.js'], {
+  const { child: api, base } = await startServer('api', [...API_NODE_FLAGS, 'dist/src/main.js'], {
     ...process.env,
     ...apiEnv(database.url, SECRET),
     PROGRESS_FLUSH_MS: '200',

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { apiEnv, signToken, startServer } from './support/api-process';
+import { API_NODE_FLAGS, apiEnv, signToken, startServer } from './support/api-process';
 import { grantBenchUsers, insertPendingJobs, openBenchDatabase } from './support/bench-db';
 import { claimJobs, postGraphql } from './support/graphql-client';
 import { runLoad, type LoadResult } from './support/load';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   ]);
   await insertPendingJobs(database.pool, 50, { name: 'Slow reader job', type: 'slow', scope: 'bench/slow' });
 
-  const { base } = await startServer('api', ['dist/src/main.js'], {
+  const { base } = await startServer('api', [...API_NODE_FLAGS, 'dist/src/main.js'], {
     ...process.env,
     ...apiEnv(database.url, SECRET),
     PROGRESS_FLUSH_MS: '100',

@@ -33,7 +33,15 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { OpenDatabase } from '../src/db/database';
 import { createLogger } from '../src/logger';
-import { apiEnv, inheritedEnv, type RunningServer, signToken, startServer, UNTHROTTLED_WORKERS_ENV } from './support/api-process';
+import {
+  API_NODE_FLAGS,
+  apiEnv,
+  inheritedEnv,
+  type RunningServer,
+  signToken,
+  startServer,
+  UNTHROTTLED_WORKERS_ENV,
+} from './support/api-process';
 import { grantBenchUsers, insertPendingJobs, openBenchDatabase } from './support/bench-db';
 import { claimJobs } from './support/graphql-client';
 import { onInterrupt } from './support/interrupt';
@@ -136,7 +144,13 @@ async function main(): Promise<void> {
       ...UNTHROTTLED_WORKERS_ENV,
     };
     const startApi = async (n: number): Promise<Server> =>
-      probed(await startServer('api', ['--expose-gc', '-r', probePath, ...cpuProfile('api', n), options.apiMain], apiSettings));
+      probed(
+        await startServer(
+          'api',
+          [...API_NODE_FLAGS, '--expose-gc', '-r', probePath, ...cpuProfile('api', n), options.apiMain],
+          apiSettings,
+        ),
+      );
     const workerAuth = `Bearer ${await signToken(secret, WORKER, '6h')}`;
 
     // Claim every job through the API, as a worker would (an instance of its own).
