@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../src/config';
 import type * as StartServerModule from '../../src/app/start-server';
-import type { RunningServer } from '../../src/app/start-server';
+import type { RunningServer, StartOptions } from '../../src/app/start-server';
 import type { TestDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'df0dd10cf2f6b5e0b07b3afecd96db5ebb1588905d82d8b30629fa62be1f547a';
@@ -71,12 +71,7 @@ export function loadServerModules(): typeof StartServerModule {
 
 /** A real server on a free port over the test file's own database. */
 /** What a test may set on a server beyond its environment. */
-export interface ServerOptions {
-  readonly daemon?: boolean;
-  readonly alerts?: boolean;
-  /** How long a socket may wait before connection_init (5 s unless set). */
-  readonly connectionInitTimeoutMs?: number;
-}
+export type ServerOptions = Pick<StartOptions, 'daemon' | 'alerts' | 'connectionInitTimeoutMs'>;
 
 export async function startTestServer(
   db: TestDatabase,
@@ -109,9 +104,9 @@ export async function startTestServer(
     return loadServerModules().startServer(config, {
       host: '127.0.0.1',
       poolSize: 5,
+      ...options,
       daemon: options.daemon ?? false,
       alerts: options.alerts ?? true,
-      ...(options.connectionInitTimeoutMs === undefined ? {} : { connectionInitTimeoutMs: options.connectionInitTimeoutMs }),
     });
   };
   let server: RunningServer;
