@@ -5,6 +5,7 @@ import { PgListener } from '../db/pg-listener';
 import { ThreadedRelay } from '../db/threaded-relay';
 import { sqlOf } from '../db/sql';
 import { JOBS_CHANNEL, JobEventHub, TIMELINE_CHANNEL } from '../realtime/job-event-hub';
+import { SendPacer } from '../realtime/send-pacer';
 import { SecretBox } from '../jobs/secret-box';
 import { bootstrapAdmins } from '../permissions/bootstrap-admins';
 import { PERMISSIONS_CHANNEL, PermissionStore } from '../permissions/permission-store';
@@ -111,6 +112,7 @@ export async function createServices(
     progress,
     daemon,
     hub,
+    sendPacer: new SendPacer(() => permissions.currentVersion(), log.child({ component: 'subscriptions' })),
     notificationFeed: new NotificationFeed(sql, listener, permissions, log.child({ component: 'notifications' })),
     alerts,
   };

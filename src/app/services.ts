@@ -12,6 +12,7 @@ import type { LeaseCache } from '../workers/progress/lease-cache';
 import type { ProgressBuffer } from '../workers/progress/progress-buffer';
 import type { Daemon } from '../daemon/daemon';
 import type { JobEventHub } from '../realtime/job-event-hub';
+import type { SendPacer } from '../realtime/send-pacer';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { AlertDispatcher } from '../alerts/alert-dispatcher';
 import type { AlertDeliveryWorker } from '../alerts/alert-delivery-worker';
@@ -33,6 +34,8 @@ export interface Services {
   readonly progress: ProgressBuffer;
   readonly daemon: Daemon;
   readonly hub: JobEventHub;
+  /** When subscription events go out: a slice at a time, each after a read of the permissions version. */
+  readonly sendPacer: SendPacer;
   readonly notificationFeed: NotificationFeed;
   readonly alerts: { readonly dispatcher: AlertDispatcher; readonly deliveries: AlertDeliveryWorker };
 }

@@ -52,12 +52,30 @@ export class PermissionStore {
   }
 
   async abilityFor(userId: string): Promise<AppAbility> {
+    return this.abilityAt(userId, await this.currentVersion());
+  }
+
+  /**
+   * The permissions version as of a moment after this call. Reads are answered in order, so a
+   * new version means every cached ability is stale: they are dropped.
+   */
+  async currentVersion(): Promise<string> {
     const version = await this.version.read();
-    // Reads are answered in order, so a new version means every entry is stale: drop them all.
     if (version !== this.lastVersion) {
       this.cache.clear();
       this.lastVersion = version;
     }
+    return version;
+  }
+
+  /**
+   * The user's ability under `version`, which the caller read with currentVersion() after the
+   * moment it asks about (one read for many users: a slice of subscription events). When a
+   * newer version has been read since, it is read again: never an ability older than a version
+   * already seen.
+   */
+  abilityAt(userId: string, version: string): Promise<AppAbility> {
+    if (version !== this.lastVersion) return this.abilityFor(userId);
     const cached = this.cache.get(userId);
     if (cached !== undefined && cached.version === version) return cached.ability;
     if (this.cache.size >= MAX_CACHED_USERS) this.cache.delete(this.cache.keys().next().value as string);

@@ -1,8 +1,8 @@
 import type { Context } from '../app/context';
 import type { JobRow } from '../jobs/job.row';
-import { CoalescingStream } from '../util/coalescing-stream';
+import { CoalescingStream, type Pacer } from '../util/coalescing-stream';
 import { newer, newerThan, type JobEvent } from './hub-subscribers';
-import { mayViewNow } from './may-view';
+import { mayViewAt } from './may-view';
 
 /**
  * What one jobUpdated or jobProgress subscriber is sent: the snapshot first, then the hub's
@@ -36,8 +36,10 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
     onClose: () => void,
     /** jobUpdated(statusChangesOnly): what arrived during the snapshot goes out only if its status differs from it. */
     private readonly statusChangesOnly = false,
+    /** The hub's: when this feed's events go out, and the permissions version they are checked with. */
+    pacer?: Pacer,
   ) {
-    this.stream = new CoalescingStream<JobEvent>(onClose, { minIntervalMs });
+    this.stream = new CoalescingStream<JobEvent>(onClose, { minIntervalMs, pacer });
   }
 
   /** For the hub. */
@@ -127,6 +129,7 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
   private admit(event: JobEvent): Promise<boolean> | boolean {
     if (event.removed === true) return true;
     const row = event.row;
-    return mayViewNow(this.ctx, { scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers }, () => this.closed);
+    const job = { scope: row.scope, type: row.type, ownerId: row.owner_id, approvers: row.approvers };
+    return mayViewAt(this.ctx, job, this.stream.pass, () => this.closed);
   }
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../app/context';
 import { refreshAbility } from '../app/context';
+import type { AppAbility } from '../permissions/ability';
 import { jobSubject, type JobFacts } from '../permissions/ability';
 
 /** How long to wait before asking again when the viewer's permissions could not be read. */
@@ -27,4 +28,18 @@ export async function mayViewNow(ctx: Context, job: JobFacts, closed: () => bool
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }
+}
+
+/**
+ * mayViewNow with the permissions version the pacer read for this event's turn (send-pacer.ts),
+ * after the event was queued: no read of its own, unless the ability must be loaded. Without a
+ * version, or when loading fails, it asks as mayViewNow does.
+ */
+export function mayViewAt(ctx: Context, job: JobFacts, version: string | undefined, closed: () => boolean): Promise<boolean> | boolean {
+  if (version === undefined) return mayViewNow(ctx, job, closed);
+  const decide = (ability: AppAbility): boolean => {
+    ctx.ability = ability;
+    return ability.can('view_monitor', jobSubject(job));
+  };
+  return ctx.services.permissions.abilityAt(ctx.principal.id, version).then(decide, () => mayViewNow(ctx, job, closed));
 }

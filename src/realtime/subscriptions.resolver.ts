@@ -76,7 +76,7 @@ export class SubscriptionsResolver {
       const since = resyncSince(args['since'], context.services.config);
       const { hub } = context.services;
       let unsubscribe = () => {};
-      const feed = new JobFeed(context, false, 0, () => unsubscribe(), statusChangesOnly);
+      const feed = new JobFeed(context, false, 0, () => unsubscribe(), statusChangesOnly, context.services.sendPacer);
       const membership = hub.subscribeAll(
         JSON.stringify([filter ?? {}, statusChangesOnly]),
         filter,
@@ -139,7 +139,7 @@ export class SubscriptionsResolver {
       const jobId = assertJobId(String(args['id']));
       const { hub, config } = context.services;
       let unsubscribe = () => {};
-      const feed = new JobFeed(context, true, config.progressFlushMs, () => unsubscribe());
+      const feed = new JobFeed(context, true, config.progressFlushMs, () => unsubscribe(), false, context.services.sendPacer);
       unsubscribe = hub.subscribeJob(jobId, { userId: context.principal.id, deliver: feed.deliver, gone: () => feed.end() });
       try {
         const row = await findVisibleJob(context, jobId);

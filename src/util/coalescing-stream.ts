@@ -1,3 +1,22 @@
+/** A stream that waits for its turn to send (see Pacer). */
+export interface Releasable {
+  /**
+   * Its turn: it hands its newest value to the waiting consumer, with `pass` (see
+   * CoalescingStream.pass); while the turn is on, the values after it go out too.
+   */
+  release(pass: string, turn: number): void;
+}
+
+/**
+ * Decides when streams send: a stream with a value for a waiting consumer asks, and sends when
+ * released (realtime/send-pacer.ts). `urgent`: a value pushed as urgent is waiting.
+ */
+export interface Pacer {
+  enqueue(stream: Releasable, urgent: boolean): void;
+  /** Whether the turn given with release() is still on. */
+  stillOn(turn: number): boolean;
+}
+
 /** How many values a throttled stream may send back to back after a quiet spell. */
 const BURST = 2;
 
@@ -8,9 +27,11 @@ const BURST = 2;
  * `minIntervalMs` on average: a token bucket holding two, so a value that arrives a little early
  * (the producer runs at the same pace, with jitter) goes out at once instead of waiting out the
  * rest of an interval, and a stream never settles into being late by a fixed phase. The latest
- * value always comes out in the end (nothing terminal is lost).
+ * value always comes out in the end (nothing terminal is lost). With a `pacer`, a value ready
+ * for a waiting consumer waits for the stream's turn, and newer values pushed meanwhile replace
+ * it.
  */
-export class CoalescingStream<T> implements AsyncIterableIterator<T> {
+export class CoalescingStream<T> implements AsyncIterableIterator<T>, Releasable {
   private readonly pending = new Map<string, T>();
   private waiter: ((result: IteratorResult<T>) => void) | undefined;
   private failure: ((error: unknown) => void) | undefined;
@@ -21,10 +42,22 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
   private credit = BURST;
   private creditAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Its place in the pacer's line, if it is in it; `urgentWaiting`: an urgent value is pending. */
+  private queued: 'no' | 'waiting' | 'urgent' = 'no';
+  private urgentWaiting = false;
+  /** During release(): what the pacer passed. */
+  private releasing: string | undefined;
+  /** The last turn it was given. */
+  private turn = 0;
+  /**
+   * What the pacer passed with the turn that released the last value (the permissions version
+   * read for it): the consumer checks that value with it. Undefined without a pacer.
+   */
+  pass: string | undefined;
 
   constructor(
     private readonly onClose: () => void,
-    private readonly options: { minIntervalMs?: number; maxPending?: number } = {},
+    private readonly options: { minIntervalMs?: number; maxPending?: number; pacer?: Pacer | undefined } = {},
   ) {}
 
   /** `urgent`: emit without waiting out the interval (a status change, say). */
@@ -38,6 +71,7 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
         this.timer = undefined;
       }
     }
+    if (urgent) this.urgentWaiting = true;
     this.pending.delete(key);
     this.pending.set(key, value);
     if (this.pending.size > (this.options.maxPending ?? 10_000)) {
@@ -76,6 +110,18 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
+  /** For the pacer: this stream's turn. */
+  release(pass: string, turn: number): void {
+    this.queued = 'no';
+    this.turn = turn;
+    this.releasing = pass;
+    try {
+      this.wake();
+    } finally {
+      this.releasing = undefined;
+    }
+  }
+
   private wake(): void {
     if (this.waiter === undefined || this.timer !== undefined) return;
     if (this.pending.size === 0) {
@@ -93,8 +139,19 @@ export class CoalescingStream<T> implements AsyncIterableIterator<T> {
       }, wait);
       return;
     }
+    const pacer = this.options.pacer;
+    if (pacer !== undefined && this.releasing === undefined && !pacer.stillOn(this.turn)) {
+      // In line once, and once more ahead of the others when an urgent value comes (the later turn finds nothing to send).
+      if (this.queued === 'no' || (this.queued === 'waiting' && this.urgentWaiting)) {
+        pacer.enqueue(this, this.urgentWaiting);
+        this.queued = this.urgentWaiting ? 'urgent' : 'waiting';
+      }
+      return;
+    }
+    this.pass = this.releasing ?? this.pass;
     const [key, value] = this.pending.entries().next().value as [string, T];
     this.pending.delete(key);
+    if (this.pending.size === 0) this.urgentWaiting = false;
     this.credit = credit - 1;
     this.creditAt = now;
     this.settle({ value, done: false });
