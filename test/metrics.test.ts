@@ -136,6 +136,9 @@ test('real traffic moves every documented figure', async () => {
   expect(moved(before, after, 'jobwatch_fanout_rows_total')).toBeGreaterThanOrEqual(1);
   expect(moved(before, after, 'jobwatch_fanout_deliveries_total')).toBeGreaterThanOrEqual(2);
   expect(moved(before, after, 'jobwatch_fanout_lag_seconds_count')).toBeGreaterThanOrEqual(1);
+  expect(moved(before, after, 'jobwatch_subscription_send_slices_total')).toBeGreaterThanOrEqual(1);
+  expect(moved(before, after, 'jobwatch_subscription_sends_released_total')).toBeGreaterThanOrEqual(2);
+  expect(after.has('jobwatch_subscription_sends_waiting')).toBe(true);
   // The change was handed over well within a minute of its commit (the largest bucket but +Inf).
   expect(after.sum('jobwatch_fanout_lag_seconds_bucket', { le: '60' })).toBe(after.sum('jobwatch_fanout_lag_seconds_count'));
 

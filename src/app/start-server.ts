@@ -71,7 +71,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   try {
     const { services, admins } = await createServices(config, log, database, cleanups);
-    const { listener, hub, progress, daemon, alerts } = services;
+    const { listener, hub, progress, daemon, alerts, sendPacer } = services;
     // Node's figures run while a server does: the last server of the process to stop stops them.
     const releaseRuntimeMetrics = useRuntimeMetrics();
     cleanups.push(async () => releaseRuntimeMetrics());
@@ -119,7 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.use(requestLogging(log));
     app.use(healthRoutes(database.dataSource, listener));
     app.use(
-      metricsRoute(instanceRegistry({ pool: database.pool, listener, sockets: () => ws.wss.clients.size, hub, progress }), {
+      metricsRoute(instanceRegistry({ pool: database.pool, listener, sockets: () => ws.wss.clients.size, hub, progress, sendPacer }), {
         token: config.metricsToken,
         production: config.production,
       }),

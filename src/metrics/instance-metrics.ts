@@ -12,6 +12,7 @@ export interface InstanceSources {
     readonly stats: { readonly batches: number; readonly rowsFetched: number; readonly delivered: number; readonly resyncs: number };
   };
   readonly progress: { readonly stats: { readonly reportsAccepted: number; readonly failedFlushes: number } };
+  readonly sendPacer: { readonly waiting: number; readonly stats: { readonly slices: number; readonly released: number } };
 }
 
 /** The alert outbox, read at scrape time (every instance reads the same tables: the figures are cluster-wide). */
@@ -29,7 +30,7 @@ const BACKLOG_TIMEOUT_MS = 2_000;
  */
 export function instanceRegistry(sources: InstanceSources): Registry {
   const registry = new Registry();
-  const { pool, listener, hub, progress } = sources;
+  const { pool, listener, hub, progress, sendPacer } = sources;
 
   new Gauge({
     name: 'jobwatch_db_pool_connections',
@@ -66,6 +67,20 @@ export function instanceRegistry(sources: InstanceSources): Registry {
     'Resynchronisations after the LISTEN connection came back',
     () => hub.stats.resyncs,
   );
+
+  gauge(
+    registry,
+    'jobwatch_subscription_sends_waiting',
+    "Subscriptions with an event waiting for their turn to be sent (the send pacer's line)",
+    () => sendPacer.waiting,
+  );
+  totalCounter(
+    registry,
+    'jobwatch_subscription_send_slices_total',
+    'Turns given to subscriptions, a slice at a time, one permissions-version read each',
+    () => sendPacer.stats.slices,
+  );
+  totalCounter(registry, 'jobwatch_subscription_sends_released_total', 'Turns given to subscriptions', () => sendPacer.stats.released);
 
   totalCounter(registry, 'jobwatch_progress_reports_total', 'Progress reports accepted from workers', () => progress.stats.reportsAccepted);
   totalCounter(

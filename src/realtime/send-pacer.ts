@@ -27,7 +27,7 @@ const WARN_EVERY_MS = 10_000;
  */
 export class SendPacer {
   private readonly urgent: Releasable[] = [];
-  private readonly waiting: Releasable[] = [];
+  private readonly queue: Releasable[] = [];
   private running = false;
   /** The turn being given (one per slice), and whether its slice is still running. */
   private turn = 0;
@@ -41,9 +41,14 @@ export class SendPacer {
     private readonly slice = SLICE,
   ) {}
 
+  /** Streams in line now. */
+  get waiting(): number {
+    return this.urgent.length + this.queue.length;
+  }
+
   /** Queues `stream` to be released; `urgent` (a status change) goes before the others. */
   enqueue(stream: Releasable, urgent: boolean): void {
-    (urgent ? this.urgent : this.waiting).push(stream);
+    (urgent ? this.urgent : this.queue).push(stream);
     if (this.running) return;
     this.running = true;
     // After the current task: the other streams of the same fan-out ask before the read begins.
@@ -52,10 +57,10 @@ export class SendPacer {
 
   private async run(): Promise<void> {
     try {
-      while (this.urgent.length > 0 || this.waiting.length > 0) {
+      while (this.urgent.length > 0 || this.queue.length > 0) {
         // Only streams that asked before the read began: their checks use a version read after they asked.
         const urgent = this.urgent.length;
-        const waiting = this.waiting.length;
+        const waiting = this.queue.length;
         const version = await this.read();
         if (version === undefined) continue;
         this.release(version, urgent, waiting);
@@ -91,7 +96,7 @@ export class SendPacer {
     this.turn += 1;
     this.on = true;
     const fromUrgent = Math.min(urgent, this.slice);
-    const streams = [...this.urgent.splice(0, fromUrgent), ...this.waiting.splice(0, Math.min(waiting, this.slice - fromUrgent))];
+    const streams = [...this.urgent.splice(0, fromUrgent), ...this.queue.splice(0, Math.min(waiting, this.slice - fromUrgent))];
     this.stats.slices += 1;
     this.stats.released += streams.length;
     for (const stream of streams) {
