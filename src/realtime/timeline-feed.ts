@@ -3,7 +3,7 @@ import { TIMELINE_COLUMNS } from '../jobs/timeline.types';
 import { CoalescingStream } from '../util/coalescing-stream';
 import type { JobEventHub } from './job-event-hub';
 import type { TimelineEventRow, TimelineSubscriber } from './hub-subscribers';
-import { mayViewNow } from './may-view';
+import { mayViewAt } from './may-view';
 
 /** Events replayed per query: the next page is read only once the client has taken this one. */
 const REPLAY_PAGE = 500;
@@ -34,7 +34,7 @@ export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, Ti
   ) {
     this.userId = ctx.principal.id;
     this.replayed = !replay;
-    this.stream = new CoalescingStream<TimelineEventRow>(() => this.unsubscribe());
+    this.stream = new CoalescingStream<TimelineEventRow>(() => this.unsubscribe(), { pacer: ctx.services.sendPacer });
   }
 
   /** Registers with the hub; live at once unless replaying. */
@@ -61,6 +61,8 @@ export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, Ti
         return { value: undefined, done: true };
       }
       let event: TimelineEventRow | undefined;
+      // A live event has the permissions version read for its turn (send-pacer.ts); a replayed one reads its own.
+      let version: string | undefined;
       if (!this.live) {
         event = await this.replayNext();
         if (event === undefined) continue;
@@ -68,8 +70,9 @@ export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, Ti
         const result = await this.stream.next();
         if (result.done === true) return result;
         event = result.value;
+        version = this.stream.pass;
       }
-      if (!(await this.admit(event))) {
+      if (!(await this.admit(event, version))) {
         await this.return();
         return { value: undefined, done: true };
       }
@@ -112,7 +115,8 @@ export class TimelineFeed implements AsyncIterableIterator<TimelineEventRow>, Ti
     await this.hub.catchUpTimeline(this.jobId);
   }
 
-  private admit(event: TimelineEventRow): Promise<boolean> {
-    return mayViewNow(this.ctx, { scope: event.job_scope, type: event.job_type, ownerId: event.job_owner_id }, () => this.finished);
+  private admit(event: TimelineEventRow, version: string | undefined): Promise<boolean> | boolean {
+    const job = { scope: event.job_scope, type: event.job_type, ownerId: event.job_owner_id };
+    return mayViewAt(this.ctx, job, version, () => this.finished);
   }
 }
