@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { SendPacer } from '../src/realtime/send-pacer';
 import { CoalescingStream } from '../src/util/coalescing-stream';
@@ -45,13 +46,15 @@ async function until(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('timed out waiting for the pacer');
 }
 
-/** A subscriber: takes values one after the other, noting each with the version it was passed. */
-function subscriber(pacer: SendPacer, name: string, log: string[]): CoalescingStream<string> {
+/** A subscriber: takes values one after the other, noting each with the version it was passed; each send costs `sendMs` of CPU. */
+function subscriber(pacer: SendPacer, name: string, log: string[], sendMs = 0): CoalescingStream<string> {
   const stream = new CoalescingStream<string>(() => undefined, { pacer });
   void (async () => {
     for (;;) {
       const result = await stream.next();
       if (result.done === true) return;
+      const until = performance.now() + sendMs;
+      while (performance.now() < until); // serialising and writing a message
       log.push(`${name}:${result.value}@${stream.pass ?? 'none'}`);
     }
   })();
@@ -62,7 +65,7 @@ const quiet = pino({ level: 'silent' });
 
 test('a fan-out larger than a slice goes out a slice per read, and those still in line send the newest state', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 2);
+  const pacer = new SendPacer(reads.read, quiet, { min: 2, adaptive: false });
   const log: string[] = [];
   const streams = ['a', 'b', 'c', 'd', 'e'].map((name) => subscriber(pacer, name, log));
   await settled();
@@ -85,7 +88,7 @@ test('a fan-out larger than a slice goes out a slice per read, and those still i
 
 test('a stream that asks while a read is in flight waits for the next read', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 10);
+  const pacer = new SendPacer(reads.read, quiet, { min: 10, adaptive: false });
   const log: string[] = [];
   const first = subscriber(pacer, 'first', log);
   const late = subscriber(pacer, 'late', log);
@@ -101,7 +104,7 @@ test('a stream that asks while a read is in flight waits for the next read', asy
 
 test('a status change goes ahead of the progress waiting in line, and is sent once', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 1);
+  const pacer = new SendPacer(reads.read, quiet, { min: 1, adaptive: false });
   const log: string[] = [];
   const first = subscriber(pacer, 'first', log);
   const streams = ['a', 'b', 'c'].map((name) => subscriber(pacer, name, log));
@@ -119,7 +122,7 @@ test('a status change goes ahead of the progress waiting in line, and is sent on
 
 test('while the version cannot be read nothing goes out; once it can, the newest state does', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 10);
+  const pacer = new SendPacer(reads.read, quiet, { min: 10, adaptive: false });
   const log: string[] = [];
   const stream = subscriber(pacer, 'a', log);
   await settled();
@@ -134,7 +137,7 @@ test('while the version cannot be read nothing goes out; once it can, the newest
 
 test('a stream holding several jobs (a snapshot) sends them all in its turn', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 1);
+  const pacer = new SendPacer(reads.read, quiet, { min: 1, adaptive: false });
   const log: string[] = [];
   const snapshot = subscriber(pacer, 'list', log);
   const other = subscriber(pacer, 'other', log);
@@ -149,7 +152,7 @@ test('a stream holding several jobs (a snapshot) sends them all in its turn', as
 
 test('a stream closed while in line is skipped', async () => {
   const reads = new Reads();
-  const pacer = new SendPacer(reads.read, quiet, 10);
+  const pacer = new SendPacer(reads.read, quiet, { min: 10, adaptive: false });
   const log: string[] = [];
   const ending = subscriber(pacer, 'ending', log);
   const other = subscriber(pacer, 'other', log);
@@ -159,4 +162,21 @@ test('a stream closed while in line is skipped', async () => {
   await ending.return();
   await reads.answer('2');
   expect(log).toEqual(['other:v1@2']);
+});
+
+test('while the version reads are slow, the slices grow so that the sends keep their pace', async () => {
+  const reads = new Reads();
+  const pacer = new SendPacer(reads.read, quiet, { min: 2, adaptive: true });
+  const log: string[] = [];
+  const streams = Array.from({ length: 40 }, (_, index) => subscriber(pacer, `s${index}`, log, 1));
+  await settled();
+  for (const version of ['1', '2']) {
+    for (const stream of streams) stream.push('job', `v${version}`);
+    // Reads that take 40 ms: a slice holds what is sent in twice that (sends of 1 ms here), so everyone goes in one.
+    await until(() => reads.calls === Number(version));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await reads.answer(version);
+    expect(log).toHaveLength(40 * Number(version));
+  }
+  expect(pacer.stats.slices).toBe(2);
 });
