@@ -1,10 +1,11 @@
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Request } from 'playwright-core';
 import { launchBrowser } from './support/browser';
 import { apiSuite } from './support/api-suite';
 import { buildConsole, OUTPUT_DIR } from './support/console-build';
+import { eventually } from './support/eventually';
 import { insertJobs } from './support/fixtures';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 
@@ -47,8 +48,10 @@ test('a cut connection shows the reconnect banner; after it the view is true aga
     const banner = page.getByRole('status').filter({ hasText: 'reconnecting' });
     expect(await banner.count()).toBe(0);
     // The rows above came over HTTP: the socket may still be connecting, and a cut then is a first
-    // connection failing, not a lost one (no banner). Cut it once it is up.
+    // connection failing, not a lost one (no banner). Cut it once it is up, and once the viewer has
+    // been read (the page draws before it): a page that could read nothing at all says so instead.
     await page.locator('header[data-connection=connected]').waitFor();
+    await page.locator('header .viewer').filter({ hasText: 'ada' }).waitFor();
 
     await proxy.reset();
     await banner.waitFor();
@@ -122,6 +125,60 @@ test('a page whose live socket cannot connect says so while it retries, and the 
     );
     expect(created.errors).toBeUndefined();
     await page.getByRole('row').filter({ hasText: 'Created once live' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
+test('a refetch that fails on the network keeps the page and what it showed, never an error page over it', async () => {
+  await insertJobs(suite.db.pool, [{ name: 'Shown before the blip', type: 'import', status: 'PENDING' }]);
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(60_000);
+    // Notes whether the page ever replaced itself with the error shown when nothing could be read.
+    await page.addInitScript({
+      content: `
+        window.sawErrorPage = false;
+        new MutationObserver(() => {
+          if (document.body && document.body.innerText.includes('could not be reached')) window.sawErrorPage = true;
+        }).observe(document, { childList: true, subtree: true, characterData: true });`,
+    });
+    // The viewer is read on load, once more when the socket is up, and again whenever the tab
+    // regains focus. A read made after the page has shown everything meets a blip (a connection
+    // reset, as when the network drops just then).
+    let reads = 0;
+    let blip = false;
+    await page.route(/\/graphql$/, async (route) => {
+      if (!/query Me\b/.test(route.request().postData() ?? '')) return route.fallback();
+      reads += 1;
+      if (!blip) return route.fallback();
+      blip = false;
+      return route.abort('connectionreset');
+    });
+    const isMe = (request: Request) => /query Me\b/.test(request.postData() ?? '');
+    await page.goto(`http://127.0.0.1:${proxy.port}/#token=${suite.tokens['ada']}`);
+    const row = page.getByRole('row').filter({ hasText: 'Shown before the blip' });
+    await row.waitFor();
+    await page.locator('header[data-connection=connected]').waitFor();
+    await eventually(
+      async () => reads,
+      (count) => count >= 2,
+      30_000,
+      'the viewer to be read on load and once connected',
+    );
+
+    blip = true;
+    const failed = page.waitForEvent('requestfailed', isMe);
+    await page.evaluate("window.dispatchEvent(new Event('focus'))");
+    await failed;
+    // The next read goes through; by its answer the failed one was long handled.
+    const answered = page.waitForResponse((response) => isMe(response.request()));
+    await page.evaluate("window.dispatchEvent(new Event('focus'))");
+    await answered;
+    await row.waitFor();
+    await page.locator('header[data-connection=connected]').waitFor();
+    expect(await page.evaluate<boolean>('window.sawErrorPage')).toBe(false);
   } finally {
     await context.close();
   }

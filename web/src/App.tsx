@@ -1,5 +1,5 @@
 import { Component, lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
-import { Provider, useQuery } from 'urql';
+import { Provider } from 'urql';
 import { graphql } from './gql';
 import { AbilityProvider, abilityOf, NO_RULES } from './lib/ability';
 import { createSession } from './lib/client';
@@ -17,6 +17,7 @@ const TypePage = lazy(() => import('./pages/type/TypePage').then((m) => ({ defau
 const AdminPage = lazy(() => import('./pages/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
 import { useViewerAbility } from './lib/ability';
 import { NotificationFeed, useNotifications } from './lib/useNotifications';
+import { useKeptQuery } from './lib/useKeptQuery';
 
 const Me = graphql(`
   query Me {
@@ -73,7 +74,7 @@ export function App() {
 }
 
 function Signed({ onSignOut }: { onSignOut: () => void }) {
-  const [{ data, error }, refetchMe] = useQuery({ query: Me });
+  const [{ data, error }, refetchMe] = useKeptQuery({ query: Me });
   // The viewer's rules change when an admin grants or revokes: read them again when the tab comes
   // back into view and after a reconnect (events, never a timer).
   const session = useSession();

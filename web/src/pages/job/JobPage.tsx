@@ -1,4 +1,4 @@
-import { useQuery, useSubscription } from 'urql';
+import { useSubscription } from 'urql';
 import { graphql } from '../../gql';
 import type { JobDetailFragment } from '../../gql/graphql';
 import { label } from '../../lib/format';
@@ -9,6 +9,7 @@ import { Details } from './Details';
 import { JobActions } from './JobActions';
 import { TasksTabs } from './TasksTabs';
 import { Timeline } from './Timeline';
+import { useKeptQuery } from '../../lib/useKeptQuery';
 
 export const JobDetail = graphql(`
   fragment JobDetail on Job {
@@ -68,7 +69,7 @@ const JobLive = graphql(`
 `);
 
 export function JobPage({ id }: { id: string }) {
-  const [{ data, error, fetching }] = useQuery({ query: JobPageDoc, variables: { id } });
+  const [{ data, error, fetching }] = useKeptQuery({ query: JobPageDoc, variables: { id } });
   const [live] = useSubscription({ query: JobLive, variables: { id } });
   const job = (live.data?.jobProgress ?? data?.job) as JobDetailFragment | undefined;
   useTitle(job?.name ?? 'Job');

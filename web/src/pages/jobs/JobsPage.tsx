@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { JobCountsQuery } from '../../gql/graphql';
 import { baseFilter, belongs, listFilter, stateFromUrl, TABS, urlOf, type ListState } from '../../lib/jobs';
@@ -8,6 +7,7 @@ import { useJobList } from '../../lib/useJobList';
 import { BulkActions } from './BulkActions';
 import { JobFilters } from './JobFilters';
 import { JobTable } from './JobTable';
+import { useKeptQuery } from '../../lib/useKeptQuery';
 
 const Counts = graphql(`
   query JobCounts($filter: JobFilter) {
@@ -32,7 +32,7 @@ export function JobsPage() {
   const filter = useMemo(() => listFilter(state), [state]);
   const countFilter = useMemo(() => baseFilter(state), [state]);
   const list = useJobList(filter, (job) => belongs(job, state));
-  const [counts, refetchCounts] = useQuery({ query: Counts, variables: { filter: countFilter } });
+  const [counts, refetchCounts] = useKeptQuery({ query: Counts, variables: { filter: countFilter } });
   // Counters and facets follow the pushed changes, at most once a second (event-driven, never a poll).
   const lastCount = useRef(0);
   const [version, setVersion] = useState(0);

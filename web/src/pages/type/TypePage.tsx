@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
-import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { TrendBucket, TypeTrendQuery } from '../../gql/graphql';
 import { duration } from '../../lib/format';
 import { Link, useTitle } from '../../lib/router';
 import { TrendChart, type TrendSeries } from './TrendChart';
+import { useKeptQuery } from '../../lib/useKeptQuery';
 
 const TypeStats = graphql(`
   query TypeStats($type: String!) {
@@ -42,7 +42,7 @@ const WINDOWS: Record<TrendBucket, { hours: number; per: string }> = {
 /** A job type: its recent runs' statistics, and runs, failures and p50/p95 durations over time. */
 export function TypePage({ type }: { type: string }) {
   useTitle(type);
-  const [{ data, error }] = useQuery({ query: TypeStats, variables: { type } });
+  const [{ data, error }] = useKeptQuery({ query: TypeStats, variables: { type } });
   // The window starts at a fixed instant, chosen with the bucket: the query's variables stay the same between renders.
   const [trend, setTrend] = useState(() => windowOf('HOUR'));
   if (error !== undefined && data === undefined) return <p role="alert">{error.message}</p>;
@@ -87,7 +87,7 @@ function windowOf(bucket: TrendBucket) {
 
 function Trend(props: { type: string; bucket: TrendBucket; from: string; onBucket: (bucket: TrendBucket) => void }) {
   const { type, bucket, from, onBucket } = props;
-  const [{ data, error }] = useQuery({ query: TypeTrend, variables: { type, bucket, from } });
+  const [{ data, error }] = useKeptQuery({ query: TypeTrend, variables: { type, bucket, from } });
   const charts = useMemo(() => (data === undefined ? undefined : chartsOf(data.jobTypeTrend)), [data]);
   const per = WINDOWS[bucket].per;
   return (
