@@ -36,7 +36,7 @@ export class JobFeed implements AsyncIterableIterator<JobEvent> {
     onClose: () => void,
     /** jobUpdated(statusChangesOnly): what arrived during the snapshot goes out only if its status differs from it. */
     private readonly statusChangesOnly = false,
-    /** The hub's: when this feed's events go out, and the permissions version they are checked with. */
+    /** The instance's send pacer: when this feed's events go out, and the permissions version they are checked with. */
     pacer?: Pacer,
   ) {
     this.stream = new CoalescingStream<JobEvent>(onClose, { minIntervalMs, pacer });

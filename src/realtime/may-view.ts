@@ -1,13 +1,26 @@
 import type { Context } from '../app/context';
 import { refreshAbility } from '../app/context';
-import type { AppAbility } from '../permissions/ability';
-import { jobSubject, type JobFacts } from '../permissions/ability';
+import type { Logger } from 'pino';
+import { jobSubject, type AppAbility, type JobFacts } from '../permissions/ability';
 
 /** How long to wait before asking again when the viewer's permissions could not be read. */
 const RETRY_MS = 500;
 /** One warning per this long, not one per waiting subscriber per retry (thousands during an outage). */
 const WARN_EVERY_MS = 10_000;
 let lastWarning = 0;
+
+/**
+ * Subscription events are held because permissions cannot be read: says so at most every
+ * WARN_EVERY_MS (for every waiting subscriber and the send pacer together), then waits RETRY_MS
+ * before the caller asks again.
+ */
+export async function heldForPermissions(log: Logger, error: unknown): Promise<void> {
+  if (Date.now() - lastWarning >= WARN_EVERY_MS) {
+    lastWarning = Date.now();
+    log.warn({ err: error }, 'could not check permissions before subscription events; holding them and retrying');
+  }
+  await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+}
 
 /**
  * Whether the subscription's viewer may see a job now, with their current ability (left in
@@ -21,11 +34,7 @@ export async function mayViewNow(ctx: Context, job: JobFacts, closed: () => bool
       return (await refreshAbility(ctx)).can('view_monitor', jobSubject(job));
     } catch (error) {
       if (closed()) return false;
-      if (Date.now() - lastWarning >= WARN_EVERY_MS) {
-        lastWarning = Date.now();
-        ctx.log.warn({ err: error }, 'could not check permissions before subscription events; holding them and retrying');
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      await heldForPermissions(ctx.log, error);
     }
   }
 }
@@ -35,7 +44,7 @@ export async function mayViewNow(ctx: Context, job: JobFacts, closed: () => bool
  * after the event was queued: no read of its own, unless the ability must be loaded. Without a
  * version, or when loading fails, it asks as mayViewNow does.
  */
-export function mayViewAt(ctx: Context, job: JobFacts, version: string | undefined, closed: () => boolean): Promise<boolean> | boolean {
+export function mayViewAt(ctx: Context, job: JobFacts, version: string | undefined, closed: () => boolean): Promise<boolean> {
   if (version === undefined) return mayViewNow(ctx, job, closed);
   const decide = (ability: AppAbility): boolean => {
     ctx.ability = ability;

@@ -1,13 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Releasable } from '../util/coalescing-stream';
+import { heldForPermissions } from './may-view';
 
 /** Subscription events released per slice at least: about 20 ms of serialising and sending on this machine. */
 export const SLICE = 256;
-/** How long to wait before asking again when the permissions version could not be read. */
-const RETRY_MS = 500;
-/** One warning per this long during an outage, not one per retry. */
-const WARN_EVERY_MS = 10_000;
 /** The first guess of one stream's send (serialise and write one message), before any is measured. */
 const FIRST_SEND_MS = 0.1;
 
@@ -45,7 +42,6 @@ export class SendPacer {
   private on = false;
   /** One stream's send, measured (a moving average of the slices'). */
   private sendMs = FIRST_SEND_MS;
-  private lastWarning = 0;
   readonly stats = { slices: 0, released: 0 };
 
   constructor(
@@ -109,11 +105,7 @@ export class SendPacer {
     try {
       return await this.readVersion();
     } catch (error) {
-      if (Date.now() - this.lastWarning >= WARN_EVERY_MS) {
-        this.lastWarning = Date.now();
-        this.log.warn({ err: error }, 'could not check permissions before subscription events; holding them and retrying');
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      await heldForPermissions(this.log, error);
       return undefined;
     }
   }
